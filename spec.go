@@ -1,0 +1,15 @@
+// Package opportunities is the root of the ChartMogul Opportunities client
+// module. It carries the OpenAPI document the rest of the module is generated
+// from, so that tests and fakes can validate traffic against the exact
+// contract without reading files at run time.
+//
+// Most users want the wrapper package (a friendly client) or the generated
+// package (spec-exact wire types).
+package opportunities
+
+import _ "embed"
+
+// OpenAPISpec is openapi.yaml, byte for byte, as compiled into the binary.
+//
+//go:embed openapi.yaml
+var OpenAPISpec []byte
