@@ -1,0 +1,288 @@
+package wrapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mogulkit/opportunities/generated"
+)
+
+// DefaultBaseURL is ChartMogul's API, version 1.
+const DefaultBaseURL = "https://api.chartmogul.com/v1"
+
+// DefaultTimeout bounds each request (connect, send, read the whole body)
+// unless [WithTimeout] says otherwise. The caller's context can always cut it
+// shorter.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultMaxResponseBytes caps how much of a response body is read (success
+// and error alike). A 200-entry list page is about 100 KiB.
+const DefaultMaxResponseBytes = 8 << 20
+
+// Version is this library's version, sent in the default User-Agent.
+const Version = "0.1.0"
+
+// DefaultUserAgent is the User-Agent header sent unless [WithUserAgent] says
+// otherwise.
+const DefaultUserAgent = "mogulkit-opportunities-go/" + Version
+
+// Client calls the Opportunities API. It is safe for concurrent use; create one
+// per API key and reuse it. The API key is held only inside the request
+// signer: it appears in no error, log line or printed form of the client.
+type Client struct {
+	gen       *generated.Client
+	baseURL   string
+	basePath  string
+	userAgent string
+	timeout   time.Duration
+	maxBody   int64
+}
+
+type options struct {
+	baseURL       string
+	httpClient    *http.Client
+	userAgent     string
+	timeout       time.Duration
+	maxBody       int64
+	allowInsecure bool
+}
+
+// Option configures a [Client]. Options are checked by [NewClient], which
+// reports the first bad one.
+type Option func(*options) error
+
+// WithBaseURL sets the API's base URL, including the version path (default
+// [DefaultBaseURL]). Plain http is refused unless the host is a loopback
+// address or [WithInsecureHTTP] is given.
+func WithBaseURL(u string) Option {
+	return func(o *options) error {
+		if u == "" {
+			return errors.New("base URL is empty")
+		}
+		o.baseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client. The client is copied, never modified:
+// the copy refuses redirects that would send the API key to another host or
+// over plain http.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return errors.New("HTTP client is nil")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default [DefaultUserAgent]).
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("user agent is empty")
+		}
+		if strings.ContainsAny(ua, "\r\n") {
+			return errors.New("user agent contains a line break")
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithTimeout bounds each request, body included (default [DefaultTimeout]).
+// Zero means no bound but the caller's context.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("timeout %v is negative", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of any response body is read (default
+// [DefaultMaxResponseBytes]). A larger body fails with [ErrBodyTooLarge]
+// without being read further.
+func WithMaxResponseBytes(n int64) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("response cap %d is not positive", n)
+		}
+		o.maxBody = n
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a plain-http base URL on a host that is not a
+// loopback address. The API key then travels in clear text: use it only on a
+// trusted network, for example with a local proxy.
+func WithInsecureHTTP() Option {
+	return func(o *options) error { o.allowInsecure = true; return nil }
+}
+
+// NewClient returns a client that authenticates with apiKey (HTTP basic, the
+// key as user name). It fails on an empty key or a bad option; errors never
+// contain the key.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return nil, errors.New("chartmogul: API key is empty")
+	}
+	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout, maxBody: DefaultMaxResponseBytes}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("chartmogul: nil option")
+		}
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("chartmogul: %w", err)
+		}
+	}
+	base, err := checkBaseURL(o.baseURL, o.allowInsecure)
+	if err != nil {
+		return nil, fmt.Errorf("chartmogul: %w", err)
+	}
+	hc := &http.Client{}
+	if o.httpClient != nil {
+		copied := *o.httpClient
+		hc = &copied
+	}
+	hc.CheckRedirect = safeRedirects(hc.CheckRedirect)
+
+	ua := o.userAgent
+	sign := func(_ context.Context, req *http.Request) error {
+		req.SetBasicAuth(apiKey, "")
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("Accept", "application/json")
+		return nil
+	}
+	gen, err := generated.NewClient(base.String(), generated.WithHTTPClient(hc), generated.WithRequestEditorFn(sign))
+	if err != nil {
+		return nil, fmt.Errorf("chartmogul: %w", err)
+	}
+	return &Client{
+		gen:       gen,
+		baseURL:   base.String(),
+		basePath:  strings.TrimSuffix(base.Path, "/"),
+		userAgent: ua,
+		timeout:   o.timeout,
+		maxBody:   o.maxBody,
+	}, nil
+}
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("wrapper.Client{BaseURL: %q, UserAgent: %q, Timeout: %v}", c.baseURL, c.userAgent, c.timeout)
+}
+
+// GoString describes the client for %#v, without its API key.
+func (c *Client) GoString() string { return c.String() }
+
+// BaseURL returns the base URL requests are sent to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+func checkBaseURL(raw string, allowInsecure bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q does not parse", raw)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", raw)
+	}
+	if u.User != nil {
+		return nil, errors.New("base URL must not carry credentials; pass the API key to NewClient")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q must not have a query or fragment", raw)
+	}
+	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("base URL %q is plain http on a non-loopback host; use https (or WithInsecureHTTP)", raw)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// safeRedirects refuses a redirect to another host or from https to http, so
+// the API key is never sent anywhere but the configured host.
+func safeRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+			return fmt.Errorf("refusing redirect from %s to another host or scheme (%s://%s)", first.Host, req.URL.Scheme, req.URL.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+var errNoClient = errors.New("chartmogul: the client was not made by NewClient")
+
+// result is a successful response, read in full.
+type result struct {
+	status int
+	header http.Header
+	body   []byte
+	path   string
+}
+
+// do sends one request through call, reads the body through the size cap and
+// turns every non-2xx status into an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (result, error) {
+	if c == nil || c.gen == nil {
+		return result{}, errNoClient
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	resp, err := call(ctx)
+	if err != nil {
+		return result{}, fmt.Errorf("chartmogul: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.Request != nil && resp.Request.URL != nil {
+		path = resp.Request.URL.Path
+	}
+	body, err := readCapped(resp.Body, c.maxBody)
+	if err != nil {
+		return result{}, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return result{}, newAPIError(method, path, resp.StatusCode, resp.Header, body, nil)
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path}, nil
+}
+
+// readCapped reads at most max bytes; a longer body is an ErrBodyTooLarge
+// and the rest is never read.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return body, fmt.Errorf("reading the response body: %w", err)
+	}
+	if int64(len(body)) > max {
+		return body[:max], fmt.Errorf("%w (%d bytes)", ErrBodyTooLarge, max)
+	}
+	return body, nil
+}

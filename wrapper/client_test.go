@@ -1,0 +1,145 @@
+package wrapper_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+func TestNewClientRejectsBadConfiguration(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+		opts []wrapper.Option
+		want string
+	}{
+		{"empty key", "", nil, "API key is empty"},
+		{"blank key", "  ", nil, "API key is empty"},
+		{"nil option", testKey, []wrapper.Option{nil}, "nil option"},
+		{"nil http client", testKey, []wrapper.Option{wrapper.WithHTTPClient(nil)}, "HTTP client is nil"},
+		{"empty base URL", testKey, []wrapper.Option{wrapper.WithBaseURL("")}, "base URL is empty"},
+		{"relative base URL", testKey, []wrapper.Option{wrapper.WithBaseURL("/v1")}, "must be an absolute http(s) URL"},
+		{"ftp base URL", testKey, []wrapper.Option{wrapper.WithBaseURL("ftp://x/v1")}, "must be an absolute http(s) URL"},
+		{"plain http elsewhere", testKey, []wrapper.Option{wrapper.WithBaseURL("http://api.chartmogul.com/v1")}, "plain http"},
+		{"credentials in URL", testKey, []wrapper.Option{wrapper.WithBaseURL("https://u:p@api.chartmogul.com/v1")}, "credentials"},
+		{"query in URL", testKey, []wrapper.Option{wrapper.WithBaseURL("https://api.chartmogul.com/v1?x=1")}, "query"},
+		{"negative timeout", testKey, []wrapper.Option{wrapper.WithTimeout(-time.Second)}, "negative"},
+		{"zero cap", testKey, []wrapper.Option{wrapper.WithMaxResponseBytes(0)}, "not positive"},
+		{"empty user agent", testKey, []wrapper.Option{wrapper.WithUserAgent(" ")}, "user agent is empty"},
+		{"header injection", testKey, []wrapper.Option{wrapper.WithUserAgent("x\r\nX-Evil: 1")}, "line break"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := wrapper.NewClient(tt.key, tt.opts...)
+			require.Nil(t, c)
+			require.ErrorContains(t, err, tt.want)
+			if strings.TrimSpace(tt.key) != "" {
+				require.NotContains(t, err.Error(), strings.TrimSpace(tt.key))
+			}
+		})
+	}
+}
+
+func TestNewClientAcceptsGoodConfiguration(t *testing.T) {
+	for _, base := range []string{"https://api.chartmogul.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"} {
+		c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(base))
+		require.NoError(t, err, base)
+		require.Equal(t, base, c.BaseURL())
+	}
+	c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL("http://10.0.0.1/v1"), wrapper.WithInsecureHTTP())
+	require.NoError(t, err)
+	require.Equal(t, "http://10.0.0.1/v1", c.BaseURL())
+	c, err = wrapper.NewClient(testKey)
+	require.NoError(t, err)
+	require.Equal(t, wrapper.DefaultBaseURL, c.BaseURL())
+}
+
+func TestTheKeyIsNeverPrinted(t *testing.T) {
+	rec := newRecorder(t, reply(404, `{"error":"Opportunity not found"}`))
+	hc := &http.Client{Timeout: time.Minute}
+	c := newClient(t, rec, wrapper.WithHTTPClient(hc), wrapper.WithUserAgent("ua/1"))
+	_, apiErr := c.Get(context.Background(), recordedUUID)
+	require.Error(t, apiErr)
+	_, netErr := newClient(t, &recorder{srv: closedServer(t)}).Get(context.Background(), recordedUUID)
+	require.Error(t, netErr)
+
+	for _, v := range []any{c, *c, apiErr, netErr} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			require.NotContains(t, fmt.Sprintf(verb, v), testKey, verb)
+		}
+	}
+	require.Contains(t, fmt.Sprint(c), rec.base())
+}
+
+func closedServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	s := newRecorder(t, reply(200, "")).srv
+	s.Close()
+	return s
+}
+
+func TestTheCallersHTTPClientIsNotModified(t *testing.T) {
+	rec := newRecorder(t, reply(200, recordedResponse))
+	hc := &http.Client{Timeout: time.Minute}
+	c := newClient(t, rec, wrapper.WithHTTPClient(hc))
+	_, err := c.Get(context.Background(), recordedUUID)
+	require.NoError(t, err)
+	require.Nil(t, hc.CheckRedirect)
+	require.Nil(t, hc.Transport)
+	require.Equal(t, time.Minute, hc.Timeout)
+}
+
+func TestClientsWithDifferentSettingsWorkSideBySide(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			key := fmt.Sprintf("key-%d", i)
+			ua := fmt.Sprintf("agent-%d", i)
+			rec := newRecorder(t, reply(200, recordedResponse))
+			c, err := wrapper.NewClient(key, wrapper.WithBaseURL(rec.base()), wrapper.WithUserAgent(ua))
+			require.NoError(t, err)
+			for range 5 {
+				_, err := c.Get(context.Background(), recordedUUID)
+				require.NoError(t, err)
+			}
+			for _, r := range rec.requests() {
+				require.Equal(t, key, r.User)
+				require.Equal(t, ua, r.UserAgent)
+			}
+		})
+	}
+}
+
+func TestRedirectsNeverCarryTheKeyElsewhere(t *testing.T) {
+	other := newRecorder(t, reply(200, recordedResponse))
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		http.Redirect(w, r, other.base()+"/opportunities/"+recordedUUID, http.StatusFound)
+	})
+	_, err := newClient(t, rec).Get(context.Background(), recordedUUID)
+	require.ErrorContains(t, err, "refusing redirect")
+	require.Empty(t, other.requests())
+}
+
+func TestSameHostRedirectsAreFollowedWithTheKey(t *testing.T) {
+	rec2 := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if !strings.Contains(r.URL.RawQuery, "done") {
+			http.Redirect(w, r, r.URL.Path+"?done=1", http.StatusFound)
+			return
+		}
+		reply(200, recordedResponse)(w, r, nil)
+	})
+	got, err := newClient(t, rec2).Get(context.Background(), recordedUUID)
+	require.NoError(t, err)
+	require.Equal(t, recordedUUID, got.UUID)
+	reqs := rec2.requests()
+	require.Len(t, reqs, 2)
+	require.Equal(t, testKey, reqs[1].User)
+}

@@ -1,0 +1,171 @@
+package wrapper
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+
+	"github.com/mogulkit/opportunities/generated"
+)
+
+// Create creates an opportunity and returns it as stored. The input is
+// validated first; on a problem nothing is sent and the error is a
+// *ValidationError listing every problem.
+//
+// ChartMogul has no idempotency key: if the response is lost, the opportunity
+// may still have been created.
+func (c *Client) Create(ctx context.Context, in OpportunityInput) (Opportunity, error) {
+	body, err := createBody(in)
+	if err != nil {
+		return Opportunity{}, err
+	}
+	res, err := c.do(ctx, http.MethodPost, c.basePath+"/opportunities", func(ctx context.Context) (*http.Response, error) {
+		return c.gen.CreateOpportunity(ctx, body)
+	})
+	if err != nil {
+		return Opportunity{}, err
+	}
+	return decodeOpportunity(http.MethodPost, res)
+}
+
+// Get retrieves one opportunity by UUID. A missing one gives an error for
+// which [IsNotFound] is true.
+func (c *Client) Get(ctx context.Context, uuid string) (Opportunity, error) {
+	if err := checkUUID(uuid); err != nil {
+		return Opportunity{}, err
+	}
+	res, err := c.do(ctx, http.MethodGet, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.RetrieveOpportunity(ctx, uuid)
+	})
+	if err != nil {
+		return Opportunity{}, err
+	}
+	return decodeOpportunity(http.MethodGet, res)
+}
+
+// Update changes the fields set in u and returns the whole opportunity after
+// the change. An update that sets nothing is refused before sending.
+func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (Opportunity, error) {
+	var p problems
+	if err := checkUUID(uuid); err != nil {
+		p = append(p, err.(*ValidationError).Problems...)
+	}
+	body, err := updateBody(u)
+	if err != nil {
+		p = append(p, err.(*ValidationError).Problems...)
+	}
+	if err := p.err(); err != nil {
+		return Opportunity{}, err
+	}
+	res, err := c.do(ctx, http.MethodPatch, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.UpdateOpportunity(ctx, uuid, body)
+	})
+	if err != nil {
+		return Opportunity{}, err
+	}
+	return decodeOpportunity(http.MethodPatch, res)
+}
+
+// Delete deletes an opportunity.
+func (c *Client) Delete(ctx context.Context, uuid string) error {
+	if err := checkUUID(uuid); err != nil {
+		return err
+	}
+	res, err := c.do(ctx, http.MethodDelete, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.DeleteOpportunity(ctx, uuid)
+	})
+	if err != nil {
+		return err
+	}
+	// 204, or 200 with {}: any JSON body is accepted, anything else is not.
+	if b := bytes.TrimSpace(res.body); len(b) > 0 && !json.Valid(b) {
+		return newAPIError(http.MethodDelete, res.path, res.status, res.header, res.body, errors.New("response body is not JSON"))
+	}
+	return nil
+}
+
+// List returns one page of opportunities, newest first. To read the next page,
+// call it again with the same params and Cursor set to the page's Cursor while
+// HasMore is true — or use [Client.All].
+func (c *Client) List(ctx context.Context, params ListParams) (Page, error) {
+	wp, err := listParamsToWire(params)
+	if err != nil {
+		return Page{}, err
+	}
+	res, err := c.do(ctx, http.MethodGet, c.basePath+"/opportunities", func(ctx context.Context) (*http.Response, error) {
+		return c.gen.ListOpportunities(ctx, wp)
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	var w generated.OpportunityList
+	if err := json.Unmarshal(res.body, &w); err != nil {
+		return Page{}, decodeError(http.MethodGet, res, err)
+	}
+	page := Page{Entries: make([]Opportunity, len(w.Entries)), HasMore: w.HasMore}
+	if w.Cursor != nil {
+		page.Cursor = *w.Cursor
+	}
+	for i := range w.Entries {
+		if page.Entries[i], err = fromWire(&w.Entries[i]); err != nil {
+			return Page{}, decodeError(http.MethodGet, res, fmt.Errorf("entries[%d]: %w", i, err))
+		}
+	}
+	return page, nil
+}
+
+// All walks every opportunity that matches params, page by page, resending the
+// filters with each cursor and stopping when the API says there is no more.
+// Only one page is held at a time. On an error it yields the error once and
+// stops; breaking out of the loop stops it too.
+//
+//	for o, err := range client.All(ctx, wrapper.ListParams{Pipeline: "New Business"}) {
+//		if err != nil { return err }
+//		fmt.Println(o.UUID)
+//	}
+func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportunity, error] {
+	return func(yield func(Opportunity, error) bool) {
+		seen := map[string]bool{}
+		for {
+			page, err := c.List(ctx, params)
+			if err != nil {
+				yield(Opportunity{}, err)
+				return
+			}
+			for _, o := range page.Entries {
+				if !yield(o, nil) {
+					return
+				}
+			}
+			if !page.HasMore {
+				return
+			}
+			if page.Cursor == "" || seen[page.Cursor] {
+				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s/opportunities: has_more is true but the cursor %q does not advance", c.basePath, page.Cursor))
+				return
+			}
+			seen[page.Cursor] = true
+			params.Cursor = page.Cursor
+		}
+	}
+}
+
+func decodeOpportunity(method string, res result) (Opportunity, error) {
+	var w generated.Opportunity
+	if err := json.Unmarshal(res.body, &w); err != nil {
+		return Opportunity{}, decodeError(method, res, err)
+	}
+	o, err := fromWire(&w)
+	if err != nil {
+		return Opportunity{}, decodeError(method, res, err)
+	}
+	return o, nil
+}
+
+func decodeError(method string, res result, err error) error {
+	return newAPIError(method, res.path, res.status, res.header, res.body, fmt.Errorf("response body does not decode: %w", err))
+}

@@ -1,0 +1,129 @@
+package wrapper_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// problemsOf returns the field → problem map of a validation error.
+func problemsOf(t *testing.T, err error) map[string]string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var v *wrapper.ValidationError
+	require.ErrorAs(t, err, &v)
+	require.True(t, wrapper.IsValidation(err))
+	out := map[string]string{}
+	for _, p := range v.Problems {
+		out[p.Field] = p.Problem
+	}
+	return out
+}
+
+func TestCreateValidation(t *testing.T) {
+	ok := seedInput()
+	tests := []struct {
+		name string
+		edit func(in *wrapper.OpportunityInput)
+		want map[string]string
+	}{
+		{"valid", func(*wrapper.OpportunityInput) {}, nil},
+		{"zero amount is allowed", func(in *wrapper.OpportunityInput) { in.AmountInCents = 0 }, nil},
+		{"likelihood 0 and 100", func(in *wrapper.OpportunityInput) { in.WinLikelihood = ptr(0) }, nil},
+		{"missing customer", func(in *wrapper.OpportunityInput) { in.CustomerUUID = "" },
+			map[string]string{"customer_uuid": "is required"}},
+		{"customer without prefix", func(in *wrapper.OpportunityInput) { in.CustomerUUID = "f466e33d-ff2b-4a11-8f85-417eb02157a7" },
+			map[string]string{"customer_uuid": `must be "cus_" followed by a UUID, got "f466e33d-ff2b-4a11-8f85-417eb02157a7"`}},
+		{"owner not an address", func(in *wrapper.OpportunityInput) { in.Owner = "Test User" },
+			map[string]string{"owner": `must be an e-mail address, got "Test User"`}},
+		{"missing pipeline and stage", func(in *wrapper.OpportunityInput) { in.Pipeline, in.PipelineStage = "", "" },
+			map[string]string{"pipeline": "is required", "pipeline_stage": "is required"}},
+		{"timestamp for a date", func(in *wrapper.OpportunityInput) { in.EstimatedCloseDate = "2024-04-21T00:00:00Z" },
+			map[string]string{"estimated_close_date": `must be a date as YYYY-MM-DD, got "2024-04-21T00:00:00Z"`}},
+		{"impossible date", func(in *wrapper.OpportunityInput) { in.EstimatedCloseDate = "2024-02-30" },
+			map[string]string{"estimated_close_date": `must be a date as YYYY-MM-DD, got "2024-02-30"`}},
+		{"lower-case currency", func(in *wrapper.OpportunityInput) { in.Currency = "usd" },
+			map[string]string{"currency": `must be three upper-case letters (ISO 4217), got "usd"`}},
+		{"unknown type", func(in *wrapper.OpportunityInput) { in.Type = "arr" },
+			map[string]string{"type": `must be "recurring" or "one-time", got "arr"`}},
+		{"unknown forecast", func(in *wrapper.OpportunityInput) { in.ForecastCategory = "maybe" },
+			map[string]string{"forecast_category": `must be one of pipeline, best_case, committed, lost, won; got "maybe"`}},
+		{"likelihood above 100", func(in *wrapper.OpportunityInput) { in.WinLikelihood = ptr(101) },
+			map[string]string{"win_likelihood": "must be between 0 and 100, got 101"}},
+		{"likelihood below 0", func(in *wrapper.OpportunityInput) { in.WinLikelihood = ptr(-1) },
+			map[string]string{"win_likelihood": "must be between 0 and 100, got -1"}},
+		{"custom object value", func(in *wrapper.OpportunityInput) { in.Custom = map[string]any{"x": struct{}{}} },
+			map[string]string{"custom.x": "value of type struct {} is not supported; want a string, bool, integer or float"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := ok
+			tt.edit(&in)
+			_, err := (&wrapper.Client{}).Create(context.Background(), in)
+			if tt.want == nil {
+				// A valid input gets past validation and only then fails, on
+				// the zero client that has nowhere to send it.
+				require.ErrorContains(t, err, "not made by NewClient")
+				require.False(t, wrapper.IsValidation(err))
+				return
+			}
+			require.Equal(t, tt.want, problemsOf(t, err))
+		})
+	}
+}
+
+func TestUpdateValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		u    wrapper.OpportunityUpdate
+		want map[string]string
+	}{
+		{"nothing set", wrapper.NewUpdate(), map[string]string{"update": "sets no field; nothing to change"}},
+		{"empty stage", wrapper.NewUpdate().SetPipelineStage(""), map[string]string{"pipeline_stage": "must not be empty"}},
+		{"bad owner", wrapper.NewUpdate().SetOwner("x"), map[string]string{"owner": `must be an e-mail address, got "x"`}},
+		{"bad date", wrapper.NewUpdate().SetEstimatedCloseDate("21/04/2024"),
+			map[string]string{"estimated_close_date": `must be a date as YYYY-MM-DD, got "21/04/2024"`}},
+		{"bad currency", wrapper.NewUpdate().SetCurrency("EURO"),
+			map[string]string{"currency": `must be three upper-case letters (ISO 4217), got "EURO"`}},
+		{"bad enums and likelihood", wrapper.NewUpdate().SetType("x").SetForecastCategory("y").SetWinLikelihood(200),
+			map[string]string{"type": `must be "recurring" or "one-time", got "x"`,
+				"forecast_category": `must be one of pipeline, best_case, committed, lost, won; got "y"`,
+				"win_likelihood":    "must be between 0 and 100, got 200"}},
+		{"bad custom", wrapper.NewUpdate().SetCustom(map[string]any{"k": []string{"a"}}),
+			map[string]string{"custom.k": "value of type []string is not supported; want a string, bool, integer or float"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := (&wrapper.Client{}).Update(context.Background(), "bb544336-e74e-11ee-800c-effc264f19ed", tt.u)
+			require.Equal(t, tt.want, problemsOf(t, err))
+		})
+	}
+}
+
+func TestListValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		p    wrapper.ListParams
+		want map[string]string
+	}{
+		{"customer", wrapper.ListParams{CustomerUUID: "cus_1"},
+			map[string]string{"customer_uuid": `must be "cus_" followed by a UUID, got "cus_1"`}},
+		{"owner", wrapper.ListParams{Owner: "nobody"}, map[string]string{"owner": `must be an e-mail address, got "nobody"`}},
+		{"dates", wrapper.ListParams{EstimatedCloseDateOnOrAfter: "2024-1-1", EstimatedCloseDateOnOrBefore: "tomorrow"},
+			map[string]string{"estimated_close_date_on_or_after": `must be a date as YYYY-MM-DD, got "2024-1-1"`,
+				"estimated_close_date_on_or_before": `must be a date as YYYY-MM-DD, got "tomorrow"`}},
+		{"per page too big", wrapper.ListParams{PerPage: 201}, map[string]string{"per_page": "must be between 1 and 200, got 201"}},
+		{"per page negative", wrapper.ListParams{PerPage: -5}, map[string]string{"per_page": "must be between 1 and 200, got -5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := (&wrapper.Client{}).List(context.Background(), tt.p)
+			require.Equal(t, tt.want, problemsOf(t, err))
+		})
+	}
+}
