@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -85,7 +86,20 @@ func reply(status int, body string) func(http.ResponseWriter, *http.Request, []b
 	}
 }
 
+// newClient returns a client for rec whose every exchange is checked against
+// openapi.yaml (a contract violation fails the test). Options may override
+// the HTTP client.
 func newClient(t *testing.T, rec *recorder, opts ...wrapper.Option) *wrapper.Client {
+	t.Helper()
+	checked := &http.Client{Transport: chartmogultest.NewValidatingTransport(t, nil)}
+	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base()), wrapper.WithHTTPClient(checked)}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// newUncheckedClient is newClient without the contract check, for tests whose
+// server breaks the contract on purpose (HTML, truncated or oversized bodies).
+func newUncheckedClient(t *testing.T, rec *recorder, opts ...wrapper.Option) *wrapper.Client {
 	t.Helper()
 	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base())}, opts...)...)
 	require.NoError(t, err)

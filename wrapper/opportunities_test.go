@@ -211,7 +211,7 @@ func TestDeleteRejectsANonJSONSuccessBody(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<html>ok</html>"))
 	})
-	err := newClient(t, rec).Delete(context.Background(), recordedUUID)
+	err := newUncheckedClient(t, rec).Delete(context.Background(), recordedUUID)
 	var apiErr *wrapper.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, 200, apiErr.StatusCode)
