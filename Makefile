@@ -2,10 +2,13 @@
 GO ?= go
 REDOCLY ?= npx --yes @redocly/cli@2.77.0
 
-.PHONY: help generate check-generated test lint lint-spec bench
+.PHONY: help demo generate check-generated test cover lint lint-spec bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+demo: ## Create, update, list, retrieve and delete against the embedded fake (no key, no network)
+	$(GO) run ./cmd/demo
 
 generate: ## Regenerate generated/ from openapi.yaml and oapi-codegen.yaml
 	$(GO) generate ./generated
@@ -18,6 +21,10 @@ check-generated: generate ## Fail if regenerating changes or adds any file, or g
 
 test: ## Run every test with the race detector
 	$(GO) test -race -count=1 ./...
+
+cover: ## Statement coverage of wrapper/; fails under 85 %
+	$(GO) test -count=1 -coverprofile=coverage.out ./wrapper
+	@$(GO) tool cover -func=coverage.out | awk '/^total:/ { sub("%", "", $$3); print "wrapper coverage: " $$3 " %"; if ($$3 + 0 < 85) { print "below 85 %"; exit 1 } }'
 
 lint: lint-spec ## gofmt, go vet and the spec linter
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); \
