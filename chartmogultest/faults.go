@@ -48,6 +48,9 @@ type Fault struct {
 	// application/json when it starts with '{' or '[', else text/plain,
 	// unless Header sets one.
 	Body string
+	// EmptyBody sends Status with no body at all (and no Content-Type unless
+	// Header sets one), as proxies and overloaded servers sometimes do.
+	EmptyBody bool
 	// Delay is waited before anything else. It ends early, closing the
 	// connection without a response, when the client gives up or the server
 	// is closed.
@@ -141,6 +144,10 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, ex *exch
 
 func faultResponse(f Fault) *recorder {
 	rec := newRecorder()
+	if f.EmptyBody {
+		rec.WriteHeader(f.Status)
+		return rec
+	}
 	if f.Body == "" {
 		writeError(rec, f.Status, http.StatusText(f.Status), "")
 		return rec

@@ -168,3 +168,12 @@ func TestFaultTruncateBody(t *testing.T) {
 	require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate))
 	require.True(t, strings.HasPrefix(`{"amount_in_cents":100000`, string(data[:min(len(data), 25)])))
 }
+
+func TestFaultEmptyBody(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
+	r := call(t, srv, request{Method: http.MethodGet, Path: "/opportunities/bb544336-e74e-11ee-800c-effc264f19ed"})
+	require.Equal(t, http.StatusServiceUnavailable, r.Status)
+	require.Empty(t, r.Body)
+	require.Empty(t, r.Header.Get("Content-Type"))
+}
