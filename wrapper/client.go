@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/mogulkit/opportunities/generated"
 )
@@ -43,6 +46,10 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	maxBody   int64
+	retry     RetryPolicy
+	limiter   *rate.Limiter
+	slots     chan struct{}
+	logger    *slog.Logger
 }
 
 type options struct {
@@ -52,6 +59,10 @@ type options struct {
 	timeout       time.Duration
 	maxBody       int64
 	allowInsecure bool
+	retry         RetryPolicy
+	limiter       *rate.Limiter
+	slots         chan struct{}
+	logger        *slog.Logger
 }
 
 // Option configures a [Client]. Options are checked by [NewClient], which
@@ -98,8 +109,9 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithTimeout bounds each request, body included (default [DefaultTimeout]).
-// Zero means no bound but the caller's context.
+// WithTimeout bounds each attempt of a request, body included (default
+// [DefaultTimeout]); an attempt that times out may be retried (see
+// [RetryPolicy]). Zero means no bound but the caller's context.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -130,6 +142,19 @@ func WithInsecureHTTP() Option {
 	return func(o *options) error { o.allowInsecure = true; return nil }
 }
 
+// WithLogger logs each retry (method, path, attempt, wait and the error) at
+// level Warn. Nothing is logged by default. Log lines never contain the API
+// key or request headers.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("logger is nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
 // NewClient returns a client that authenticates with apiKey (HTTP basic, the
 // key as user name). It fails on an empty key or a bad option; errors never
 // contain the key.
@@ -137,7 +162,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, errors.New("chartmogul: API key is empty")
 	}
-	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout, maxBody: DefaultMaxResponseBytes}
+	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout,
+		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("chartmogul: nil option")
@@ -175,6 +201,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		userAgent: ua,
 		timeout:   o.timeout,
 		maxBody:   o.maxBody,
+		retry:     o.retry,
+		limiter:   o.limiter,
+		slots:     o.slots,
+		logger:    o.logger,
 	}, nil
 }
 
@@ -245,12 +275,47 @@ type result struct {
 	path   string
 }
 
-// do sends one request through call, reads the body through the size cap and
-// turns every non-2xx status into an *APIError.
+// do sends a request through call, retrying under the client's policy, and
+// returns the last outcome: a 2xx read in full, or an error (an *APIError for
+// any response that is not a usable success) that says how many attempts
+// were made.
 func (c *Client) do(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (result, error) {
 	if c == nil || c.gen == nil {
 		return result{}, errNoClient
 	}
+	for attempt := 1; ; attempt++ {
+		res, retryAfter, err := c.attempt(ctx, method, path, call)
+		if err == nil {
+			return res, nil
+		}
+		if attempt >= c.retry.MaxAttempts || ctx.Err() != nil || !c.retry.retryable(method, err) {
+			return result{}, withAttempts(err, attempt)
+		}
+		wait := c.retry.backoff(attempt, retryAfter)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			return result{}, withAttempts(err, attempt) // the wait would outlive the caller
+		}
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "chartmogul: retrying", slog.String("method", method),
+				slog.String("path", path), slog.Int("attempt", attempt), slog.Duration("wait", wait),
+				slog.String("error", err.Error()))
+		}
+		if !sleep(ctx, wait) {
+			return result{}, withAttempts(err, attempt)
+		}
+	}
+}
+
+// attempt sends the request once, within the limits and the per-attempt
+// timeout, and reads the body through the size cap. retryAfter is the
+// response's Retry-After, negative when there is none.
+func (c *Client) attempt(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (res result, retryAfter time.Duration, err error) {
+	retryAfter = -1
+	release, err := c.acquire(ctx)
+	if err != nil {
+		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: waiting for the client-side limit: %w", method, path, err)
+	}
+	defer release()
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -258,20 +323,34 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 	}
 	resp, err := call(ctx)
 	if err != nil {
-		return result{}, fmt.Errorf("chartmogul: %s %s: %w", method, path, err)
+		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	if resp.Request != nil && resp.Request.URL != nil {
 		path = resp.Request.URL.Path
 	}
+	retryAfter = parseRetryAfter(resp.Header, time.Now())
 	body, err := readCapped(resp.Body, c.maxBody)
 	if err != nil {
-		return result{}, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)
+		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return result{}, newAPIError(method, path, resp.StatusCode, resp.Header, body, nil)
+		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, nil)
 	}
-	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path}, nil
+	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path}, retryAfter, nil
+}
+
+// withAttempts records how many attempts led to err.
+func withAttempts(err error, n int) error {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		apiErr.Attempts = n
+		return err
+	}
+	if n > 1 {
+		return fmt.Errorf("%w (after %d attempts)", err, n)
+	}
+	return err
 }
 
 // readCapped reads at most max bytes; a longer body is an ErrBodyTooLarge
@@ -279,7 +358,7 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 func readCapped(r io.Reader, max int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return body, fmt.Errorf("reading the response body: %w", err)
+		return body, &bodyReadError{err}
 	}
 	if int64(len(body)) > max {
 		return body[:max], fmt.Errorf("%w (%d bytes)", ErrBodyTooLarge, max)

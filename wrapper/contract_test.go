@@ -17,7 +17,7 @@ import (
 
 func fakeClient(t *testing.T, srv *chartmogultest.Server, key string) *wrapper.Client {
 	t.Helper()
-	c, err := wrapper.NewClient(key, wrapper.WithBaseURL(srv.URL()),
+	c, err := wrapper.NewClient(key, wrapper.WithBaseURL(srv.URL()), fastRetries,
 		wrapper.WithHTTPClient(&http.Client{Transport: chartmogultest.NewValidatingTransport(t, nil)}))
 	require.NoError(t, err)
 	return c
@@ -126,10 +126,12 @@ func TestContractRateLimitAndFaultsAreTypedErrors(t *testing.T) {
 	c := fakeClient(t, srv, srv.APIKey())
 	ctx := context.Background()
 
-	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 429, Body: `{"error":"Too Many Requests"}`})
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 429, Times: 4, Body: `{"error":"Too Many Requests"}`})
 	_, err := c.Create(ctx, seedInput())
 	require.True(t, wrapper.IsRateLimited(err), "got %v", err)
 	require.Equal(t, 0, srv.Applied(chartmogultest.OpCreate))
+	require.Equal(t, 4, srv.Requests(chartmogultest.OpCreate))
+	require.ErrorContains(t, err, "after 4 attempts")
 
 	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 403, Body: `{"error":"Forbidden"}`})
 	_, err = c.Get(ctx, recordedUUID)

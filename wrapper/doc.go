@@ -41,10 +41,15 @@
 // [IsRateLimited], [IsValidation] and [IsServerError]. Network failures are
 // returned wrapped, so errors.Is(err, context.DeadlineExceeded) works.
 //
-// # Limits
+// # Retries and limits
 //
-// Each call is bounded by [DefaultTimeout] (see [WithTimeout]) and by the
-// caller's context. Response bodies are read through a cap
+// Failed requests are retried under [DefaultRetryPolicy] (see [RetryPolicy]
+// for exactly what is retried and why; creates are not retried after a
+// server error or a dropped connection, since ChartMogul has no idempotency
+// key). Every wait stays inside the caller's context. Each attempt is bounded
+// by [DefaultTimeout] (see [WithTimeout]). [WithRateLimit],
+// [WithMaxConcurrent] and [WithChartMogulLimits] keep a client under
+// ChartMogul's limits. Response bodies are read through a cap
 // ([DefaultMaxResponseBytes], see [WithMaxResponseBytes]): a huge body costs no
 // more than the cap.
 package wrapper

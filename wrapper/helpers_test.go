@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -87,12 +88,13 @@ func reply(status int, body string) func(http.ResponseWriter, *http.Request, []b
 }
 
 // newClient returns a client for rec whose every exchange is checked against
-// openapi.yaml (a contract violation fails the test). Options may override
-// the HTTP client.
+// openapi.yaml (a contract violation fails the test). It does not retry
+// unless opts say otherwise; options may also override the HTTP client.
 func newClient(t *testing.T, rec *recorder, opts ...wrapper.Option) *wrapper.Client {
 	t.Helper()
 	checked := &http.Client{Transport: chartmogultest.NewValidatingTransport(t, nil)}
-	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base()), wrapper.WithHTTPClient(checked)}, opts...)...)
+	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base()), wrapper.WithHTTPClient(checked),
+		wrapper.WithoutRetries()}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -101,7 +103,7 @@ func newClient(t *testing.T, rec *recorder, opts ...wrapper.Option) *wrapper.Cli
 // server breaks the contract on purpose (HTML, truncated or oversized bodies).
 func newUncheckedClient(t *testing.T, rec *recorder, opts ...wrapper.Option) *wrapper.Client {
 	t.Helper()
-	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base())}, opts...)...)
+	c, err := wrapper.NewClient(testKey, append([]wrapper.Option{wrapper.WithBaseURL(rec.base()), wrapper.WithoutRetries()}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -130,3 +132,6 @@ const (
  "created_at":"2024-03-21T06:46:23.137Z","updated_at":"2024-03-21T06:46:23.137Z"}`
 	recordedUUID = "bb544336-e74e-11ee-800c-effc264f19ed"
 )
+
+// fastRetries is the default policy with waits short enough for tests.
+var fastRetries = wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 4, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})

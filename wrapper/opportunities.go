@@ -70,7 +70,9 @@ func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (
 	return decodeOpportunity(http.MethodPatch, res)
 }
 
-// Delete deletes an opportunity.
+// Delete deletes an opportunity. A 404 on a retry (an earlier attempt may
+// have deleted it before its response was lost) counts as success: either
+// way the opportunity is gone. A 404 on the first attempt is an error.
 func (c *Client) Delete(ctx context.Context, uuid string) error {
 	if err := checkUUID(uuid); err != nil {
 		return err
@@ -78,6 +80,10 @@ func (c *Client) Delete(ctx context.Context, uuid string) error {
 	res, err := c.do(ctx, http.MethodDelete, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteOpportunity(ctx, uuid)
 	})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Attempts > 1 {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,77 @@
+package wrapper
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/time/rate"
+)
+
+// ChartMogul's documented limits: 40 requests per second per account, and
+// more than 20 parallel connections answers 503.
+const (
+	ChartMogulRequestsPerSecond = 40
+	ChartMogulMaxConcurrent     = 20
+)
+
+// WithRateLimit makes the client send at most perSecond requests per second
+// (retries included), with bursts of up to burst. Callers wait their turn
+// inside their context. Off by default.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(o *options) error {
+		if perSecond <= 0 || burst < 1 {
+			return fmt.Errorf("rate limit %v/s with burst %d: both must be positive", perSecond, burst)
+		}
+		o.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+		return nil
+	}
+}
+
+// WithMaxConcurrent lets at most n requests of this client be in flight at
+// once; the others wait inside their context. Off by default.
+func WithMaxConcurrent(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("max concurrent %d is below 1", n)
+		}
+		o.slots = make(chan struct{}, n)
+		return nil
+	}
+}
+
+// WithChartMogulLimits applies ChartMogul's documented limits on the client
+// side: 40 requests per second, evenly paced (burst 1, so no one-second window
+// ever sees more than 40), and 20 requests in flight. Share one client per API
+// key so every caller of that key is counted.
+func WithChartMogulLimits() Option {
+	return func(o *options) error {
+		if err := WithRateLimit(ChartMogulRequestsPerSecond, 1)(o); err != nil {
+			return err
+		}
+		return WithMaxConcurrent(ChartMogulMaxConcurrent)(o)
+	}
+}
+
+// acquire waits for the rate limiter and a concurrency slot; release must be
+// called when it returns nil.
+func (c *Client) acquire(ctx context.Context) (release func(), err error) {
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	release = func() {
+		if c.slots != nil {
+			<-c.slots
+		}
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
+}

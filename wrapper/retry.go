@@ -1,0 +1,174 @@
+package wrapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// RetryPolicy says when and how a failed request is sent again. Every wait
+// happens inside the caller's context: a call never outlives its deadline,
+// and no wait starts that would end past it.
+//
+// What is retried, and why:
+//   - 429 and 503, for every method: ChartMogul did not process the request
+//     (rate limit, too many parallel connections).
+//   - 500, 502, 504, a dropped or refused connection, a timed-out attempt and
+//     a body cut short: only for GET, PATCH and DELETE, which are safe to
+//     repeat. Never for POST (create) unless RetryCreateOnServerError is set:
+//     ChartMogul has no idempotency key, so the first create may have been
+//     applied and a retry would make a duplicate.
+//   - Nothing else: no other 4xx, no body that does not decode, no body over
+//     the size cap.
+//
+// A retry resends the identical body.
+type RetryPolicy struct {
+	// MaxAttempts is the total number of tries, first one included. 1 means
+	// no retries.
+	MaxAttempts int
+	// InitialBackoff bounds the first wait; each later bound doubles. The
+	// wait is drawn uniformly between 0 and the bound ("full jitter").
+	InitialBackoff time.Duration
+	// MaxBackoff caps every wait, including one asked for by Retry-After.
+	MaxBackoff time.Duration
+	// RetryCreateOnServerError also retries a create after a 500, 502, 504 or
+	// a transport failure. This can create duplicates; leave it off unless a
+	// duplicate is cheaper for you than a missing opportunity.
+	RetryCreateOnServerError bool
+}
+
+// DefaultRetryPolicy is used unless [WithRetryPolicy] or [WithoutRetries] says
+// otherwise: at most 4 attempts, waits bounded by 0.5 s, 1 s, 2 s, and a
+// Retry-After honoured up to 30 s.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+
+// WithRetryPolicy sets the retry policy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(o *options) error {
+		if p.MaxAttempts < 1 {
+			return fmt.Errorf("retry policy: MaxAttempts %d is below 1", p.MaxAttempts)
+		}
+		if p.InitialBackoff < 0 || p.MaxBackoff < 0 {
+			return errors.New("retry policy: negative backoff")
+		}
+		o.retry = p
+		return nil
+	}
+}
+
+// WithoutRetries sends every request once.
+func WithoutRetries() Option {
+	return func(o *options) error { o.retry = RetryPolicy{MaxAttempts: 1}; return nil }
+}
+
+// idempotent reports whether a method may be sent twice without a second
+// effect. PATCH qualifies here: an update sets absolute values.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodPatch || method == http.MethodDelete
+}
+
+// bodyReadError marks a failure while reading a response body (the
+// connection was cut mid-body), as opposed to a body that was read whole.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return "reading the response body: " + e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
+
+// retryable decides whether err, the outcome of one attempt, is worth
+// another attempt under p.
+func (p RetryPolicy) retryable(method string, err error) bool {
+	repeatable := idempotent(method) || p.RetryCreateOnServerError
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			return true
+		}
+		var readErr *bodyReadError
+		if errors.As(apiErr.Err, &readErr) {
+			return repeatable
+		}
+		if apiErr.Err != nil {
+			return false // decoded badly or too large: the same again
+		}
+		switch apiErr.StatusCode {
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return repeatable
+		}
+		return false
+	}
+	return repeatable && transient(err)
+}
+
+// transient reports whether a transport error may pass: a reset, refused or
+// dropped connection, or an attempt that timed out.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// backoff returns how long to wait before attempt n+1, after attempt n
+// failed; retryAfter is the server's Retry-After, or negative when absent.
+func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter >= 0 {
+		return min(retryAfter, p.MaxBackoff)
+	}
+	bound := p.InitialBackoff
+	for i := 1; i < n && bound < p.MaxBackoff; i++ {
+		bound *= 2
+	}
+	bound = min(bound, p.MaxBackoff)
+	if bound <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(bound) + 1))
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+// It returns a negative duration when the header is absent or unreadable.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return -1
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return -1
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return -1
+}
+
+// sleep waits for d or until ctx is done; it reports whether it waited the
+// whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
