@@ -2,7 +2,7 @@
 GO ?= go
 REDOCLY ?= npx --yes @redocly/cli@2.77.0
 
-.PHONY: help demo generate check-generated test cover lint lint-spec bench
+.PHONY: help demo generate check-generated test cover fuzz lint lint-spec bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,6 +25,12 @@ test: ## Run every test with the race detector
 cover: ## Statement coverage of wrapper/; fails under 85 %
 	$(GO) test -count=1 -coverprofile=coverage.out ./wrapper
 	@$(GO) tool cover -func=coverage.out | awk '/^total:/ { sub("%", "", $$3); print "wrapper coverage: " $$3 " %"; if ($$3 + 0 < 85) { print "below 85 %"; exit 1 } }'
+
+FUZZTIME ?= 10s
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s) on top of the committed corpus
+	@for f in FuzzDecodeOpportunity FuzzErrorBody FuzzCustomRoundTrip; do \
+		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./wrapper || exit 1; \
+	done
 
 lint: lint-spec ## gofmt, go vet and the spec linter
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); \
