@@ -104,3 +104,18 @@ func checkUUID(uuid string) error {
 	}
 	return p.err()
 }
+
+// Validate reports every problem with in, exactly as [Client.Create] checks
+// before sending: nil, or a *ValidationError. Use it to check a batch before
+// sending any of it.
+func (in OpportunityInput) Validate() error {
+	_, err := createBody(in)
+	return err
+}
+
+// Validate reports every problem with u, exactly as [Client.Update] checks
+// before sending (the UUID aside): nil, or a *ValidationError.
+func (u OpportunityUpdate) Validate() error {
+	_, err := updateBody(u)
+	return err
+}

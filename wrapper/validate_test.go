@@ -127,3 +127,11 @@ func TestListValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateMethodsMatchWhatTheClientChecks(t *testing.T) {
+	require.NoError(t, seedInput().Validate())
+	bad := seedInput().WithWinLikelihood(101)
+	require.Equal(t, map[string]string{"win_likelihood": "must be between 0 and 100, got 101"}, problemsOf(t, bad.Validate()))
+	require.NoError(t, wrapper.NewUpdate().SetWinLikelihood(0).Validate())
+	require.Equal(t, map[string]string{"update": "sets no field; nothing to change"}, problemsOf(t, wrapper.NewUpdate().Validate()))
+}
