@@ -23,7 +23,7 @@ func ExampleStart() {
 		func(_ context.Context, r *http.Request) error { r.SetBasicAuth(srv.APIKey(), ""); return nil }))
 
 	var body generated.CreateOpportunity
-	_ = body.EstimatedCloseDate.UnmarshalText([]byte("2024-04-21"))
+	body.EstimatedCloseDate = "2024-04-21"
 	body.CustomerUUID = "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7"
 	body.Owner, body.Pipeline, body.PipelineStage = "test1@example.org", "New Business", "Discovery"
 	body.Currency, body.AmountInCents = "USD", 100000

@@ -36,8 +36,8 @@ func (h *handler) CreateOpportunity(_ context.Context, req generated.CreateOppor
 		EstimatedCloseDate: b.EstimatedCloseDate,
 		Currency:           b.Currency,
 		AmountInCents:      b.AmountInCents,
-		Type:               stringPtr(b.Type),
-		ForecastCategory:   stringPtr(b.ForecastCategory),
+		Type:               stringOf(b.Type),
+		ForecastCategory:   stringOf(b.ForecastCategory),
 		WinLikelihood:      clonePtr(b.WinLikelihood),
 		Custom:             map[string]json.RawMessage{},
 	}
@@ -85,10 +85,10 @@ func (h *handler) UpdateOpportunity(_ context.Context, req generated.UpdateOppor
 	set(&o.Currency, b.Currency)
 	set(&o.AmountInCents, b.AmountInCents)
 	if b.Type != nil {
-		o.Type = stringPtr(b.Type)
+		o.Type = string(*b.Type)
 	}
 	if b.ForecastCategory != nil {
-		o.ForecastCategory = stringPtr(b.ForecastCategory)
+		o.ForecastCategory = string(*b.ForecastCategory)
 	}
 	if b.WinLikelihood != nil {
 		o.WinLikelihood = clonePtr(b.WinLikelihood)
@@ -130,7 +130,7 @@ func (h *handler) ListOpportunities(_ context.Context, req generated.ListOpportu
 	if p.Cursor != nil && *p.Cursor != "" {
 		c, err := parseCursor(*p.Cursor)
 		if err != nil {
-			code, msg, param := int64(http.StatusBadRequest), `Parameter "cursor" does not have a valid value`, "cursor"
+			code, msg, param := http.StatusBadRequest, `Parameter "cursor" does not have a valid value`, "cursor"
 			return generated.ListOpportunities400JSONResponse{BadRequestJSONResponse: generated.BadRequestJSONResponse{
 				Code: &code, Message: &msg, Param: &param,
 			}}, nil
@@ -142,8 +142,10 @@ func (h *handler) ListOpportunities(_ context.Context, req generated.ListOpportu
 			(p.Owner == nil || o.Owner == *p.Owner) &&
 			(p.Pipeline == nil || o.Pipeline == *p.Pipeline) &&
 			(p.PipelineStage == nil || o.PipelineStage == *p.PipelineStage) &&
-			(p.EstimatedCloseDateOnOrAfter == nil || !o.EstimatedCloseDate.Before(p.EstimatedCloseDateOnOrAfter.Time)) &&
-			(p.EstimatedCloseDateOnOrBefore == nil || !o.EstimatedCloseDate.After(p.EstimatedCloseDateOnOrBefore.Time))
+			// Dates are YYYY-MM-DD (the request was validated against the
+			// spec), so comparing the strings compares the dates.
+			(p.EstimatedCloseDateOnOrAfter == nil || o.EstimatedCloseDate >= *p.EstimatedCloseDateOnOrAfter) &&
+			(p.EstimatedCloseDateOnOrBefore == nil || o.EstimatedCloseDate <= *p.EstimatedCloseDateOnOrBefore)
 	}
 
 	h.s.mu.Lock()
@@ -173,11 +175,19 @@ func set[T any](dst *T, src *T) {
 	}
 }
 
-func stringPtr[T ~string](p *T) *string {
+// stringOf is the string p points to, or "" (stored as absent) when nil.
+func stringOf[T ~string](p *T) string {
 	if p == nil {
+		return ""
+	}
+	return string(*p)
+}
+
+// nullIfEmpty sends an absent string as null.
+func nullIfEmpty(s string) *string {
+	if s == "" {
 		return nil
 	}
-	s := string(*p)
 	return &s
 }
 
@@ -188,7 +198,7 @@ type wireOpportunity struct {
 	generated.Opportunity
 	Type             *string `json:"type"`
 	ForecastCategory *string `json:"forecast_category"`
-	WinLikelihood    *int64  `json:"win_likelihood"`
+	WinLikelihood    *int    `json:"win_likelihood"`
 	CreatedAt        string  `json:"created_at"`
 	UpdatedAt        string  `json:"updated_at"`
 }
@@ -200,7 +210,7 @@ func toWire(o generated.Opportunity) wireOpportunity {
 		o.Custom = map[string]json.RawMessage{}
 	}
 	return wireOpportunity{
-		Opportunity: o, Type: o.Type, ForecastCategory: o.ForecastCategory, WinLikelihood: o.WinLikelihood,
+		Opportunity: o, Type: nullIfEmpty(o.Type), ForecastCategory: nullIfEmpty(o.ForecastCategory), WinLikelihood: o.WinLikelihood,
 		CreatedAt: o.CreatedAt.UTC().Format(wireTime), UpdatedAt: o.UpdatedAt.UTC().Format(wireTime),
 	}
 }

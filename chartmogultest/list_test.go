@@ -21,7 +21,7 @@ func opp(customer, owner, pipeline, stage, closeDate string, created time.Time) 
 	}
 	return generated.Opportunity{
 		CustomerUUID: customer, Owner: owner, Pipeline: pipeline, PipelineStage: stage,
-		EstimatedCloseDate: generated.CloseDate{Time: d}, Currency: "USD", AmountInCents: 100, CreatedAt: created,
+		EstimatedCloseDate: d.Format("2006-01-02"), Currency: "USD", AmountInCents: 100, CreatedAt: created,
 	}
 }
 
@@ -84,7 +84,7 @@ func TestListFilters(t *testing.T) {
 	client, err := generated.NewClientWithResponses(srv.URL(), generated.WithRequestEditorFn(
 		func(_ context.Context, req *http.Request) error { req.SetBasicAuth(srv.APIKey(), ""); return nil }))
 	require.NoError(t, err)
-	after := generated.CloseDate{Time: time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)}
+	after := time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 	owner := "a@example.org"
 	resp, err := client.ListOpportunitiesWithResponse(context.Background(), &generated.ListOpportunitiesParams{
 		EstimatedCloseDateOnOrAfter: &after, Owner: &owner})

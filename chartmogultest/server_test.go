@@ -122,7 +122,7 @@ func TestCreateWithoutOptionalFields(t *testing.T) {
 	stored := srv.Opportunities()
 	require.Len(t, stored, 1)
 	require.Nil(t, stored[0].WinLikelihood)
-	require.Nil(t, stored[0].Type)
+	require.Empty(t, stored[0].Type)
 	require.Equal(t, o["uuid"], stored[0].UUID)
 }
 
@@ -297,14 +297,14 @@ func TestStartOutsideTestsAndOptionErrors(t *testing.T) {
 func TestSeedSnapshotsAndReset(t *testing.T) {
 	now := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	srv := chartmogultest.NewServer(t, chartmogultest.WithClock(func() time.Time { return now }))
-	wl := int64(40)
+	wl := 40
 	seeded := srv.Seed(
 		generated.Opportunity{CustomerUUID: "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7", Owner: "a@example.org",
 			Pipeline: "P", PipelineStage: "S", Currency: "EUR", AmountInCents: 1, WinLikelihood: &wl,
-			EstimatedCloseDate: generated.CloseDate{Time: now}},
+			EstimatedCloseDate: now.Format("2006-01-02")},
 		generated.Opportunity{UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7",
 			Owner: "b@example.org", Pipeline: "P", PipelineStage: "S", Currency: "EUR", AmountInCents: 2,
-			EstimatedCloseDate: generated.CloseDate{Time: now}, CreatedAt: now.Add(-time.Hour),
+			EstimatedCloseDate: now.Format("2006-01-02"), CreatedAt: now.Add(-time.Hour),
 			Custom: map[string]json.RawMessage{"seats": json.RawMessage(`3`)}},
 	)
 	require.Len(t, seeded, 2)
@@ -325,7 +325,7 @@ func TestSeedSnapshotsAndReset(t *testing.T) {
 
 	// Seeding a stored UUID replaces it.
 	srv.Seed(generated.Opportunity{UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7",
-		Owner: "c@example.org", Pipeline: "P", PipelineStage: "S", Currency: "EUR", EstimatedCloseDate: generated.CloseDate{Time: now}})
+		Owner: "c@example.org", Pipeline: "P", PipelineStage: "S", Currency: "EUR", EstimatedCloseDate: now.Format("2006-01-02")})
 	require.Len(t, srv.Opportunities(), 2)
 	require.Equal(t, "c@example.org", srv.Opportunities()[0].Owner)
 

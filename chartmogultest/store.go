@@ -103,8 +103,6 @@ func (s *Server) Opportunities() []generated.Opportunity {
 }
 
 func cloneOpportunity(o generated.Opportunity) generated.Opportunity {
-	o.Type = clonePtr(o.Type)
-	o.ForecastCategory = clonePtr(o.ForecastCategory)
 	o.WinLikelihood = clonePtr(o.WinLikelihood)
 	custom := make(map[string]json.RawMessage, len(o.Custom))
 	for k, v := range o.Custom {

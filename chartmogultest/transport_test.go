@@ -27,7 +27,7 @@ func TestValidatingTransportPassesValidExchanges(t *testing.T) {
 	ctx := context.Background()
 
 	var body generated.CreateOpportunity
-	require.NoError(t, body.EstimatedCloseDate.UnmarshalText([]byte("2024-04-21")))
+	body.EstimatedCloseDate = "2024-04-21"
 	body.CustomerUUID, body.Owner, body.Pipeline, body.PipelineStage = "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7", "test1@example.org", "New Business", "Discovery"
 	body.Currency, body.AmountInCents = "USD", 100000
 	var seats generated.CustomValue
@@ -43,7 +43,7 @@ func TestValidatingTransportPassesValidExchanges(t *testing.T) {
 	got, err := client.RetrieveOpportunityWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
-	wl := int64(0)
+	wl := 0
 	upd, err := client.UpdateOpportunityWithResponse(ctx, id, generated.UpdateOpportunity{WinLikelihood: &wl})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), "%s", upd.Body)

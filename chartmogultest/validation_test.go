@@ -97,11 +97,11 @@ func TestResponsesMatchTheSpec(t *testing.T) {
 }
 
 func TestResponseValidationCatchesDrift(t *testing.T) {
-	bad := int64(150) // the contract allows 0-100
+	bad := 150 // the contract allows 0-100
 	seed := generated.Opportunity{
 		UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7",
 		Owner: "a@example.org", Pipeline: "P", PipelineStage: "S", Currency: "USD", WinLikelihood: &bad,
-		EstimatedCloseDate: generated.CloseDate{Time: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+		EstimatedCloseDate: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
 	}
 	srv := chartmogultest.NewServer(t)
 	srv.Seed(seed)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for ForecastCategory.
@@ -74,7 +73,7 @@ type AmountInCents = int64
 // CloseDate A calendar date, `YYYY-MM-DD` (not a timestamp).
 //
 // Example: 2024-04-21
-type CloseDate = openapi_types.Date
+type CloseDate = string
 
 // CreateOpportunity The body of a create request.
 //
@@ -190,7 +189,7 @@ type Empty = map[string]interface{}
 // `{"field": ["message"], "error_details": [...]}` (hence additional properties).
 type Error struct {
 	// Code The HTTP status repeated in the body.
-	Code *int64 `json:"code,omitempty"`
+	Code *int `json:"code,omitempty"`
 
 	// Error A single message.
 	Error        *string       `json:"error,omitempty"`
@@ -266,7 +265,7 @@ type Opportunity struct {
 	//
 	//
 	// Example: best_case
-	ForecastCategory *string `json:"forecast_category,omitempty"`
+	ForecastCategory string `json:"forecast_category,omitempty"`
 
 	// Owner The owner's e-mail address.
 	//
@@ -283,7 +282,7 @@ type Opportunity struct {
 	//
 	//
 	// Example: recurring
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 
 	// UpdatedAt RFC 3339 UTC timestamp with milliseconds.
 	//
@@ -296,7 +295,7 @@ type Opportunity struct {
 	UUID OpportunityUUID `json:"uuid"`
 
 	// WinLikelihood Example: 40
-	WinLikelihood *int64 `json:"win_likelihood,omitempty"`
+	WinLikelihood *int `json:"win_likelihood,omitempty"`
 }
 
 // OpportunityList One page of opportunities.
@@ -402,13 +401,13 @@ type UpdateOpportunity struct {
 // stage's default applies, so an omitted value and an explicit 0 differ.
 //
 // Example: 40
-type WinLikelihood = int64
+type WinLikelihood = int
 
 // CloseDateOnOrAfter defines model for CloseDateOnOrAfter.
-type CloseDateOnOrAfter = openapi_types.Date
+type CloseDateOnOrAfter = string
 
 // CloseDateOnOrBefore defines model for CloseDateOnOrBefore.
-type CloseDateOnOrBefore = openapi_types.Date
+type CloseDateOnOrBefore = string
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -422,7 +421,7 @@ type CustomerUUIDFilter = CustomerUUID
 type OwnerFilter = string
 
 // PerPage defines model for PerPage.
-type PerPage = int64
+type PerPage = int
 
 // PipelineFilter defines model for PipelineFilter.
 type PipelineFilter = string

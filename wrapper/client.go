@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -183,11 +184,13 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	hc.CheckRedirect = safeRedirects(hc.CheckRedirect)
 
-	ua := o.userAgent
+	// The header values are computed once and shared by every request (no
+	// request changes them); the key lives only inside this closure.
+	auth := []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(apiKey+":"))}
+	ua := []string{o.userAgent}
 	sign := func(_ context.Context, req *http.Request) error {
-		req.SetBasicAuth(apiKey, "")
-		req.Header.Set("User-Agent", ua)
-		req.Header.Set("Accept", "application/json")
+		req.Header["Authorization"] = auth
+		req.Header["User-Agent"] = ua
 		return nil
 	}
 	gen, err := generated.NewClient(base.String(), generated.WithHTTPClient(hc), generated.WithRequestEditorFn(sign))
@@ -198,7 +201,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		gen:       gen,
 		baseURL:   base.String(),
 		basePath:  strings.TrimSuffix(base.Path, "/"),
-		userAgent: ua,
+		userAgent: o.userAgent,
 		timeout:   o.timeout,
 		maxBody:   o.maxBody,
 		retry:     o.retry,
@@ -311,12 +314,11 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 // response's Retry-After, negative when there is none.
 func (c *Client) attempt(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (res result, retryAfter time.Duration, err error) {
 	retryAfter = -1
-	release, err := c.acquire(ctx)
-	if err != nil {
+	if err := c.acquire(ctx); err != nil {
 		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: waiting for the client-side limit: %w", method, path, err)
 	}
-	defer release()
-	if c.timeout > 0 {
+	defer c.release()
+	if deadline, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(deadline) > c.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
@@ -330,7 +332,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, call func(con
 		path = resp.Request.URL.Path
 	}
 	retryAfter = parseRetryAfter(resp.Header, time.Now())
-	body, err := readCapped(resp.Body, c.maxBody)
+	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	if err != nil {
 		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)
 	}
@@ -354,9 +356,29 @@ func withAttempts(err error, n int) error {
 }
 
 // readCapped reads at most max bytes; a longer body is an ErrBodyTooLarge
-// and the rest is never read.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, max+1))
+// and the rest is never read. size is the announced length (-1 if unknown),
+// used only to size the buffer.
+func readCapped(r io.Reader, size, max int64) ([]byte, error) {
+	if size < 0 || size > max {
+		size = 512
+	}
+	body := make([]byte, 0, size+1)
+	var err error
+	for int64(len(body)) <= max {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // grow
+		}
+		var n int
+		n, err = r.Read(body[len(body):min(cap(body), int(max+1))])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			err = nil
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
 	if err != nil {
 		return body, &bodyReadError{err}
 	}

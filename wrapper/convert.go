@@ -3,12 +3,13 @@ package wrapper
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-
-	openapi_types "github.com/oapi-codegen/runtime/types"
+	"time"
+	"unicode/utf8"
 
 	"github.com/mogulkit/opportunities/generated"
 )
@@ -35,28 +36,27 @@ func createBody(in OpportunityInput) (generated.CreateOpportunity, error) {
 	p.required("pipeline", in.Pipeline)
 	p.required("pipeline_stage", in.PipelineStage)
 	if p.required("estimated_close_date", in.EstimatedCloseDate) {
-		body.EstimatedCloseDate = openapi_types.Date{Time: p.date("estimated_close_date", in.EstimatedCloseDate)}
+		p.date("estimated_close_date", in.EstimatedCloseDate)
 	}
 	if p.required("currency", in.Currency) {
 		p.currency("currency", in.Currency)
 	}
+	// The pointers below point into in, a copy owned by this call.
 	if in.Type != "" {
 		p.typ("type", in.Type)
-		t := generated.OpportunityType(in.Type)
-		body.Type = &t
+		body.Type = (*generated.OpportunityType)(&in.Type)
 	}
 	if in.ForecastCategory != "" {
 		p.forecast("forecast_category", in.ForecastCategory)
-		f := generated.ForecastCategory(in.ForecastCategory)
-		body.ForecastCategory = &f
+		body.ForecastCategory = (*generated.ForecastCategory)(&in.ForecastCategory)
 	}
 	if in.WinLikelihood != nil {
 		p.winLikelihood("win_likelihood", *in.WinLikelihood)
-		w := int64(*in.WinLikelihood)
-		body.WinLikelihood = &w
+		body.WinLikelihood = in.WinLikelihood // only read while encoding
 	}
 	body.Custom = customToWire(in.Custom, &p)
 	body.CustomerUUID = in.CustomerUUID
+	body.EstimatedCloseDate = in.EstimatedCloseDate
 	body.Owner = in.Owner
 	body.Pipeline = in.Pipeline
 	body.PipelineStage = in.PipelineStage
@@ -85,10 +85,7 @@ func updateBody(u OpportunityUpdate) (generated.UpdateOpportunity, error) {
 	body.Pipeline = str("pipeline", u.Pipeline, p.nonEmpty)
 	body.PipelineStage = str("pipeline_stage", u.PipelineStage, p.nonEmpty)
 	body.Currency = str("currency", u.Currency, p.currency)
-	if u.EstimatedCloseDate != nil {
-		empty = false
-		body.EstimatedCloseDate = &openapi_types.Date{Time: p.date("estimated_close_date", *u.EstimatedCloseDate)}
-	}
+	body.EstimatedCloseDate = str("estimated_close_date", u.EstimatedCloseDate, p.date)
 	if u.AmountInCents != nil {
 		empty = false
 		a := *u.AmountInCents
@@ -109,8 +106,7 @@ func updateBody(u OpportunityUpdate) (generated.UpdateOpportunity, error) {
 	if u.WinLikelihood != nil {
 		empty = false
 		p.winLikelihood("win_likelihood", *u.WinLikelihood)
-		w := int64(*u.WinLikelihood)
-		body.WinLikelihood = &w
+		body.WinLikelihood = u.WinLikelihood // only read while encoding
 	}
 	if u.Custom != nil {
 		empty = false
@@ -131,85 +127,104 @@ func customToWire(custom map[string]any, p *problems) []generated.CustomAttribut
 	if len(custom) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(custom))
+	var small [16]string // most opportunities have a few attributes: no allocation
+	keys := small[:0]
 	for k := range custom {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	out := make([]generated.CustomAttribute, 0, len(keys))
 	for _, k := range keys {
-		field := "custom." + k
 		if k == "" {
-			field = "custom"
-			p.add(field, "has an empty key")
-			continue
-		}
-		raw, err := customValueJSON(custom[k])
-		if err != nil {
-			p.add(field, "%v", err)
+			p.add("custom", "has an empty key")
 			continue
 		}
 		a := generated.CustomAttribute{Key: k}
-		_ = a.Value.UnmarshalJSON(raw) // stores the bytes; cannot fail
+		if err := setCustomValue(&a.Value, custom[k]); err != nil {
+			p.add("custom."+k, "%v", err)
+			continue
+		}
 		out = append(out, a)
 	}
 	return out
 }
 
-// customValueJSON encodes one custom value; integers keep every digit.
-func customValueJSON(v any) ([]byte, error) {
+// maxExactFloat is 2^53: integers up to it in magnitude are exact as float64
+// and encode with the same digits.
+const maxExactFloat = 1 << 53
+
+// setCustomValue stores one custom value in the wire union; integers keep
+// every digit.
+func setCustomValue(dst *generated.CustomValue, v any) error {
+	var i int64
 	switch x := v.(type) {
 	case string:
-		return json.Marshal(x)
+		return dst.FromCustomValue0(x)
 	case bool:
-		return strconv.AppendBool(nil, x), nil
-	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int8:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int16:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int32:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
-	case uint:
-		return strconv.AppendUint(nil, uint64(x), 10), nil
-	case uint8:
-		return strconv.AppendUint(nil, uint64(x), 10), nil
-	case uint16:
-		return strconv.AppendUint(nil, uint64(x), 10), nil
-	case uint32:
-		return strconv.AppendUint(nil, uint64(x), 10), nil
-	case uint64:
-		return strconv.AppendUint(nil, x, 10), nil
-	case float32:
-		return floatJSON(float64(x), x)
+		return dst.FromCustomValue2(x)
 	case float64:
-		return floatJSON(x, x)
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("value %v is not a finite number", x)
+		}
+		return dst.FromCustomValue1(x)
+	case float32:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("value %v is not a finite number", x)
+		}
+		// Encoded at float32 precision: 0.1, not 0.10000000149011612.
+		return setRaw(dst, strconv.AppendFloat(nil, float64(x), 'g', -1, 32))
 	case json.Number:
 		if _, err := x.Float64(); err != nil || !json.Valid([]byte(x)) {
-			return nil, fmt.Errorf("json.Number %q is not a number", string(x))
+			return fmt.Errorf("json.Number %q is not a number", string(x))
 		}
-		return []byte(x), nil
+		return setRaw(dst, []byte(x))
+	case uint:
+		return setUint(dst, uint64(x))
+	case uint64:
+		return setUint(dst, x)
+	case int:
+		i = int64(x)
+	case int8:
+		i = int64(x)
+	case int16:
+		i = int64(x)
+	case int32:
+		i = int64(x)
+	case int64:
+		i = x
+	case uint8:
+		i = int64(x)
+	case uint16:
+		i = int64(x)
+	case uint32:
+		i = int64(x)
 	case nil:
-		return nil, fmt.Errorf("value is nil; want a string, bool, integer or float")
+		return errors.New("value is nil; want a string, bool, integer or float")
 	default:
-		return nil, fmt.Errorf("value of type %T is not supported; want a string, bool, integer or float", v)
+		return fmt.Errorf("value of type %T is not supported; want a string, bool, integer or float", v)
 	}
+	if -maxExactFloat <= i && i <= maxExactFloat {
+		return dst.FromCustomValue1(float64(i))
+	}
+	return setRaw(dst, strconv.AppendInt(nil, i, 10))
 }
 
-// floatJSON encodes a float as encoding/json does (123456789, not
-// 1.23456789e+08); v is the float32 or float64 itself so its precision is kept.
-func floatJSON(f float64, v any) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, fmt.Errorf("value %v is not a finite number", f)
+func setUint(dst *generated.CustomValue, u uint64) error {
+	if u <= maxExactFloat {
+		return dst.FromCustomValue1(float64(u))
 	}
-	return json.Marshal(v)
+	return setRaw(dst, strconv.AppendUint(nil, u, 10))
 }
 
-// fromWire converts a decoded opportunity to the wrapper type.
+// setRaw stores JSON that the union's typed setters cannot write exactly.
+func setRaw(dst *generated.CustomValue, raw []byte) error { return dst.UnmarshalJSON(raw) }
+
+// fromWire converts a decoded opportunity to the wrapper type. A close date
+// that is not a calendar date (a timestamp, say) is an error, as the spec says.
 func fromWire(w *generated.Opportunity) (Opportunity, error) {
+	if _, err := time.Parse(DateLayout, w.EstimatedCloseDate); err != nil {
+		return Opportunity{}, fmt.Errorf("estimated_close_date %q is not a YYYY-MM-DD date", w.EstimatedCloseDate)
+	}
 	custom, err := customFromWire(w.Custom)
 	if err != nil {
 		return Opportunity{}, err
@@ -220,22 +235,15 @@ func fromWire(w *generated.Opportunity) (Opportunity, error) {
 		Owner:              w.Owner,
 		Pipeline:           w.Pipeline,
 		PipelineStage:      w.PipelineStage,
-		EstimatedCloseDate: w.EstimatedCloseDate.Format(DateLayout),
+		EstimatedCloseDate: w.EstimatedCloseDate,
 		Currency:           w.Currency,
 		AmountInCents:      w.AmountInCents,
+		Type:               Type(w.Type),
+		ForecastCategory:   ForecastCategory(w.ForecastCategory),
+		WinLikelihood:      w.WinLikelihood,
 		Custom:             custom,
 		CreatedAt:          w.CreatedAt,
 		UpdatedAt:          w.UpdatedAt,
-	}
-	if w.Type != nil {
-		o.Type = Type(*w.Type)
-	}
-	if w.ForecastCategory != nil {
-		o.ForecastCategory = ForecastCategory(*w.ForecastCategory)
-	}
-	if w.WinLikelihood != nil {
-		n := int(*w.WinLikelihood)
-		o.WinLikelihood = &n
 	}
 	return o, nil
 }
@@ -256,8 +264,22 @@ func customFromWire(raw map[string]json.RawMessage) (map[string]any, error) {
 
 func decodeCustomValue(raw json.RawMessage) (any, error) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
+	if len(raw) == 0 {
+		return nil, errors.New("empty value")
+	}
+	// Fast paths for the scalars custom attributes hold; anything else
+	// (objects, arrays, strings with escapes) goes through the decoder.
+	switch c := raw[0]; {
+	case c == '-' || (c >= '0' && c <= '9'):
 		return number(json.Number(raw))
+	case c == '"' && len(raw) >= 2 && raw[len(raw)-1] == '"' && plainString(raw[1:len(raw)-1]):
+		return string(raw[1 : len(raw)-1]), nil
+	case string(raw) == "true":
+		return true, nil
+	case string(raw) == "false":
+		return false, nil
+	case string(raw) == "null":
+		return nil, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -266,6 +288,17 @@ func decodeCustomValue(raw json.RawMessage) (any, error) {
 		return nil, err
 	}
 	return normalizeNumbers(v)
+}
+
+// plainString reports whether b, the inside of a JSON string, has no escape,
+// no control character and is valid UTF-8, so it is the string itself.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // number turns a JSON number into int64 when it is integral and fits, else
@@ -321,17 +354,18 @@ func listParamsToWire(p ListParams) (*generated.ListOpportunitiesParams, error) 
 		w.PipelineStage = &p.PipelineStage
 	}
 	if p.EstimatedCloseDateOnOrAfter != "" {
-		w.EstimatedCloseDateOnOrAfter = &openapi_types.Date{Time: pr.date("estimated_close_date_on_or_after", p.EstimatedCloseDateOnOrAfter)}
+		pr.date("estimated_close_date_on_or_after", p.EstimatedCloseDateOnOrAfter)
+		w.EstimatedCloseDateOnOrAfter = &p.EstimatedCloseDateOnOrAfter
 	}
 	if p.EstimatedCloseDateOnOrBefore != "" {
-		w.EstimatedCloseDateOnOrBefore = &openapi_types.Date{Time: pr.date("estimated_close_date_on_or_before", p.EstimatedCloseDateOnOrBefore)}
+		pr.date("estimated_close_date_on_or_before", p.EstimatedCloseDateOnOrBefore)
+		w.EstimatedCloseDateOnOrBefore = &p.EstimatedCloseDateOnOrBefore
 	}
 	if p.PerPage != 0 {
 		if p.PerPage < 1 || p.PerPage > 200 {
 			pr.add("per_page", "must be between 1 and 200, got %d", p.PerPage)
 		}
-		n := int64(p.PerPage)
-		w.PerPage = &n
+		w.PerPage = &p.PerPage
 	}
 	if p.Cursor != "" {
 		w.Cursor = &p.Cursor

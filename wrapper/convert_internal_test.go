@@ -3,7 +3,9 @@ package wrapper
 import (
 	"encoding/json"
 	"math"
+	"regexp"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -123,4 +125,35 @@ func TestCheckUUID(t *testing.T) {
 		require.ErrorAs(t, err, &v, bad)
 		require.Equal(t, "uuid", v.Problems[0].Field)
 	}
+}
+
+// The hand-written checks agree with the spec's regular expressions.
+func TestPatternChecksMatchTheSpec(t *testing.T) {
+	uuidRE := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	currencyRE := regexp.MustCompile(`^[A-Z]{3}$`)
+	emailRE := regexp.MustCompile(`^[^@\s]+@[^@<>",\s]+$`)
+	for _, s := range []string{"", "bb544336-e74e-11ee-800c-effc264f19ed", "BB544336-E74E-11EE-800C-EFFC264F19ED",
+		"bb544336-e74e-11ee-800c-effc264f19eg", "bb544336e74e-11ee-800c-effc264f19ed0", "bb544336-e74e-11ee-800c-effc264f19e",
+		"USD", "usd", "US", "USDD", "ÜSD", "a@b", "@b", "a@", "a b@c", "a@b c", "a@b<c", "a@@b", "test1@example.org",
+		"kamil+pavlicko@chartmogul.com", "x@y,z", "\u00e9@\u00e9", "a\u00a0b@c"} {
+		require.Equal(t, uuidRE.MatchString(s), isUUID(s), "uuid %q", s)
+		require.Equal(t, uuidRE.MatchString(s), isCustomerUUID("cus_"+s), "customer %q", s)
+		require.False(t, isCustomerUUID(s), "no prefix %q", s)
+		require.Equal(t, currencyRE.MatchString(s), isCurrency(s), "currency %q", s)
+		require.Equal(t, emailRE.MatchString(s), isEmail(s), "email %q", s)
+	}
+}
+
+func FuzzPatternChecksMatchTheSpec(f *testing.F) {
+	uuidRE := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	emailRE := regexp.MustCompile(`^[^@\s]+@[^@<>",\s]+$`)
+	f.Add("test1@example.org")
+	f.Add("bb544336-e74e-11ee-800c-effc264f19ed")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		require.Equal(t, uuidRE.MatchString(s), isUUID(s))
+		require.Equal(t, emailRE.MatchString(s), isEmail(s))
+	})
 }

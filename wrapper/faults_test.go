@@ -216,6 +216,7 @@ func TestFaultMatrix(t *testing.T) {
 				seeded := srv.Seed(generated.Opportunity{
 					CustomerUUID: "cus_bb167600-e74e-11ee-93bd-8f1e5b698784", Owner: "a@example.org",
 					Pipeline: "New Business", PipelineStage: "Discovery", Currency: "USD", AmountInCents: 100,
+					EstimatedCloseDate: "2024-04-21",
 				})[0]
 				// Each case has its own transport, closed at the end, so no
 				// connection goroutine outlives it (goleak checks in TestMain).

@@ -52,26 +52,28 @@ func WithChartMogulLimits() Option {
 	}
 }
 
-// acquire waits for the rate limiter and a concurrency slot; release must be
-// called when it returns nil.
-func (c *Client) acquire(ctx context.Context) (release func(), err error) {
+// acquire waits for a concurrency slot and the rate limiter; when it returns
+// nil, release must be called.
+func (c *Client) acquire(ctx context.Context) error {
 	if c.slots != nil {
 		select {
 		case c.slots <- struct{}{}:
 		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	release = func() {
-		if c.slots != nil {
-			<-c.slots
+			return ctx.Err()
 		}
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			release()
-			return nil, err
+			c.release()
+			return err
 		}
 	}
-	return release, nil
+	return nil
+}
+
+// release gives back the slot taken by acquire.
+func (c *Client) release() {
+	if c.slots != nil {
+		<-c.slots
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/mogulkit/opportunities/generated"
 )
 
+const jsonContentType = "application/json"
+
 // Create creates an opportunity and returns it as stored. The input is
 // validated first; on a problem nothing is sent and the error is a
 // *ValidationError listing every problem.
@@ -23,8 +25,13 @@ func (c *Client) Create(ctx context.Context, in OpportunityInput) (Opportunity, 
 	if err != nil {
 		return Opportunity{}, err
 	}
+	// Encoded once, so that every attempt sends the identical bytes.
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return Opportunity{}, fmt.Errorf("chartmogul: encoding the create body: %w", err)
+	}
 	res, err := c.do(ctx, http.MethodPost, c.basePath+"/opportunities", func(ctx context.Context) (*http.Response, error) {
-		return c.gen.CreateOpportunity(ctx, body)
+		return c.gen.CreateOpportunityWithBody(ctx, jsonContentType, bytes.NewReader(raw))
 	})
 	if err != nil {
 		return Opportunity{}, err
@@ -61,8 +68,12 @@ func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (
 	if err := p.err(); err != nil {
 		return Opportunity{}, err
 	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return Opportunity{}, fmt.Errorf("chartmogul: encoding the update body: %w", err)
+	}
 	res, err := c.do(ctx, http.MethodPatch, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.UpdateOpportunity(ctx, uuid, body)
+		return c.gen.UpdateOpportunityWithBody(ctx, uuid, jsonContentType, bytes.NewReader(raw))
 	})
 	if err != nil {
 		return Opportunity{}, err
