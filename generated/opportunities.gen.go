@@ -142,7 +142,9 @@ type CreateOpportunity struct {
 // Example: USD
 type Currency = string
 
-// CustomAttribute One custom attribute as sent in a request.
+// CustomAttribute One custom attribute as sent in a request. ChartMogul's own error messages name a
+// `type` member (`custom[0][type]`), so one is allowed; what values it takes is
+// undocumented, and requests recorded from the official SDKs do not send it.
 //
 // Example: {"key":"seats","value":3}
 type CustomAttribute struct {
@@ -150,6 +152,11 @@ type CustomAttribute struct {
 	//
 	// Example: seats
 	Key string `json:"key"`
+
+	// Type The attribute's data type (undocumented for opportunities; optional).
+	//
+	// Example: Integer
+	Type *string `json:"type,omitempty"`
 
 	// Value A scalar custom attribute value; objects, arrays and null are rejected.
 	//

@@ -164,7 +164,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("chartmogul: API key is empty")
 	}
 	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout,
-		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy}
+		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("chartmogul: nil option")
@@ -223,21 +223,23 @@ func (c *Client) GoString() string { return c.String() }
 func (c *Client) BaseURL() string { return c.baseURL }
 
 func checkBaseURL(raw string, allowInsecure bool) (*url.URL, error) {
+	// Errors name the scheme and host at most: a mistyped URL can hold a key.
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("base URL %q does not parse", raw)
+		return nil, errors.New("base URL does not parse")
 	}
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", raw)
+		return nil, errors.New("base URL must be an absolute http(s) URL, such as " + DefaultBaseURL)
 	}
+	where := u.Scheme + "://" + u.Host
 	if u.User != nil {
 		return nil, errors.New("base URL must not carry credentials; pass the API key to NewClient")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("base URL %q must not have a query or fragment", raw)
+		return nil, fmt.Errorf("base URL %s...: must not have a query or fragment", where)
 	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("base URL %q is plain http on a non-loopback host; use https (or WithInsecureHTTP)", raw)
+		return nil, fmt.Errorf("base URL %s is plain http on a non-loopback host; use https (or WithInsecureHTTP)", where)
 	}
 	return u, nil
 }
@@ -286,14 +288,20 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 	if c == nil || c.gen == nil {
 		return result{}, errNoClient
 	}
+	mayHaveApplied := false // by an earlier attempt
 	for attempt := 1; ; attempt++ {
 		res, retryAfter, err := c.attempt(ctx, method, path, call)
 		if err == nil {
 			return res, nil
 		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			apiErr.earlierMayHaveApplied = mayHaveApplied
+		}
 		if attempt >= c.retry.MaxAttempts || ctx.Err() != nil || !c.retry.retryable(method, err) {
 			return result{}, withAttempts(err, attempt)
 		}
+		mayHaveApplied = mayHaveApplied || appliedMaybe(err)
 		wait := c.retry.backoff(attempt, retryAfter)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
 			return result{}, withAttempts(err, attempt) // the wait would outlive the caller

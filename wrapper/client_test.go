@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,16 @@ func TestNewClientRejectsBadConfiguration(t *testing.T) {
 	}
 }
 
+// A key pasted into the wrong place is not echoed by the error.
+func TestBaseURLErrorsDoNotEchoTheURL(t *testing.T) {
+	for _, base := range []string{"https://api.chartmogul.com/v1?api_key=" + testKey, testKey + "@api.chartmogul.com/v1",
+		"https://" + testKey + ":@api.chartmogul.com/v1", "http://example.com/" + testKey, "%zz" + testKey} {
+		_, err := wrapper.NewClient("k", wrapper.WithBaseURL(base))
+		require.Error(t, err, base)
+		require.NotContains(t, err.Error(), testKey)
+	}
+}
+
 func TestNewClientAcceptsGoodConfiguration(t *testing.T) {
 	for _, base := range []string{"https://api.chartmogul.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"} {
 		c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(base))
@@ -73,7 +84,9 @@ func TestTheKeyIsNeverPrinted(t *testing.T) {
 
 	for _, v := range []any{c, *c, apiErr, netErr} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			require.NotContains(t, fmt.Sprintf(verb, v), testKey, verb)
+			for _, secret := range secretForms() {
+				require.NotContains(t, fmt.Sprintf(verb, v), secret, verb)
+			}
 		}
 	}
 	require.Contains(t, fmt.Sprint(c), rec.base())
@@ -104,7 +117,7 @@ func TestClientsWithDifferentSettingsWorkSideBySide(t *testing.T) {
 			key := fmt.Sprintf("key-%d", i)
 			ua := fmt.Sprintf("agent-%d", i)
 			rec := newRecorder(t, reply(200, recordedResponse))
-			c, err := wrapper.NewClient(key, wrapper.WithBaseURL(rec.base()), wrapper.WithUserAgent(ua))
+			c, err := wrapper.NewClient(key, wrapper.WithBaseURL(rec.base()), wrapper.WithUserAgent(ua), checkedHTTP(t))
 			require.NoError(t, err)
 			for range 5 {
 				_, err := c.Get(context.Background(), recordedUUID)
@@ -128,6 +141,22 @@ func TestRedirectsNeverCarryTheKeyElsewhere(t *testing.T) {
 	require.Empty(t, other.requests())
 }
 
+func TestRedirectsFromHTTPSToHTTPAreRefused(t *testing.T) {
+	var plain atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			plain.Add(1)
+		}
+		http.Redirect(w, r, "http://"+r.Host+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(srv.URL+"/v1"), wrapper.WithHTTPClient(srv.Client()), wrapper.WithoutRetries())
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), recordedUUID)
+	require.ErrorContains(t, err, "refusing redirect")
+	require.Zero(t, plain.Load())
+}
+
 func TestSameHostRedirectsAreFollowedWithTheKey(t *testing.T) {
 	rec2 := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if !strings.Contains(r.URL.RawQuery, "done") {
@@ -136,7 +165,7 @@ func TestSameHostRedirectsAreFollowedWithTheKey(t *testing.T) {
 		}
 		reply(200, recordedResponse)(w, r, nil)
 	})
-	got, err := newUncheckedClient(t, rec2).Get(context.Background(), recordedUUID)
+	got, err := newClient(t, rec2).Get(context.Background(), recordedUUID)
 	require.NoError(t, err)
 	require.Equal(t, recordedUUID, got.UUID)
 	reqs := rec2.requests()

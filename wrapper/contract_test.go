@@ -144,3 +144,26 @@ func TestContractRateLimitAndFaultsAreTypedErrors(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, map[string][]string{"pipeline_stage": {"does not exist in the pipeline"}}, apiErr.Fields)
 }
+
+// mySignupFlow stands for the user's code in the README's example.
+func mySignupFlow(client *wrapper.Client) error {
+	_, err := client.Create(context.Background(), seedInput())
+	return err
+}
+
+// TestReadmeFakeExample is the README's "Testing your code against the fake"
+// example, verbatim, so the README cannot drift from what works.
+func TestReadmeFakeExample(t *testing.T) {
+	srv := chartmogultest.NewServer(t) // 127.0.0.1, closed when the test ends
+	client, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+
+	// Script a failure: the next create answers 500. Creates are not retried
+	// after a 500 (it may have been applied), so your code sees the error.
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 500})
+
+	err = mySignupFlow(client) // your code
+	require.Error(t, err)
+	require.Equal(t, 1, srv.Requests(chartmogultest.OpCreate)) // sent once
+	require.Equal(t, 0, srv.Applied(chartmogultest.OpCreate))  // nothing was created
+}

@@ -301,8 +301,8 @@ func plainString(b []byte) bool {
 	return utf8.Valid(b)
 }
 
-// number turns a JSON number into int64 when it is integral and fits, else
-// float64.
+// number turns a JSON number into int64 when it is integral and exact as
+// int64 (3, -42, 9007199254740993, and also 3.0 or 1e3), else float64.
 func number(n json.Number) (any, error) {
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return i, nil
@@ -310,6 +310,9 @@ func number(n json.Number) (any, error) {
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil {
 		return nil, fmt.Errorf("invalid number %q", string(n))
+	}
+	if f == math.Trunc(f) && math.Abs(f) <= maxExactFloat {
+		return int64(f), nil
 	}
 	return f, nil
 }

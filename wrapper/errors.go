@@ -51,6 +51,10 @@ type APIError struct {
 	// Err is the underlying cause, when the problem is the body itself (it
 	// did not decode, or exceeded the cap); nil for a plain error status.
 	Err error
+
+	// earlierMayHaveApplied records that an earlier attempt of the same call
+	// may have been acted on (see appliedMaybe).
+	earlierMayHaveApplied bool
 }
 
 // Error returns a one-line description: method, path, status and message. It

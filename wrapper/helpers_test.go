@@ -1,6 +1,7 @@
 package wrapper_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -135,3 +137,23 @@ const (
 
 // fastRetries is the default policy with waits short enough for tests.
 var fastRetries = wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 4, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+
+// seedOpportunity is a stored opportunity for the fake's Seed.
+func seedOpportunity() generated.Opportunity {
+	return generated.Opportunity{
+		CustomerUUID: "cus_bb167600-e74e-11ee-93bd-8f1e5b698784", Owner: "a@example.org",
+		Pipeline: "New Business", PipelineStage: "Discovery", Currency: "USD", AmountInCents: 100,
+		EstimatedCloseDate: "2024-04-21",
+	}
+}
+
+// secretForms are the ways testKey could leak: as itself, and as it travels
+// in the Authorization header.
+func secretForms() []string {
+	return []string{testKey, base64.StdEncoding.EncodeToString([]byte(testKey + ":")), "Basic "}
+}
+
+// checkedHTTP makes a client check every exchange against openapi.yaml.
+func checkedHTTP(t *testing.T) wrapper.Option {
+	return wrapper.WithHTTPClient(&http.Client{Transport: chartmogultest.NewValidatingTransport(t, nil)})
+}

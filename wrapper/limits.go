@@ -14,15 +14,23 @@ const (
 	ChartMogulMaxConcurrent     = 20
 )
 
-// WithRateLimit makes the client send at most perSecond requests per second
-// (retries included), with bursts of up to burst. Callers wait their turn
-// inside their context. Off by default.
+// rateMargin is how far under the configured rate the limiter paces: a
+// request can reach the server later than it was sent (scheduling, the
+// network), and with exact pacing one late request at the start of a
+// server's one-second window lets one more than the limit into it.
+const rateMargin = 0.95
+
+// WithRateLimit keeps the client under perSecond requests per second (retries
+// included), with bursts of up to burst. It paces at 95 % of perSecond, so
+// that delays on the way cannot bunch more than perSecond requests into any
+// one second at the server; use burst 1 for an even pace. Callers wait their
+// turn inside their context. Off by default.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) error {
 		if perSecond <= 0 || burst < 1 {
 			return fmt.Errorf("rate limit %v/s with burst %d: both must be positive", perSecond, burst)
 		}
-		o.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+		o.limiter = rate.NewLimiter(rate.Limit(perSecond*rateMargin), burst)
 		return nil
 	}
 }
@@ -40,9 +48,9 @@ func WithMaxConcurrent(n int) Option {
 }
 
 // WithChartMogulLimits applies ChartMogul's documented limits on the client
-// side: 40 requests per second, evenly paced (burst 1, so no one-second window
-// ever sees more than 40), and 20 requests in flight. Share one client per API
-// key so every caller of that key is counted.
+// side: WithRateLimit(40, 1), evenly paced at 38 requests per second, and 20
+// requests in flight. Share one client per API key so every caller of that
+// key is counted.
 func WithChartMogulLimits() Option {
 	return func(o *options) error {
 		if err := WithRateLimit(ChartMogulRequestsPerSecond, 1)(o); err != nil {
@@ -65,6 +73,11 @@ func (c *Client) acquire(ctx context.Context) error {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
 			c.release()
+			if ctx.Err() == nil {
+				// The wait would outlive the deadline: say so in a way
+				// errors.Is understands.
+				return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+			}
 			return err
 		}
 	}

@@ -20,7 +20,7 @@ import (
 
 func TestLimitOptionsAreChecked(t *testing.T) {
 	for _, opt := range []wrapper.Option{wrapper.WithRateLimit(0, 1), wrapper.WithRateLimit(1, 0),
-		wrapper.WithMaxConcurrent(0), wrapper.WithRetryPolicy(wrapper.RetryPolicy{}),
+		wrapper.WithMaxConcurrent(0), wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: -1}),
 		wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 2, InitialBackoff: -1}), wrapper.WithLogger(nil)} {
 		_, err := wrapper.NewClient(testKey, opt)
 		require.Error(t, err)
@@ -34,7 +34,7 @@ func TestLimitOptionsAreChecked(t *testing.T) {
 func TestMaxConcurrentKeepsUnderTheServersLimit(t *testing.T) {
 	srv := chartmogultest.NewServer(t, chartmogultest.WithMaxConcurrent(3))
 	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Delay: 20 * time.Millisecond, Times: 20})
-	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), wrapper.WithoutRetries(),
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t), wrapper.WithoutRetries(),
 		wrapper.WithMaxConcurrent(3))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -57,7 +57,7 @@ func TestMaxConcurrentKeepsUnderTheServersLimit(t *testing.T) {
 func TestWithoutTheCapThe503sAreRetried(t *testing.T) {
 	srv := chartmogultest.NewServer(t, chartmogultest.WithMaxConcurrent(1))
 	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Delay: 20 * time.Millisecond, Times: 4})
-	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()),
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t),
 		wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 50, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -79,7 +79,7 @@ func TestWithoutTheCapThe503sAreRetried(t *testing.T) {
 // no 429 at all.
 func TestRateLimitKeepsUnderTheServersLimit(t *testing.T) {
 	srv := chartmogultest.NewServer(t, chartmogultest.WithRateLimit(10, false))
-	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), wrapper.WithoutRetries(),
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t), wrapper.WithoutRetries(),
 		wrapper.WithRateLimit(10, 1))
 	require.NoError(t, err)
 	for range 15 {
@@ -97,6 +97,48 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 	_, _ = c.List(ctx, wrapper.ListParams{}) // takes the only token (and fails to connect)
 	_, err = c.List(ctx, wrapper.ListParams{})
 	require.ErrorContains(t, err, "client-side limit")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a wait that would outlive the deadline is a deadline error")
+}
+
+func TestZeroRetryPolicyFieldsTakeTheDefaults(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 500})
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t),
+		wrapper.WithRetryPolicy(wrapper.RetryPolicy{RetryCreateOnServerError: true, InitialBackoff: time.Millisecond}))
+	require.NoError(t, err)
+	_, err = c.Create(context.Background(), seedInput())
+	require.NoError(t, err, "the create was retried after the 500, as opted in")
+	require.Equal(t, 2, srv.Requests(chartmogultest.OpCreate))
+}
+
+// Retry-After is honoured: the retry waits the second the server asked for.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 429, Header: http.Header{"Retry-After": {"1"}}})
+	seeded := srv.Seed(seedOpportunity())[0]
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t),
+		wrapper.WithRetryPolicy(wrapper.RetryPolicy{InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Second}))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.Get(context.Background(), seeded.UUID)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "retried before the Retry-After second was up")
+}
+
+// A delete whose first attempt was not processed (503) and whose retry
+// finds nothing is an error: it never existed. After a 500 (which may have
+// been applied) the 404 means the first attempt deleted it.
+func TestDeleteReadsA404AfterARetryByWhatCameBefore(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t), fastRetries)
+	require.NoError(t, err)
+	srv.Inject(chartmogultest.OpDelete, chartmogultest.Fault{Status: 503})
+	require.True(t, wrapper.IsNotFound(c.Delete(context.Background(), recordedUUID)))
+
+	seeded := srv.Seed(seedOpportunity())[0]
+	srv.Inject(chartmogultest.OpDelete, chartmogultest.Fault{Status: 500, Apply: true})
+	require.NoError(t, c.Delete(context.Background(), seeded.UUID))
+	require.Empty(t, srv.Opportunities())
 }
 
 // A retry waits no longer than the caller's deadline allows: a Retry-After of
@@ -104,7 +146,7 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 func TestRetriesStayInsideTheCallersDeadline(t *testing.T) {
 	srv := chartmogultest.NewServer(t)
 	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}})
-	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()),
+	c, err := wrapper.NewClient(srv.APIKey(), wrapper.WithBaseURL(srv.URL()), checkedHTTP(t),
 		wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 4, MaxBackoff: time.Hour}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -181,7 +223,7 @@ func TestTheKeyIsInNoErrorOrLogLineAfterRetries(t *testing.T) {
 	srv.Inject(chartmogultest.OpUpdate, chartmogultest.Fault{DropConnection: true, Times: 10})
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(srv.URL()), fastRetries, wrapper.WithLogger(logger))
+	c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(srv.URL()), fastRetries, wrapper.WithLogger(logger), checkedHTTP(t))
 	require.NoError(t, err)
 
 	_, getErr := c.Get(context.Background(), recordedUUID)
@@ -192,7 +234,9 @@ func TestTheKeyIsInNoErrorOrLogLineAfterRetries(t *testing.T) {
 
 	require.Equal(t, 6, strings.Count(logs.String(), "chartmogul: retrying"), logs.String())
 	for _, s := range []string{logs.String(), getErr.Error(), updErr.Error(), fmt.Sprintf("%+v %#v", getErr, updErr), fmt.Sprintf("%#v", c)} {
-		require.NotContains(t, s, testKey)
+		for _, secret := range secretForms() {
+			require.NotContains(t, s, secret)
+		}
 	}
 	var apiErr *wrapper.APIError
 	require.ErrorAs(t, getErr, &apiErr)

@@ -81,9 +81,9 @@ func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (
 	return decodeOpportunity(http.MethodPatch, res)
 }
 
-// Delete deletes an opportunity. A 404 on a retry (an earlier attempt may
-// have deleted it before its response was lost) counts as success: either
-// way the opportunity is gone. A 404 on the first attempt is an error.
+// Delete deletes an opportunity. A 404 on a retry after an attempt that may
+// have been applied (a 5xx other than 503, or a connection lost mid-way)
+// counts as success: that attempt deleted it. Any other 404 is an error.
 func (c *Client) Delete(ctx context.Context, uuid string) error {
 	if err := checkUUID(uuid); err != nil {
 		return err
@@ -92,7 +92,7 @@ func (c *Client) Delete(ctx context.Context, uuid string) error {
 		return c.gen.DeleteOpportunity(ctx, uuid)
 	})
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Attempts > 1 {
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.earlierMayHaveApplied {
 		return nil
 	}
 	if err != nil {

@@ -3,7 +3,6 @@ package wrapper
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -44,19 +43,29 @@ type RetryPolicy struct {
 	RetryCreateOnServerError bool
 }
 
-// DefaultRetryPolicy is used unless [WithRetryPolicy] or [WithoutRetries] says
-// otherwise: at most 4 attempts, waits bounded by 0.5 s, 1 s, 2 s, and a
-// Retry-After honoured up to 30 s.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+// DefaultRetryPolicy returns the policy used unless [WithRetryPolicy] or
+// [WithoutRetries] says otherwise: at most 4 attempts, waits bounded by 0.5 s,
+// 1 s, 2 s, and a Retry-After honoured up to 30 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+}
 
-// WithRetryPolicy sets the retry policy.
+// WithRetryPolicy sets the retry policy. Zero fields take the default's
+// values, so RetryPolicy{RetryCreateOnServerError: true} changes only that.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
-		if p.MaxAttempts < 1 {
-			return fmt.Errorf("retry policy: MaxAttempts %d is below 1", p.MaxAttempts)
+		if p.MaxAttempts < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 {
+			return errors.New("retry policy: negative attempts or backoff")
 		}
-		if p.InitialBackoff < 0 || p.MaxBackoff < 0 {
-			return errors.New("retry policy: negative backoff")
+		d := DefaultRetryPolicy()
+		if p.MaxAttempts == 0 {
+			p.MaxAttempts = d.MaxAttempts
+		}
+		if p.InitialBackoff == 0 {
+			p.InitialBackoff = d.InitialBackoff
+		}
+		if p.MaxBackoff == 0 {
+			p.MaxBackoff = d.MaxBackoff
 		}
 		o.retry = p
 		return nil
@@ -105,6 +114,26 @@ func (p RetryPolicy) retryable(method string, err error) bool {
 		return false
 	}
 	return repeatable && transient(err)
+}
+
+// appliedMaybe reports whether the server may have acted on a request
+// whose attempt ended in err: it answered 500/502/504, or the exchange broke
+// off (a transport failure or a body cut short). A 429 or 503 was not
+// processed.
+func appliedMaybe(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return true
+	}
+	var readErr *bodyReadError
+	switch {
+	case errors.As(apiErr.Err, &readErr):
+		return true
+	case apiErr.StatusCode == http.StatusInternalServerError, apiErr.StatusCode == http.StatusBadGateway,
+		apiErr.StatusCode == http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // transient reports whether a transport error may pass: a reset, refused or

@@ -57,7 +57,7 @@ func TestBackoffIsFullJitterBoundedAndHonoursRetryAfter(t *testing.T) {
 	}
 	require.Equal(t, 700*time.Millisecond, p.backoff(1, 700*time.Millisecond), "Retry-After is honoured")
 	require.Equal(t, time.Second, p.backoff(1, time.Hour), "Retry-After is capped by MaxBackoff")
-	require.Equal(t, time.Duration(0), RetryPolicy{MaxAttempts: 2}.backoff(3, -1))
+	require.Equal(t, time.Duration(0), RetryPolicy{MaxAttempts: 2}.backoff(3, -1), "a zero bound waits not at all")
 }
 
 func TestRetryableByMethodAndOutcome(t *testing.T) {
@@ -92,7 +92,7 @@ func TestRetryableByMethodAndOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := DefaultRetryPolicy
+			p := DefaultRetryPolicy()
 			require.Equal(t, tt.post, p.retryable(http.MethodPost, tt.err), "POST")
 			for _, m := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
 				require.Equal(t, tt.other, p.retryable(m, tt.err), m)

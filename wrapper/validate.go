@@ -38,18 +38,14 @@ func isCurrency(s string) bool {
 	return len(s) == 3 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z' && 'A' <= s[2] && s[2] <= 'Z'
 }
 
-// isEmail is deliberately loose, the rule the spec's validators use
-// (^[^@\s]+@[^@<>",\s]+$): something@something, no spaces, quotes or angle
-// brackets after the @.
+// isEmail is deliberately loose, exactly the rule the spec's validators use
+// (kin-openapi's FormatOfStringForEmail, ^[^@]+@[^@<>",\s]+$): something, an
+// @, then something without another @, spaces, quotes, commas or angle
+// brackets.
 func isEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return false
-	}
-	for i := 0; i < at; i++ {
-		if isSpace(s[i]) {
-			return false
-		}
 	}
 	for i := at + 1; i < len(s); i++ {
 		if c := s[i]; c == '@' || c == '<' || c == '>' || c == '"' || c == ',' || isSpace(c) {
