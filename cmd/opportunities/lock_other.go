@@ -1,0 +1,9 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// lockFile does nothing where flock is not available: two imports must not
+// share a journal there.
+func lockFile(*os.File) error { return nil }

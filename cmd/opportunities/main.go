@@ -1,0 +1,314 @@
+// Command opportunities is a command-line client for ChartMogul's
+// Opportunities API, built on package wrapper: create, get, update, delete and
+// list opportunities, and import many at once from a JSON Lines or CSV file
+// with a crash-safe journal that makes a rerun create every row exactly once.
+//
+// Usage:
+//
+//	opportunities [global flags] COMMAND [flags] [args]
+//
+// Run "opportunities help" for the commands and global flags, and
+// "opportunities COMMAND --help" for one command's flags and examples.
+//
+// Output is JSON on stdout in the API's own shape; errors go to stderr.
+// The exit status is 0 on success, 1 on an API or network error (or an
+// interrupted or partly failed import) and 2 on a usage or validation error, in
+// which case nothing was sent.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0 // success
+	exitError = 1 // API, network or journal error; interrupted; an import row failed
+	exitUsage = 2 // usage or validation error: nothing was sent
+)
+
+// Environment variables read for the global flags' defaults.
+const (
+	envAPIKey  = "CHARTMOGUL_API_KEY"
+	envBaseURL = "CHARTMOGUL_BASE_URL"
+)
+
+func main() {
+	e := &env{
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		getenv:    os.Getenv,
+		stderrTTY: isTerminal(os.Stderr),
+	}
+	os.Exit(run(e, os.Args[1:]))
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// env is what a command runs with: its streams, the environment and the
+// global flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	stderrTTY      bool
+	g              globals
+	cmd            string // the command being run, for messages
+	key            string // the API key in use, to redact from messages
+}
+
+// globals are the flags accepted before the command (and after it too).
+type globals struct {
+	apiKey  string
+	baseURL string
+	fake    bool
+	timeout time.Duration
+	retries int
+}
+
+// globalNames lists the global flags, to tell them apart in a command's help.
+var globalNames = map[string]bool{"api-key": true, "base-url": true, "fake": true, "timeout": true, "retries": true}
+
+// register defines the global flags on fs, bound to g. The current values are
+// kept, so the flags can be given both before and after the command.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+")")
+	fs.StringVar(&g.baseURL, "base-url", g.baseURL, "API base URL, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+")")
+	fs.BoolVar(&g.fake, "fake", g.fake, "run against an embedded fake API in this process: no key, no network; its data ends with the command")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, fmt.Sprintf("bound on each attempt of a request, 0 for none (default %v)", wrapper.DefaultTimeout))
+	fs.IntVar(&g.retries, "retries", g.retries, fmt.Sprintf("attempts per request, the first included; 1 means no retries (default %d)", wrapper.DefaultRetryPolicy().MaxAttempts))
+}
+
+// secretValue is a flag.Value that never shows what it holds, so the API key
+// cannot end up in help output or an error message.
+type secretValue struct{ p *string }
+
+func (s secretValue) String() string { return "" }
+
+func (s secretValue) Set(v string) error {
+	*s.p = v
+	return nil
+}
+
+// usageError is a mistake in the command line or the input: nothing was sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCode maps an error to the exit status.
+func exitCode(err error) int {
+	var ue *usageError
+	var ve *wrapper.ValidationError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.As(err, &ve):
+		return exitUsage
+	default:
+		return exitError
+	}
+}
+
+// run runs the command line args (without the program name) and returns the
+// exit status.
+func run(e *env, args []string) int {
+	e.g = globals{timeout: wrapper.DefaultTimeout, retries: wrapper.DefaultRetryPolicy().MaxAttempts}
+	fs := flag.NewFlagSet("opportunities", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	e.g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printMainHelp(e.stdout)
+			return exitOK
+		}
+		fmt.Fprintf(e.stderr, "opportunities: %v\nRun 'opportunities help' for usage.\n", err)
+		return exitUsage
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(e.stderr, "opportunities: no command given")
+		printMainUsage(e.stderr)
+		return exitUsage
+	}
+	name, rest := rest[0], rest[1:]
+	if name == "help" {
+		return runHelp(e, rest)
+	}
+	c := findCommand(name)
+	if c == nil {
+		fmt.Fprintf(e.stderr, "opportunities: unknown command %q\nRun 'opportunities help' for usage.\n", name)
+		return exitUsage
+	}
+	e.cmd = c.name
+	return c.run(e, c, rest)
+}
+
+// parseFlags parses a command's args with its flags plus the global ones.
+// Flags may come before, between or after the positional arguments ("--"
+// ends the flags). On --help it prints the command's help to stdout and
+// returns flag.ErrHelp; on a mistake it returns a *usageError.
+func (e *env) parseFlags(c *command, fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	e.g.register(fs)
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(e.stdout, c, fs)
+			return nil, err
+		}
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		left := fs.Args()
+		consumed := len(args) - len(left)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, left...), nil
+		}
+		if len(left) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, left[0])
+		args = left[1:]
+	}
+}
+
+// client returns a client for the global flags, plus a function to call when
+// done (it stops the embedded fake under --fake).
+func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
+	if e.g.retries < 1 {
+		return nil, nil, usagef("--retries must be at least 1, got %d", e.g.retries)
+	}
+	if e.g.timeout < 0 {
+		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)
+	}
+	key, base := e.g.apiKey, e.g.baseURL
+	done := func() {}
+	if e.g.fake {
+		srv, err := chartmogultest.Start()
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
+		}
+		key, base, done = srv.APIKey(), srv.URL(), srv.Close
+	} else {
+		if key == "" {
+			key = e.getenv(envAPIKey)
+		}
+		if strings.TrimSpace(key) == "" {
+			return nil, nil, usagef("no API key: pass --api-key or set $%s (or try --fake)", envAPIKey)
+		}
+		if base == "" {
+			base = e.getenv(envBaseURL)
+		}
+		if base == "" {
+			base = wrapper.DefaultBaseURL
+		}
+	}
+	e.key = key
+	policy := wrapper.DefaultRetryPolicy()
+	policy.MaxAttempts = e.g.retries
+	opts := append([]wrapper.Option{
+		wrapper.WithBaseURL(base),
+		wrapper.WithTimeout(e.g.timeout),
+		wrapper.WithRetryPolicy(policy),
+		wrapper.WithUserAgent("opportunities-cli " + wrapper.DefaultUserAgent),
+	}, extra...)
+	c, err := wrapper.NewClient(key, opts...)
+	if err != nil {
+		done()
+		return nil, nil, usagef("%v", err) // bad base URL or option; never contains the key
+	}
+	return c, done, nil
+}
+
+// signalContext is cancelled on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// fail reports err on stderr and returns its exit status. A validation error
+// is reported one problem per line; flagNames, when given, adds the flag
+// that sets each field. The API key is redacted from every message, should
+// one ever carry it (a key pasted into --base-url, say).
+func (e *env) fail(err error, flagNames map[string]string) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	stderr := e.stderr
+	if len(e.key) >= 8 { // a shorter "key" is a test value, and would mangle every message
+		stderr = &redactor{w: e.stderr, secret: e.key}
+	}
+	prefix := "opportunities"
+	if e.cmd != "" {
+		prefix += " " + e.cmd
+	}
+	var ve *wrapper.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Fprintf(stderr, "%s: invalid input: %s: %s\n", prefix, fieldWithFlag(p.Field, flagNames), p.Problem)
+		}
+		fmt.Fprintln(stderr, prefix+": nothing was sent")
+		return exitUsage
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "%s: %s\nRun 'opportunities %s --help' for usage.\n", prefix, ue.msg, e.cmd)
+		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "%s: interrupted: %v\n", prefix, err)
+		return exitError
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+	return exitCode(err)
+}
+
+// fieldWithFlag names a field and, when known, the flag that sets it:
+// "pipeline_stage (--stage)".
+func fieldWithFlag(field string, flagNames map[string]string) string {
+	if flagNames == nil {
+		return field
+	}
+	if f, ok := flagNames[field]; ok {
+		return field + " (--" + f + ")"
+	}
+	if strings.HasPrefix(field, "custom") {
+		return field + " (--custom)"
+	}
+	return field
+}
+
+// redactor writes through to w with every occurrence of secret replaced.
+// Each write must hold whole messages (fail writes whole lines).
+type redactor struct {
+	w      io.Writer
+	secret string
+}
+
+func (r *redactor) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, strings.ReplaceAll(string(p), r.secret, "[redacted]")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

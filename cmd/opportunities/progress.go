@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ttyRedraw is how often the live progress line is redrawn on a terminal.
+const ttyRedraw = 200 * time.Millisecond
+
+// progress shows how an import goes on stderr: on a terminal one line redrawn
+// in place ("\r"), otherwise a plain line every interval and one at the end.
+// Messages about single rows go through it too, so they never collide with
+// the live line. It is safe for concurrent use.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	tty      bool
+	interval time.Duration
+	total    int
+	start    time.Time
+	now      func() time.Time
+	drawn    int // width of the live line on screen, 0 if none
+
+	done, failed atomic.Int64
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newProgress(w io.Writer, tty bool, interval time.Duration, total int) *progress {
+	return &progress{w: w, tty: tty, interval: interval, total: total, start: time.Now(), now: time.Now, stop: make(chan struct{})}
+}
+
+// run starts redrawing (terminal) or printing (every interval) until finish.
+func (p *progress) run() {
+	period := p.interval
+	if p.tty {
+		period = ttyRedraw
+	}
+	if period <= 0 {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				p.show()
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+}
+
+// finish stops the updates and leaves a final progress line.
+func (p *progress) finish() {
+	close(p.stop)
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw()
+	if p.tty {
+		fmt.Fprintln(p.w)
+		p.drawn = 0
+	}
+}
+
+// printf prints a message on a line of its own.
+func (p *progress) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	fmt.Fprintf(p.w, format+"\n", args...)
+	if p.tty {
+		p.draw()
+	}
+}
+
+func (p *progress) show() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw()
+}
+
+// clear erases the live line on a terminal.
+func (p *progress) clear() {
+	if p.tty && p.drawn > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.drawn))
+		p.drawn = 0
+	}
+}
+
+func (p *progress) draw() {
+	s := p.line()
+	if !p.tty {
+		fmt.Fprintln(p.w, s)
+		return
+	}
+	pad := ""
+	if n := p.drawn - len(s); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	fmt.Fprintf(p.w, "\r%s%s", s, pad)
+	p.drawn = len(s)
+}
+
+// line is the progress line: done/total, rate, ETA and failures.
+func (p *progress) line() string {
+	done, failed := p.done.Load(), p.failed.Load()
+	elapsed := p.now().Sub(p.start)
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(done) / elapsed.Seconds()
+	}
+	eta := "?"
+	switch remaining := int64(p.total) - done; {
+	case remaining <= 0:
+		eta = "0s"
+	case rate > 0:
+		eta = roundDuration(time.Duration(float64(remaining) / rate * float64(time.Second))).String()
+	}
+	pct := 100
+	if p.total > 0 {
+		pct = int(done * 100 / int64(p.total))
+	}
+	return fmt.Sprintf("progress: %d/%d rows (%d%%), %.1f rows/s, ETA %s, %d failed", done, p.total, pct, rate, eta, failed)
+}
+
+// roundDuration keeps a duration readable: whole seconds above 10 s, tenths
+// below.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= 10*time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}
