@@ -36,8 +36,8 @@ func (h *handler) CreateOpportunity(_ context.Context, req generated.CreateOppor
 		EstimatedCloseDate: b.EstimatedCloseDate,
 		Currency:           b.Currency,
 		AmountInCents:      b.AmountInCents,
-		Type:               stringOf(b.Type),
-		ForecastCategory:   stringOf(b.ForecastCategory),
+		Type:               string(b.Type),
+		ForecastCategory:   string(b.ForecastCategory),
 		WinLikelihood:      clonePtr(b.WinLikelihood),
 		Custom:             map[string]json.RawMessage{},
 	}
@@ -84,11 +84,11 @@ func (h *handler) UpdateOpportunity(_ context.Context, req generated.UpdateOppor
 	set(&o.EstimatedCloseDate, b.EstimatedCloseDate)
 	set(&o.Currency, b.Currency)
 	set(&o.AmountInCents, b.AmountInCents)
-	if b.Type != nil {
-		o.Type = string(*b.Type)
+	if b.Type != "" {
+		o.Type = string(b.Type)
 	}
-	if b.ForecastCategory != nil {
-		o.ForecastCategory = string(*b.ForecastCategory)
+	if b.ForecastCategory != "" {
+		o.ForecastCategory = string(b.ForecastCategory)
 	}
 	if b.WinLikelihood != nil {
 		o.WinLikelihood = clonePtr(b.WinLikelihood)
@@ -173,14 +173,6 @@ func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
 	}
-}
-
-// stringOf is the string p points to, or "" (stored as absent) when nil.
-func stringOf[T ~string](p *T) string {
-	if p == nil {
-		return ""
-	}
-	return string(*p)
 }
 
 // nullIfEmpty sends an absent string as null.

@@ -105,7 +105,7 @@ type CreateOpportunity struct {
 	// ForecastCategory The forecast category.
 	//
 	// Example: best_case
-	ForecastCategory *ForecastCategory `json:"forecast_category,omitempty"`
+	ForecastCategory ForecastCategory `json:"forecast_category,omitempty"`
 
 	// Owner The e-mail address of a ChartMogul user with a CRM seat.
 	//
@@ -127,7 +127,7 @@ type CreateOpportunity struct {
 	//
 	//
 	// Example: recurring
-	Type *OpportunityType `json:"type,omitempty"`
+	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
@@ -372,7 +372,7 @@ type UpdateOpportunity struct {
 	// ForecastCategory The forecast category.
 	//
 	// Example: best_case
-	ForecastCategory *ForecastCategory `json:"forecast_category,omitempty"`
+	ForecastCategory ForecastCategory `json:"forecast_category,omitempty"`
 
 	// Owner The e-mail address of a ChartMogul user with a CRM seat.
 	//
@@ -394,7 +394,7 @@ type UpdateOpportunity struct {
 	//
 	//
 	// Example: recurring
-	Type *OpportunityType `json:"type,omitempty"`
+	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
@@ -1010,10 +1010,15 @@ type ClientInterface interface {
 
 	// DeleteOpportunity Delete an opportunity
 	//
+	// Deletes an opportunity. Recorded responses are 200 with an empty object; 204 with no
+	// body is accepted too.
+	//
 	// Corresponds with DELETE /opportunities/{uuid} (the `DeleteOpportunity` operationId).
 	DeleteOpportunity(ctx context.Context, uuid OpportunityUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveOpportunity Retrieve an opportunity
+	//
+	// Returns one opportunity by its UUID, or 404 when there is none.
 	//
 	// Corresponds with GET /opportunities/{uuid} (the `RetrieveOpportunity` operationId).
 	RetrieveOpportunity(ctx context.Context, uuid OpportunityUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1105,6 +1110,9 @@ func (c *Client) CreateOpportunity(ctx context.Context, body CreateOpportunityJS
 
 // DeleteOpportunity Delete an opportunity
 //
+// Deletes an opportunity. Recorded responses are 200 with an empty object; 204 with no
+// body is accepted too.
+//
 // Corresponds with DELETE /opportunities/{uuid} (the `DeleteOpportunity` operationId).
 func (c *Client) DeleteOpportunity(ctx context.Context, uuid OpportunityUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteOpportunityRequest(c.Server, uuid)
@@ -1119,6 +1127,8 @@ func (c *Client) DeleteOpportunity(ctx context.Context, uuid OpportunityUUID, re
 }
 
 // RetrieveOpportunity Retrieve an opportunity
+//
+// Returns one opportunity by its UUID, or 404 when there is none.
 //
 // Corresponds with GET /opportunities/{uuid} (the `RetrieveOpportunity` operationId).
 func (c *Client) RetrieveOpportunity(ctx context.Context, uuid OpportunityUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1179,17 +1189,7 @@ func (c *Client) UpdateOpportunity(ctx context.Context, uuid OpportunityUUID, bo
 func NewListOpportunitiesRequest(server string, params *ListOpportunitiesParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/opportunities")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/opportunities")
 	if err != nil {
 		return nil, err
 	}
@@ -1328,17 +1328,7 @@ func NewCreateOpportunityRequest(server string, body CreateOpportunityJSONReques
 func NewCreateOpportunityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/opportunities")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/opportunities")
 	if err != nil {
 		return nil, err
 	}
@@ -1364,17 +1354,7 @@ func NewDeleteOpportunityRequest(server string, uuid OpportunityUUID) (*http.Req
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/opportunities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
 	if err != nil {
 		return nil, err
 	}
@@ -1398,17 +1378,7 @@ func NewRetrieveOpportunityRequest(server string, uuid OpportunityUUID) (*http.R
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/opportunities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
 	if err != nil {
 		return nil, err
 	}
@@ -1443,17 +1413,7 @@ func NewUpdateOpportunityRequestWithBody(server string, uuid OpportunityUUID, co
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/opportunities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
 	if err != nil {
 		return nil, err
 	}
@@ -1548,12 +1508,17 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteOpportunityWithResponse Delete an opportunity
 	//
+	// Deletes an opportunity. Recorded responses are 200 with an empty object; 204 with no
+	// body is accepted too.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /opportunities/{uuid} (the `DeleteOpportunity` operationId).
 	DeleteOpportunityWithResponse(ctx context.Context, uuid OpportunityUUID, reqEditors ...RequestEditorFn) (*DeleteOpportunityResponse, error)
 
 	// RetrieveOpportunityWithResponse Retrieve an opportunity
+	//
+	// Returns one opportunity by its UUID, or 404 when there is none.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2157,6 +2122,9 @@ func (c *ClientWithResponses) CreateOpportunityWithResponse(ctx context.Context,
 
 // DeleteOpportunityWithResponse Delete an opportunity
 //
+// Deletes an opportunity. Recorded responses are 200 with an empty object; 204 with no
+// body is accepted too.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /opportunities/{uuid} (the `DeleteOpportunity` operationId).
@@ -2169,6 +2137,8 @@ func (c *ClientWithResponses) DeleteOpportunityWithResponse(ctx context.Context,
 }
 
 // RetrieveOpportunityWithResponse Retrieve an opportunity
+//
+// Returns one opportunity by its UUID, or 404 when there is none.
 //
 // Returns a wrapper object for the known response body format(s).
 //

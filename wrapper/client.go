@@ -280,17 +280,26 @@ type result struct {
 	path   string
 }
 
+// path is the request path of an operation, for error messages: the list
+// path, or with uuid that opportunity's. It is built only when needed.
+func (c *Client) path(uuid string) string {
+	if uuid == "" {
+		return c.basePath + "/opportunities"
+	}
+	return c.basePath + "/opportunities/" + uuid
+}
+
 // do sends a request through call, retrying under the client's policy, and
 // returns the last outcome: a 2xx read in full, or an error (an *APIError for
 // any response that is not a usable success) that says how many attempts
-// were made.
-func (c *Client) do(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (result, error) {
+// were made. uuid names the opportunity in the path, if any.
+func (c *Client) do(ctx context.Context, method, uuid string, call func(context.Context) (*http.Response, error)) (result, error) {
 	if c == nil || c.gen == nil {
 		return result{}, errNoClient
 	}
 	mayHaveApplied := false // by an earlier attempt
 	for attempt := 1; ; attempt++ {
-		res, retryAfter, err := c.attempt(ctx, method, path, call)
+		res, retryAfter, err := c.attempt(ctx, method, uuid, call)
 		if err == nil {
 			return res, nil
 		}
@@ -301,14 +310,14 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 		if attempt >= c.retry.MaxAttempts || ctx.Err() != nil || !c.retry.retryable(method, err) {
 			return result{}, withAttempts(err, attempt)
 		}
-		mayHaveApplied = mayHaveApplied || appliedMaybe(err)
+		mayHaveApplied = mayHaveApplied || MayHaveBeenApplied(err)
 		wait := c.retry.backoff(attempt, retryAfter)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
 			return result{}, withAttempts(err, attempt) // the wait would outlive the caller
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "chartmogul: retrying", slog.String("method", method),
-				slog.String("path", path), slog.Int("attempt", attempt), slog.Duration("wait", wait),
+				slog.String("path", c.path(uuid)), slog.Int("attempt", attempt), slog.Duration("wait", wait),
 				slog.String("error", err.Error()))
 		}
 		if !sleep(ctx, wait) {
@@ -320,10 +329,10 @@ func (c *Client) do(ctx context.Context, method, path string, call func(context.
 // attempt sends the request once, within the limits and the per-attempt
 // timeout, and reads the body through the size cap. retryAfter is the
 // response's Retry-After, negative when there is none.
-func (c *Client) attempt(ctx context.Context, method, path string, call func(context.Context) (*http.Response, error)) (res result, retryAfter time.Duration, err error) {
+func (c *Client) attempt(ctx context.Context, method, uuid string, call func(context.Context) (*http.Response, error)) (res result, retryAfter time.Duration, err error) {
 	retryAfter = -1
 	if err := c.acquire(ctx); err != nil {
-		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: waiting for the client-side limit: %w", method, path, err)
+		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: waiting for the client-side limit: %w", method, c.path(uuid), err)
 	}
 	defer c.release()
 	if deadline, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(deadline) > c.timeout) {
@@ -333,11 +342,14 @@ func (c *Client) attempt(ctx context.Context, method, path string, call func(con
 	}
 	resp, err := call(ctx)
 	if err != nil {
-		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w", method, path, err)
+		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w", method, c.path(uuid), err)
 	}
 	defer resp.Body.Close()
+	var path string
 	if resp.Request != nil && resp.Request.URL != nil {
 		path = resp.Request.URL.Path
+	} else {
+		path = c.path(uuid)
 	}
 	retryAfter = parseRetryAfter(resp.Header, time.Now())
 	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)

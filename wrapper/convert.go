@@ -41,14 +41,13 @@ func createBody(in OpportunityInput) (generated.CreateOpportunity, error) {
 	if p.required("currency", in.Currency) {
 		p.currency("currency", in.Currency)
 	}
-	// The pointers below point into in, a copy owned by this call.
 	if in.Type != "" {
 		p.typ("type", in.Type)
-		body.Type = (*generated.OpportunityType)(&in.Type)
+		body.Type = generated.OpportunityType(in.Type)
 	}
 	if in.ForecastCategory != "" {
 		p.forecast("forecast_category", in.ForecastCategory)
-		body.ForecastCategory = (*generated.ForecastCategory)(&in.ForecastCategory)
+		body.ForecastCategory = generated.ForecastCategory(in.ForecastCategory)
 	}
 	if in.WinLikelihood != nil {
 		p.winLikelihood("win_likelihood", *in.WinLikelihood)
@@ -94,14 +93,12 @@ func updateBody(u OpportunityUpdate) (generated.UpdateOpportunity, error) {
 	if u.Type != nil {
 		empty = false
 		p.typ("type", *u.Type)
-		t := generated.OpportunityType(*u.Type)
-		body.Type = &t
+		body.Type = generated.OpportunityType(*u.Type)
 	}
 	if u.ForecastCategory != nil {
 		empty = false
 		p.forecast("forecast_category", *u.ForecastCategory)
-		f := generated.ForecastCategory(*u.ForecastCategory)
-		body.ForecastCategory = &f
+		body.ForecastCategory = generated.ForecastCategory(*u.ForecastCategory)
 	}
 	if u.WinLikelihood != nil {
 		empty = false

@@ -53,7 +53,7 @@ type APIError struct {
 	Err error
 
 	// earlierMayHaveApplied records that an earlier attempt of the same call
-	// may have been acted on (see appliedMaybe).
+	// may have been acted on (see MayHaveBeenApplied).
 	earlierMayHaveApplied bool
 }
 

@@ -18,10 +18,10 @@ const (
 // request can reach the server later than it was sent (scheduling, the
 // network), and with exact pacing one late request at the start of a
 // server's one-second window lets one more than the limit into it.
-const rateMargin = 0.95
+const rateMargin = 0.97
 
 // WithRateLimit keeps the client under perSecond requests per second (retries
-// included), with bursts of up to burst. It paces at 95 % of perSecond, so
+// included), with bursts of up to burst. It paces at 97 % of perSecond, so
 // that delays on the way cannot bunch more than perSecond requests into any
 // one second at the server; use burst 1 for an even pace. Callers wait their
 // turn inside their context. Off by default.
@@ -48,7 +48,7 @@ func WithMaxConcurrent(n int) Option {
 }
 
 // WithChartMogulLimits applies ChartMogul's documented limits on the client
-// side: WithRateLimit(40, 1), evenly paced at 38 requests per second, and 20
+// side: WithRateLimit(40, 1), evenly paced at 38.8 requests per second, and 20
 // requests in flight. Share one client per API key so every caller of that
 // key is counted.
 func WithChartMogulLimits() Option {

@@ -30,7 +30,7 @@ func (c *Client) Create(ctx context.Context, in OpportunityInput) (Opportunity, 
 	if err != nil {
 		return Opportunity{}, fmt.Errorf("chartmogul: encoding the create body: %w", err)
 	}
-	res, err := c.do(ctx, http.MethodPost, c.basePath+"/opportunities", func(ctx context.Context) (*http.Response, error) {
+	res, err := c.do(ctx, http.MethodPost, "", func(ctx context.Context) (*http.Response, error) {
 		return c.gen.CreateOpportunityWithBody(ctx, jsonContentType, bytes.NewReader(raw))
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func (c *Client) Get(ctx context.Context, uuid string) (Opportunity, error) {
 	if err := checkUUID(uuid); err != nil {
 		return Opportunity{}, err
 	}
-	res, err := c.do(ctx, http.MethodGet, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+	res, err := c.do(ctx, http.MethodGet, uuid, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.RetrieveOpportunity(ctx, uuid)
 	})
 	if err != nil {
@@ -72,7 +72,7 @@ func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (
 	if err != nil {
 		return Opportunity{}, fmt.Errorf("chartmogul: encoding the update body: %w", err)
 	}
-	res, err := c.do(ctx, http.MethodPatch, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+	res, err := c.do(ctx, http.MethodPatch, uuid, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.UpdateOpportunityWithBody(ctx, uuid, jsonContentType, bytes.NewReader(raw))
 	})
 	if err != nil {
@@ -88,7 +88,7 @@ func (c *Client) Delete(ctx context.Context, uuid string) error {
 	if err := checkUUID(uuid); err != nil {
 		return err
 	}
-	res, err := c.do(ctx, http.MethodDelete, c.basePath+"/opportunities/"+uuid, func(ctx context.Context) (*http.Response, error) {
+	res, err := c.do(ctx, http.MethodDelete, uuid, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteOpportunity(ctx, uuid)
 	})
 	var apiErr *APIError
@@ -113,7 +113,7 @@ func (c *Client) List(ctx context.Context, params ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	res, err := c.do(ctx, http.MethodGet, c.basePath+"/opportunities", func(ctx context.Context) (*http.Response, error) {
+	res, err := c.do(ctx, http.MethodGet, "", func(ctx context.Context) (*http.Response, error) {
 		return c.gen.ListOpportunities(ctx, wp)
 	})
 	if err != nil {
@@ -162,7 +162,7 @@ func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportuni
 				return
 			}
 			if page.Cursor == "" || seen[page.Cursor] {
-				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s/opportunities: has_more is true but the cursor %q does not advance", c.basePath, page.Cursor))
+				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s: has_more is true but the cursor %q does not advance", c.path(""), page.Cursor))
 				return
 			}
 			seen[page.Cursor] = true

@@ -116,24 +116,33 @@ func (p RetryPolicy) retryable(method string, err error) bool {
 	return repeatable && transient(err)
 }
 
-// appliedMaybe reports whether the server may have acted on a request
-// whose attempt ended in err: it answered 500/502/504, or the exchange broke
-// off (a transport failure or a body cut short). A 429 or 503 was not
-// processed.
-func appliedMaybe(err error) bool {
+// MayHaveBeenApplied reports whether the request that ended in err may still
+// have been acted on by ChartMogul: true after a 5xx other than 503, a 2xx
+// whose body could not be used, or a transport failure (timeout, dropped
+// connection); false for bad input caught before sending, any 4xx (the
+// request was refused, rate limits included) and 503 (not processed).
+//
+// For a create it tells whether a duplicate is possible on resending: list
+// the customer's opportunities before creating again.
+func MayHaveBeenApplied(err error) bool {
+	if err == nil {
+		return true
+	}
+	var invalid *ValidationError
+	if errors.As(err, &invalid) || errors.Is(err, errNoClient) {
+		return false
+	}
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) {
+		switch {
+		case apiErr.StatusCode >= 400 && apiErr.StatusCode < 500:
+			return false
+		case apiErr.StatusCode == http.StatusServiceUnavailable:
+			return false
+		}
 		return true
 	}
-	var readErr *bodyReadError
-	switch {
-	case errors.As(apiErr.Err, &readErr):
-		return true
-	case apiErr.StatusCode == http.StatusInternalServerError, apiErr.StatusCode == http.StatusBadGateway,
-		apiErr.StatusCode == http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	return true
 }
 
 // transient reports whether a transport error may pass: a reset, refused or

@@ -102,3 +102,32 @@ func TestRetryableByMethodAndOutcome(t *testing.T) {
 		})
 	}
 }
+
+func TestMayHaveBeenApplied(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"bad input", &ValidationError{Problems: []FieldError{{"owner", "is required"}}}, false},
+		{"client not made by NewClient", errNoClient, false},
+		{"400", &APIError{StatusCode: 400}, false},
+		{"404", &APIError{StatusCode: 404}, false},
+		{"422", &APIError{StatusCode: 422}, false},
+		{"429", &APIError{StatusCode: 429}, false},
+		{"503", &APIError{StatusCode: 503}, false},
+		{"500", &APIError{StatusCode: 500}, true},
+		{"502", &APIError{StatusCode: 502}, true},
+		{"504", &APIError{StatusCode: 504}, true},
+		{"201 whose body did not decode", &APIError{StatusCode: 201, Err: errors.New("does not decode")}, true},
+		{"201 cut short", &APIError{StatusCode: 201, Err: &bodyReadError{io.ErrUnexpectedEOF}}, true},
+		{"connection reset", &url.Error{Op: "Post", URL: "http://x", Err: syscall.ECONNRESET}, true},
+		{"timed out", fmt.Errorf("x: %w", context.DeadlineExceeded), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, MayHaveBeenApplied(tt.err))
+			require.Equal(t, tt.want, MayHaveBeenApplied(fmt.Errorf("wrapped: %w", tt.err)))
+		})
+	}
+}

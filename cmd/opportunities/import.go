@@ -469,22 +469,5 @@ func (imp *importer) sendOne(ctx context.Context, t importTask) {
 }
 
 // outcomeUnknown reports whether a create that returned err may have been
-// applied all the same: anything but a refusal ChartMogul answered (a 4xx, a
-// 503) or a check that failed before sending.
-func outcomeUnknown(err error) bool {
-	var ve *wrapper.ValidationError
-	if errors.As(err, &ve) {
-		return false
-	}
-	var ae *wrapper.APIError
-	if errors.As(err, &ae) {
-		switch {
-		case ae.StatusCode >= 400 && ae.StatusCode < 500:
-			return false // refused
-		case ae.StatusCode == 503:
-			return false // too many connections: not processed
-		}
-		return true // a 5xx, or a 2xx whose body did not decode
-	}
-	return true // transport error, timeout or cancellation mid-request
-}
+// applied all the same (see wrapper.MayHaveBeenApplied).
+func outcomeUnknown(err error) bool { return wrapper.MayHaveBeenApplied(err) }

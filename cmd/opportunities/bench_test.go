@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mogulkit/opportunities/chartmogultest"
+)
+
+// BenchmarkImportThroughput runs whole imports in-process against the fake
+// with ChartMogul's server-side limit (40 requests in any one-second window,
+// 429 beyond it) and reports the rows per second achieved, that rate as a
+// fraction of the client's configured --rate, and the 429s the server sent.
+// Run it with -benchtime=1x (each import takes a few seconds):
+//
+//	go test -run '^$' -bench ImportThroughput -benchtime 1x -count 5 ./cmd/opportunities
+func BenchmarkImportThroughput(b *testing.B) {
+	const serverLimit = 40
+	for _, rate := range []int{20, 40, 60} {
+		b.Run(fmt.Sprintf("client=%d/server=%d", rate, serverLimit), func(b *testing.B) {
+			rows := 3 * rate // about three seconds of sending
+			dir := b.TempDir()
+			var body strings.Builder
+			for i := range rows {
+				fmt.Fprintf(&body, `{"customer_uuid":"cus_f466e33d-ff2b-4a11-8f85-417eb02157a7","owner":"test1@example.org",`+
+					`"pipeline":"New Business","pipeline_stage":"Discovery","estimated_close_date":"2024-04-21",`+
+					`"currency":"USD","amount_in_cents":%d,"custom":[{"key":"seats","value":3}]}`+"\n", i)
+			}
+			input := filepath.Join(dir, "rows.jsonl")
+			if err := os.WriteFile(input, []byte(body.String()), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			var achieved, rejected float64
+			for i := 0; b.Loop(); i++ {
+				srv := chartmogultest.NewServer(b, chartmogultest.WithRateLimit(serverLimit, false))
+				var stderr bytes.Buffer
+				e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
+				start := time.Now()
+				code := run(e, []string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "import", input,
+					"--journal", filepath.Join(dir, fmt.Sprintf("j%d", i)), "--rate", fmt.Sprint(rate),
+					"--concurrency", "20", "--progress-interval", "0"})
+				elapsed := time.Since(start)
+				if code != exitOK {
+					b.Fatalf("import exited %d: %s", code, stderr.String())
+				}
+				if got := srv.Applied(chartmogultest.OpCreate); got != rows {
+					b.Fatalf("created %d of %d rows", got, rows)
+				}
+				achieved = float64(rows) / elapsed.Seconds()
+				rejected = float64(srv.Requests(chartmogultest.OpCreate) - srv.Applied(chartmogultest.OpCreate))
+				srv.Close()
+			}
+			b.ReportMetric(achieved, "rows/s")
+			b.ReportMetric(achieved/float64(rate), "of-configured")
+			b.ReportMetric(rejected, "429s")
+			b.ReportMetric(0, "ns/op") // a whole import per op: the rate is the measure
+		})
+	}
+}
