@@ -46,5 +46,11 @@ lint-spec: ## Lint openapi.yaml: Redocly (Node.js >= 20.19), else Spectral
 		$(SPECTRAL) lint --fail-severity error openapi.yaml; \
 	fi
 
-bench: ## Run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+BENCHCOUNT ?= 6
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench: ## Benchmarks: per-call cost vs the hand-written floor, iterator heap, import throughput (see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench 'Stub|Loopback|Iterator' -benchmem -count $(BENCHCOUNT) ./wrapper | tee bench-wrapper.txt
+	$(GO) test -run '^$$' -bench ImportThroughput -benchtime 1x -count $(BENCHCOUNT) ./cmd/opportunities | tee bench-import.txt
+	$(BENCHSTAT) -col /impl -filter '.name:/(Stub|Loopback)/' bench-wrapper.txt
+	$(BENCHSTAT) -filter '.name:/Iterator/' bench-wrapper.txt
+	$(BENCHSTAT) bench-import.txt

@@ -351,7 +351,7 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 	} else {
 		path = c.path(uuid)
 	}
-	retryAfter = parseRetryAfter(resp.Header, time.Now())
+	retryAfter = parseRetryAfter(resp.Header, time.Now)
 	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	if err != nil {
 		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)

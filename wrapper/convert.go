@@ -146,8 +146,7 @@ func customToWire(custom map[string]any, p *problems) []generated.CustomAttribut
 	return out
 }
 
-// maxExactFloat is 2^53: integers up to it in magnitude are exact as float64
-// and encode with the same digits.
+// maxExactFloat is 2^53: integers up to it in magnitude are exact as float64.
 const maxExactFloat = 1 << 53
 
 // setCustomValue stores one custom value in the wire union; integers keep
@@ -156,6 +155,9 @@ func setCustomValue(dst *generated.CustomValue, v any) error {
 	var i int64
 	switch x := v.(type) {
 	case string:
+		if plainASCII(x) { // most values: no escaping, no reflection
+			return setRaw(dst, append(append(append(make([]byte, 0, len(x)+2), '"'), x...), '"'))
+		}
 		return dst.FromCustomValue0(x)
 	case bool:
 		return dst.FromCustomValue2(x)
@@ -200,17 +202,26 @@ func setCustomValue(dst *generated.CustomValue, v any) error {
 	default:
 		return fmt.Errorf("value of type %T is not supported; want a string, bool, integer or float", v)
 	}
-	if -maxExactFloat <= i && i <= maxExactFloat {
-		return dst.FromCustomValue1(float64(i))
-	}
-	return setRaw(dst, strconv.AppendInt(nil, i, 10))
+	// Written as the integer it is (encoding/json would write the same digits
+	// for a float64 up to 2^53, more slowly; beyond that only this is exact).
+	var buf [20]byte
+	return setRaw(dst, strconv.AppendInt(buf[:0], i, 10))
 }
 
 func setUint(dst *generated.CustomValue, u uint64) error {
-	if u <= maxExactFloat {
-		return dst.FromCustomValue1(float64(u))
+	var buf [20]byte
+	return setRaw(dst, strconv.AppendUint(buf[:0], u, 10))
+}
+
+// plainASCII reports whether s can be written between quotes as it is:
+// printable ASCII with nothing encoding/json would escape.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
 	}
-	return setRaw(dst, strconv.AppendUint(nil, u, 10))
+	return true
 }
 
 // setRaw stores JSON that the union's typed setters cannot write exactly.

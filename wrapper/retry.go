@@ -178,7 +178,7 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
 // It returns a negative duration when the header is absent or unreadable.
-func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+func parseRetryAfter(h http.Header, now func() time.Time) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
 		return -1
@@ -190,7 +190,7 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+		return max(t.Sub(now()), 0)
 	}
 	return -1
 }

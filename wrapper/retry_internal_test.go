@@ -36,7 +36,7 @@ func TestParseRetryAfter(t *testing.T) {
 			if tt.value != "" {
 				h.Set("Retry-After", tt.value)
 			}
-			require.Equal(t, tt.want, parseRetryAfter(h, now))
+			require.Equal(t, tt.want, parseRetryAfter(h, func() time.Time { return now }))
 		})
 	}
 }
