@@ -71,21 +71,9 @@ func runCreate(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	f, given := ff.fields(fs)
-	var read []wrapper.FieldError
-	names := flagNames
-	if *file != "" {
-		if given {
-			return e.fail(usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs)), nil)
-		}
-		data, err := e.readInput(*file)
-		if err != nil {
-			return e.fail(err, nil)
-		}
-		if f, read, err = parseBody(data, createRequest); err != nil {
-			return e.fail(usagef("%s: %v", *file, err), nil)
-		}
-		names = nil
+	f, read, names, err := e.bodyFields(fs, &ff, *file, createRequest)
+	if err != nil {
+		return e.fail(err, nil)
 	}
 	in := f.input()
 	if err := combine(append(read, f.createProblems()...), in.Validate()); err != nil {
@@ -156,21 +144,9 @@ func runUpdate(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	f, given := ff.fields(fs)
-	var read []wrapper.FieldError
-	names := flagNames
-	if *file != "" {
-		if given {
-			return e.fail(usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs)), nil)
-		}
-		data, err := e.readInput(*file)
-		if err != nil {
-			return e.fail(err, nil)
-		}
-		if f, read, err = parseBody(data, updateRequest); err != nil {
-			return e.fail(usagef("%s: %v", *file, err), nil)
-		}
-		names = nil
+	f, read, names, err := e.bodyFields(fs, &ff, *file, updateRequest)
+	if err != nil {
+		return e.fail(err, nil)
 	}
 	u := f.update()
 	if err := combine(read, u.Validate()); err != nil {
@@ -262,4 +238,25 @@ func runList(e *env, c *command, args []string) int {
 		}
 	}
 	return exitOK
+}
+
+// bodyFields returns the fields of a create or update: from the field flags,
+// or from the --file body when one is named (the two do not mix). names maps
+// API field names to flag names for messages; nil for a file.
+func (e *env) bodyFields(fs *flag.FlagSet, ff *fieldFlags, file string, kind bodyKind) (f fields, read []wrapper.FieldError, names map[string]string, err error) {
+	f, given := ff.fields(fs)
+	if file == "" {
+		return f, nil, flagNames, nil
+	}
+	if given {
+		return f, nil, nil, usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs))
+	}
+	data, err := e.readInput(file)
+	if err != nil {
+		return f, nil, nil, err
+	}
+	if f, read, err = parseBody(data, kind); err != nil {
+		return f, nil, nil, usagef("%s: %v", file, err)
+	}
+	return f, read, nil, nil
 }
