@@ -332,7 +332,7 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 func (c *Client) attempt(ctx context.Context, method, uuid string, call func(context.Context) (*http.Response, error)) (res result, retryAfter time.Duration, err error) {
 	retryAfter = -1
 	if err := c.acquire(ctx); err != nil {
-		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: waiting for the client-side limit: %w", method, c.path(uuid), err)
+		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w while waiting for the client-side limit: %w", method, c.path(uuid), errNotSent, err)
 	}
 	defer c.release()
 	if deadline, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(deadline) > c.timeout) {

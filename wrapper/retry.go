@@ -19,9 +19,11 @@ import (
 // What is retried, and why:
 //   - 429 and 503, for every method: ChartMogul did not process the request
 //     (rate limit, too many parallel connections).
-//   - 500, 502, 504, a dropped or refused connection, a timed-out attempt and
-//     a body cut short: only for GET, PATCH and DELETE, which are safe to
-//     repeat. Never for POST (create) unless RetryCreateOnServerError is set:
+//   - A connection that could not be made (refused): for every method, the
+//     request never left.
+//   - 500, 502, 504, a dropped connection, a timed-out attempt and a body
+//     cut short: only for GET, PATCH and DELETE, which are safe to repeat.
+//     Never for POST (create) unless RetryCreateOnServerError is set:
 //     ChartMogul has no idempotency key, so the first create may have been
 //     applied and a retry would make a duplicate.
 //   - Nothing else: no other 4xx, no body that does not decode, no body over
@@ -77,6 +79,9 @@ func WithoutRetries() Option {
 	return func(o *options) error { o.retry = RetryPolicy{MaxAttempts: 1}; return nil }
 }
 
+// errNotSent marks an error from before the request left the client.
+var errNotSent = errors.New("the request was not sent")
+
 // idempotent reports whether a method may be sent twice without a second
 // effect. PATCH qualifies here: an update sets absolute values.
 func idempotent(method string) bool {
@@ -113,13 +118,17 @@ func (p RetryPolicy) retryable(method string, err error) bool {
 		}
 		return false
 	}
-	return repeatable && transient(err)
+	// A transport failure: retried when the method is safe to repeat, or
+	// when the request cannot have reached ChartMogul (a refused dial).
+	return (repeatable || !MayHaveBeenApplied(err)) && transient(err)
 }
 
 // MayHaveBeenApplied reports whether the request that ended in err may still
 // have been acted on by ChartMogul: true after a 5xx other than 503, a 2xx
-// whose body could not be used, or a transport failure (timeout, dropped
-// connection); false for bad input caught before sending, any 4xx (the
+// whose body could not be used, or a transport failure once connected
+// (timeout, dropped connection); false for bad input caught before sending,
+// a request that never left (cancelled while waiting for the client-side
+// limits, a refused connection, a name that did not resolve), any 4xx (the
 // request was refused, rate limits included) and 503 (not processed).
 //
 // For a create it tells whether a duplicate is possible on resending: list
@@ -129,7 +138,14 @@ func MayHaveBeenApplied(err error) bool {
 		return true
 	}
 	var invalid *ValidationError
-	if errors.As(err, &invalid) || errors.Is(err, errNoClient) {
+	if errors.As(err, &invalid) || errors.Is(err, errNoClient) || errors.Is(err, errNotSent) {
+		return false
+	}
+	// No connection, no request: a refused or failed dial, or a name that
+	// did not resolve.
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial") {
 		return false
 	}
 	var apiErr *APIError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"syscall"
@@ -81,6 +82,7 @@ func TestRetryableByMethodAndOutcome(t *testing.T) {
 		{"501", status(501), false, false},
 		{"connection reset", reset, false, true},
 		{"connection refused", &url.Error{Op: "Get", URL: "http://x", Err: syscall.ECONNREFUSED}, false, true},
+		{"dial refused: never sent", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}, true, true},
 		{"EOF before response", &url.Error{Op: "Get", URL: "http://x", Err: io.EOF}, false, true},
 		{"attempt timed out", fmt.Errorf("x: %w", context.DeadlineExceeded), false, true},
 		{"caller cancelled", fmt.Errorf("x: %w", context.Canceled), false, false},
@@ -122,6 +124,10 @@ func TestMayHaveBeenApplied(t *testing.T) {
 		{"201 whose body did not decode", &APIError{StatusCode: 201, Err: errors.New("does not decode")}, true},
 		{"201 cut short", &APIError{StatusCode: 201, Err: &bodyReadError{io.ErrUnexpectedEOF}}, true},
 		{"connection reset", &url.Error{Op: "Post", URL: "http://x", Err: syscall.ECONNRESET}, true},
+		{"connection refused", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, false},
+		{"name not resolved", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x"}}}, false},
+		{"cancelled while waiting for the limiter", fmt.Errorf("x: %w: %w", errNotSent, context.Canceled), false},
+		{"reset while reading", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, true},
 		{"timed out", fmt.Errorf("x: %w", context.DeadlineExceeded), true},
 	}
 	for _, tt := range tests {
