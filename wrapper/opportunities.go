@@ -146,7 +146,7 @@ func (c *Client) List(ctx context.Context, params ListParams) (Page, error) {
 //	}
 func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportunity, error] {
 	return func(yield func(Opportunity, error) bool) {
-		seen := map[string]bool{}
+		previous := ""
 		for {
 			page, err := c.List(ctx, params)
 			if err != nil {
@@ -161,11 +161,13 @@ func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportuni
 			if !page.HasMore {
 				return
 			}
-			if page.Cursor == "" || seen[page.Cursor] {
+			// A server that keeps saying has_more with the same cursor would
+			// loop forever; only the last cursor is kept, so memory stays flat.
+			if page.Cursor == "" || page.Cursor == previous {
 				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s: has_more is true but the cursor %q does not advance", c.path(""), page.Cursor))
 				return
 			}
-			seen[page.Cursor] = true
+			previous = page.Cursor
 			params.Cursor = page.Cursor
 		}
 	}
