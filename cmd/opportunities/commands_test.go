@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,7 +145,7 @@ func TestUsageErrorsExit2AndSendNothing(t *testing.T) {
 		"malformed json":     {"create", "--file", bad},
 		"bad custom":         {"update", missingUUID, "--custom", "seats"},
 		"bad int":            {"create", "--amount-cents", "12.5"},
-		"retries 0":          {"--retries", "0", "get", missingUUID},
+		"negative retries":   {"--retries", "-1", "get", missingUUID},
 		"empty update":       {"update", missingUUID},
 		"update customer":    {"update", missingUUID, "--customer-uuid", seedCustomer},
 		"bad per page":       {"list", "--per-page", "500"},
@@ -193,11 +197,21 @@ func TestServerErrorsExit1(t *testing.T) {
 	t.Parallel()
 	srv := chartmogultest.NewServer(t)
 
-	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 500, Times: 5})
-	r := cli(t, srvArgs(srv, "--retries", "1", "get", missingUUID)...)
+	// --retries N: N retries, N+1 attempts; the default is the wrapper's.
+	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 500, Times: 10})
+	r := cli(t, srvArgs(srv, "--retries", "0", "get", missingUUID)...)
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "500")
-	require.Equal(t, 1, srv.Requests(chartmogultest.OpRetrieve), "--retries 1 sends once")
+	require.Equal(t, 1, srv.Requests(chartmogultest.OpRetrieve), "--retries 0 sends once")
+	r = cli(t, srvArgs(srv, "--retries", "1", "--timeout", "5s", "get", missingUUID)...)
+	require.Equal(t, 1, r.code)
+	require.Equal(t, 1+2, srv.Requests(chartmogultest.OpRetrieve), "--retries 1 sends twice")
+	srv.ClearFaults()
+	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Status: 503, Times: 10})
+	r = cli(t, srvArgs(srv, "get", missingUUID)...)
+	require.Equal(t, 1, r.code)
+	require.Equal(t, 3+wrapper.DefaultRetryPolicy().MaxAttempts, srv.Requests(chartmogultest.OpRetrieve),
+		"by default 3 retries: the wrapper's default attempts")
 	srv.ClearFaults()
 
 	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 500})
@@ -210,20 +224,20 @@ func TestServerErrorsExit1(t *testing.T) {
 
 	// A 503 is retried while --retries allows it.
 	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Status: 503})
-	r = cli(t, srvArgs(srv, "--retries", "2", "list")...)
+	r = cli(t, srvArgs(srv, "--retries", "1", "list")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, 2, srv.Requests(chartmogultest.OpList))
 
 	// --timeout bounds an attempt.
 	srv.Inject(chartmogultest.OpRetrieve, chartmogultest.Fault{Delay: 20 * time.Second})
 	start := time.Now()
-	r = cli(t, srvArgs(srv, "--timeout", "300ms", "--retries", "1", "get", missingUUID)...)
+	r = cli(t, srvArgs(srv, "--timeout", "300ms", "--retries", "0", "get", missingUUID)...)
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "deadline exceeded")
 	require.Less(t, time.Since(start), 10*time.Second)
 
 	// A refused connection is a network error: 1.
-	r = cli(t, "--base-url", "http://127.0.0.1:1/v1", "--api-key", "k", "--retries", "1", "get", missingUUID)
+	r = cli(t, "--base-url", "http://127.0.0.1:1/v1", "--api-key", "k", "--retries", "0", "get", missingUUID)
 	require.Equal(t, 1, r.code, r.stderr)
 }
 
@@ -287,7 +301,7 @@ func TestDelete(t *testing.T) {
 	require.Equal(t, "{}\n", r.stdout)
 	require.Empty(t, stored(t, srv))
 
-	r = cli(t, srvArgs(srv, "--retries", "1", "delete", uuid)...)
+	r = cli(t, srvArgs(srv, "--retries", "0", "delete", uuid)...)
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "404")
 	r = cli(t, srvArgs(srv, "get", uuid)...)
@@ -373,13 +387,120 @@ func TestFakeNeedsNoKey(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	requireSeedOutput(t, r.stdout)
 
-	r = cli(t, "list", "--fake", "--all")
-	require.Equal(t, 0, r.code, r.stderr)
-	require.Empty(t, r.stdout)
-
-	r = cli(t, "--fake", "get", missingUUID)
+	r = cli(t, "--fake", "get", "00000000-0000-0000-0000-000000000000")
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "Opportunity not found")
+}
+
+// The embedded fake starts with the opportunity recorded in the API's
+// documentation and the result on the create call's page.
+const (
+	fakeRecorded = `{"uuid":"bb544336-e74e-11ee-800c-effc264f19ed","customer_uuid":"cus_bb167600-e74e-11ee-93bd-8f1e5b698784",
+		"owner":"kamil+pavlicko@chartmogul.com","pipeline":"New Business","pipeline_stage":"Discovery",
+		"estimated_close_date":"2023-12-22","currency":"USD","amount_in_cents":100,"type":"recurring",
+		"forecast_category":"best_case","win_likelihood":3,"custom":{"from_campaign":true},
+		"created_at":"2024-03-21T06:46:23.137Z","updated_at":"2024-03-21T06:46:23.137Z"}`
+	fakeSeedResult = `{"uuid":"4ee13ca4-e7fe-11ee-fa7f-f303abf41acc","customer_uuid":"cus_f466e33d-ff2b-4a11-8f85-417eb02157a7",
+		"owner":"test1@example.org","pipeline":"New Business","pipeline_stage":"Discovery",
+		"estimated_close_date":"2024-04-21","currency":"USD","amount_in_cents":10000,"type":"recurring",
+		"forecast_category":"best_case","win_likelihood":40,"custom":{"seats":3,"marketing_campaign":"Facebook"},
+		"created_at":"2024-03-20T09:55:50.156Z","updated_at":"2024-03-20T09:55:50.156Z"}`
+)
+
+func TestFakeIsSeeded(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--fake", "get", "bb544336-e74e-11ee-800c-effc264f19ed")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.JSONEq(t, fakeRecorded, r.stdout)
+
+	r = cli(t, "--fake", "get", "4ee13ca4-e7fe-11ee-fa7f-f303abf41acc")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.JSONEq(t, fakeSeedResult, r.stdout)
+
+	r = cli(t, "list", "--fake", "--all")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 2)
+	require.JSONEq(t, fakeRecorded, lines[0], "newest first")
+	require.JSONEq(t, fakeSeedResult, lines[1])
+
+	r = cli(t, "--fake", "delete", "bb544336-e74e-11ee-800c-effc264f19ed")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, "--fake", "get", "bb544336-e74e-11ee-800c-effc264f19ed")
+	require.Equal(t, 0, r.code, "each command starts a fresh fake: %s", r.stderr)
+
+	r = cli(t, "--fake", "help")
+	require.Contains(t, r.stdout, "bb544336-e74e-11ee-800c-effc264f19ed", "--fake's help names what it holds")
+}
+
+// TestHelpExamplesWorkWithFake runs every example of the help through a
+// shell, with --fake, in a directory holding the files they name.
+func TestHelpExamplesWorkWithFake(t *testing.T) {
+	t.Parallel()
+	var main strings.Builder
+	printMainHelp(&main)
+	_, mainExamples, ok := strings.Cut(main.String(), "\nExamples:\n")
+	require.True(t, ok)
+	sets := map[string]string{"main": mainExamples}
+	for _, c := range commands() {
+		sets[c.name] = c.examples
+	}
+	const csvRows = "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents,custom.seats\n" +
+		seedCustomer + ",test1@example.org,New Business,Discovery,2024-04-21,USD,100001,3\n" +
+		otherCustomer + ",test2@example.org,New Business,Proposal,2024-05-21,EUR,100002,\n"
+	n := 0
+	for set, text := range sets {
+		for _, ex := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
+			ex = strings.TrimSpace(ex)
+			if ex == "" || strings.HasPrefix(ex, "export ") {
+				continue
+			}
+			n++
+			dir := t.TempDir()
+			for name, content := range map[string]string{"opportunity.json": seedBody, "deals.csv": csvRows,
+				"deals.jsonl": strings.ReplaceAll(seedBody, "\n", "") + "\n"} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+			}
+			run := func(script string) result {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, "sh", "-c", script)
+				cmd.Dir, cmd.Env = dir, cleanEnv(nil)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				} else {
+					require.NoError(t, err)
+				}
+				return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+			}
+			bin := "'" + binary + "' --fake "
+			if strings.Contains(ex, "--resume") {
+				// An import to resume, under both journal names the examples use.
+				for _, prep := range []string{"import deals.csv", "import --journal " + dir + "/j.jsonl deals.csv"} {
+					r := run(bin + prep)
+					require.Equal(t, 0, r.code, "%s: %s", prep, r.stderr)
+				}
+			}
+			script := strings.ReplaceAll(ex, "/tmp/", dir+"/")
+			script = strings.ReplaceAll(script, "| opportunities ", "| "+bin)
+			if rest, ok := strings.CutPrefix(script, "opportunities "); ok {
+				script = bin + rest
+			}
+			require.NotContains(t, script, "opportunities ", "every command is the binary")
+			r := run(script)
+			require.Equal(t, 0, r.code, "%s example %q: %s", set, ex, r.stderr)
+			if set != "import" {
+				require.NotEmpty(t, r.stdout, "%s example %q", set, ex)
+			}
+			requireNoRace(t, r.stderr)
+		}
+	}
+	require.Greater(t, n, 20)
 }
 
 func TestHelpForEveryCommand(t *testing.T) {
@@ -428,11 +549,15 @@ func TestAPIKeyIsNeverPrinted(t *testing.T) {
 	record(cli(t, srvArgs(srv, "get", uuid)...))
 	record(cli(t, srvArgs(srv, "list", "--all")...))
 	record(cli(t, srvArgs(srv, "update", uuid, "--win-likelihood", "500")...))
+	// A key pasted into a field: the validation message quotes the value.
+	r := record(cli(t, srvArgs(srv, "update", uuid, "--owner", key)...))
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, `owner (--owner): must be an e-mail address, got "[redacted]"`)
 	require.Equal(t, 1, record(cli(t, srvArgs(srv, "get", missingUUID)...)).code)
 	require.Equal(t, 2, record(cli(t, srvArgs(srv, "import", jsonl)...)).code)
 	require.Equal(t, 2, record(cli(t, srvArgs(srv, "bogus")...)).code)
 	require.Equal(t, 0, record(cli(t, srvArgs(srv, "create", "--help")...)).code)
-	r := record(cli(t, "--base-url", srv.URL(), "--api-key", wrongKey, "--retries", "1", "get", uuid))
+	r = record(cli(t, "--base-url", srv.URL(), "--api-key", wrongKey, "--retries", "0", "get", uuid))
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "401")
 	r = record(cliWith(t, runOpts{env: []string{"CHARTMOGUL_API_KEY=" + key, "CHARTMOGUL_BASE_URL=" + srv.URL()}}, "delete", uuid))

@@ -80,7 +80,7 @@ cursor back with --cursor to read the next page. With --all it follows every pag
 and prints one opportunity per line (JSON Lines).`,
 			examples: `  opportunities list --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7
   opportunities list --pipeline "New Business" --close-date-on-or-after 2024-01-01 --all
-  opportunities list --per-page 50 --cursor MjAyNC0wMy0yMVQwNjo0NjoyMy4xMzda`,
+  opportunities list --per-page 50 --cursor MjAyNC0wMy0yMVQwNjo0NjoyMy4xMzdafDI`,
 			run: runList,
 		},
 		{
@@ -92,7 +92,10 @@ and prints one opportunity per line (JSON Lines).`,
   opportunities import --concurrency 10 --rate 20 deals.csv
   opportunities import --skip-invalid deals.csv
   opportunities import --resume deals.csv                 # after a crash, ^C or failures
-  opportunities import --journal /tmp/j.jsonl --resume=/tmp/j.jsonl deals.csv`,
+  opportunities import --resume deals.csv.journal deals.csv
+  opportunities import --resume deals.csv.journal         # the same: deals.csv is implied
+  opportunities import --journal /tmp/j.jsonl deals.csv
+  opportunities import --resume=/tmp/j.jsonl deals.csv`,
 			run: runImport,
 		},
 	}

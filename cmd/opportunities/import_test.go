@@ -309,6 +309,138 @@ func TestImportInvalidRowsSendNothing(t *testing.T) {
 		amounts[o.AmountInCents] = true
 	}
 	require.Equal(t, map[int64]bool{rowAmount(1): true, rowAmount(3): true, rowAmount(6): true}, amounts)
+
+	// The journal has every row: the invalid ones failed, with their problems.
+	invalid := map[int][]string{}
+	for _, e := range readJournal(t, file+".journal") {
+		if e.Invalid {
+			require.Equal(t, stateFailed, e.State)
+			invalid[e.Line] = e.Problems
+		}
+	}
+	require.Equal(t, map[int][]string{
+		2: {"win_likelihood: must be between 0 and 100, got 101"},
+		4: invalid[4],
+		5: {"amount_in_cents: is required"},
+		7: {`currency: must be three upper-case letters (ISO 4217), got "usd"`, "colour: unknown field"},
+	}, invalid)
+	require.Len(t, invalid[4], 1)
+	require.Contains(t, invalid[4][0], "invalid JSON")
+
+	// Resumed after line 2 is fixed: line 2 is checked again and sent; the
+	// others are still invalid, reported and journalled again.
+	lines[1] = jsonlRow(2)
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	r = cli(t, srvArgs(srv, "import", "--resume", "--skip-invalid", file)...)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, map[string]int{"total": 7, "created": 1, "skipped": 3, "reconciled": 0, "failed": 0, "invalid": 3, "not sent": 0}, summary(t, r.stderr))
+	require.NotContains(t, r.stderr, "line 2:")
+	require.Contains(t, r.stderr, "line 5: amount_in_cents: is required")
+	require.Equal(t, 4, srv.Applied(chartmogultest.OpCreate))
+	require.Zero(t, srv.Requests(chartmogultest.OpList), "an invalid row was never sent: nothing to check")
+	perLine := map[int]int{}
+	for _, e := range readJournal(t, file+".journal") {
+		if e.Invalid {
+			perLine[e.Line]++
+		}
+	}
+	require.Equal(t, map[int]int{2: 1, 4: 2, 5: 2, 7: 2}, perLine)
+
+	// Without --skip-invalid the resume sends nothing while rows are invalid.
+	r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "3 of 7 rows are invalid; nothing was sent")
+	require.Equal(t, 4, srv.Requests(chartmogultest.OpCreate))
+}
+
+func TestImportResumeTakesTheJournalAsItsValue(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	const n = 4
+	file := jsonlFile(t, n)
+	// A journal whose name does not end in .journal: recognised by content.
+	journal := filepath.Join(t.TempDir(), "run-1.log")
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 422, Body: `{"message":"Owner has no CRM seat"}`})
+	r := cli(t, srvArgs(srv, "import", "--concurrency", "1", "--journal", journal, file)...)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, 3, srv.Applied(chartmogultest.OpCreate))
+
+	// "--resume JOURNAL FILE", as the issue writes it.
+	r = cli(t, srvArgs(srv, "import", "--resume", journal, file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, map[string]int{"total": n, "created": 1, "skipped": 3, "reconciled": 0, "failed": 0, "invalid": 0, "not sent": 0}, summary(t, r.stderr))
+	// FILE first, the flag after it.
+	r = cli(t, srvArgs(srv, "import", file, "--resume", journal)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, n, summary(t, r.stderr)["skipped"])
+	requireEachRowOnce(t, srv, n)
+
+	// The default journal named with --resume: FILE is implied by its name.
+	other := jsonlFile(t, 2)
+	r = cli(t, srvArgs(srv, "import", "--journal", other+".journal", other)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, srvArgs(srv, "import", "--resume", other+".journal")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 2, summary(t, r.stderr)["skipped"])
+	r = cli(t, srvArgs(srv, "import", "--resume", other+".journal", other)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	// --resume alone still means FILE's default journal; FILE is not taken
+	// for a journal.
+	r = cli(t, srvArgs(srv, "import", "--resume", other)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 2, summary(t, r.stderr)["skipped"])
+	// --resume=JOURNAL, and a --journal that names the same one.
+	r = cli(t, srvArgs(srv, "import", "--journal", journal, "--resume="+journal, file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	// A journal that does not exist is named as such.
+	r = cli(t, srvArgs(srv, "import", "--resume", filepath.Join(t.TempDir(), "missing.journal"), file)...)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "no journal")
+	require.Equal(t, n+2+1, srv.Requests(chartmogultest.OpCreate))
+}
+
+func TestImportRedactsTheKey(t *testing.T) {
+	t.Parallel()
+	const key = "sk_live_Pasted_1nt0_a_c3ll_9921"
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAPIKey(key))
+	// Row 2: the key pasted into a cell that is invalid; row 3: one the API
+	// refuses with a message that echoes it.
+	csv := "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents,custom.note\n" +
+		seedCustomer + "," + key + ",New Business,Discovery,2024-04-21,USD,100001,\n" +
+		seedCustomer + ",test1@example.org,New Business,Discovery,2024-04-21,USD,100002," + key + "\n" +
+		seedCustomer + ",test1@example.org,New Business,Discovery,2024-04-21,USD,100003,\n"
+	file := writeFile(t, "deals.csv", csv)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 422, Body: `{"message":"Custom attribute note=` + key + ` is not allowed"}`})
+
+	r := cli(t, srvArgs(srv, "import", "--concurrency", "1", file)...)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, `line 2: owner: `)
+	require.Contains(t, r.stderr, `[redacted]`)
+	require.NotContains(t, r.stderr, key)
+
+	r = cli(t, srvArgs(srv, "import", "--concurrency", "1", "--skip-invalid", file)...)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "line 3: ")
+	require.Contains(t, r.stderr, "Custom attribute note=[redacted] is not allowed")
+	require.Contains(t, r.stderr, "line 2: owner: ")
+	require.NotContains(t, r.stdout+r.stderr, key)
+	journal, err := os.ReadFile(file + ".journal")
+	require.NoError(t, err)
+	require.NotContains(t, string(journal), key)
+	require.Contains(t, string(journal), "[redacted]")
+
+	// The key from the environment is redacted as well.
+	r = cliWith(t, runOpts{env: []string{"CHARTMOGUL_API_KEY=" + key}}, "--base-url", srv.URL(), "import",
+		"--journal", filepath.Join(t.TempDir(), "j"), file)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "line 2: owner: ")
+	require.NotContains(t, r.stderr, key)
+	// And under --fake, where the key is not used but is a secret still.
+	r = cliWith(t, runOpts{env: []string{"CHARTMOGUL_API_KEY=" + key}}, "--fake", "import", "--skip-invalid",
+		"--journal", filepath.Join(t.TempDir(), "j"), file)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "line 2: owner: ")
+	require.NotContains(t, r.stderr, key)
 }
 
 func TestImportFailedRowsAreRetriedOnResume(t *testing.T) {
@@ -410,7 +542,7 @@ func TestImportSecondSignalAbortsRequestsInFlight(t *testing.T) {
 	eventually(t, 20*time.Second, "two creates in flight", func() bool { return srv.Requests(chartmogultest.OpCreate) == 2 })
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	eventually(t, 20*time.Second, "the first signal noticed", func() bool {
-		return strings.Contains(s.stderr.String(), "starting no new row")
+		return strings.Contains(s.stderr.String(), "sending no new row")
 	})
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	r := s.wait(t, 20*time.Second)
@@ -511,4 +643,82 @@ func TestImportKilledMidRequestThenResumed(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, n, summary(t, r.stderr)["skipped"])
 	require.Equal(t, 1+n, srv.Applied(chartmogultest.OpCreate))
+}
+
+// TestImportSIGINTSendsNoRowStillWaiting: rows that hold a worker but wait
+// for the rate limit when the signal comes are not sent, and --resume sends
+// them.
+func TestImportSIGINTSendsNoRowStillWaiting(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	const n = 20
+	file := jsonlFile(t, n)
+	journal := file + ".journal"
+
+	// 5 workers, 4 requests a second: four or five rows wait for the limiter
+	// at any moment.
+	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "5", "--rate", "4", "--progress-interval", "0", file)...)
+	eventually(t, 20*time.Second, "2 rows created", func() bool { return countStates(readJournal(t, journal))[stateCreated] >= 2 })
+	before := srv.Requests(chartmogultest.OpCreate)
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	eventually(t, 20*time.Second, "the signal handled", func() bool { return strings.Contains(s.stderr.String(), "sending no new row") })
+	handled := srv.Requests(chartmogultest.OpCreate)
+	r := s.wait(t, 20*time.Second)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "interrupted; rerun with --resume")
+
+	sent := srv.Requests(chartmogultest.OpCreate)
+	// A request that had passed the limiter when the signal was handled may
+	// still reach the fake (its journal line is synced first); nothing else.
+	require.LessOrEqual(t, sent, handled+1, "no request after the signal was handled")
+	require.LessOrEqual(t, sent, before+1, "the rows waiting for the limiter were not sent (at most one more token in between)")
+	require.Less(t, sent, n)
+	states := countStates(readJournal(t, journal))
+	require.Equal(t, sent, states[stateSending], "one sending line per request that left, none for the rows that waited")
+	require.Equal(t, sent, states[stateCreated])
+	require.Zero(t, states[stateFailed])
+	first := summary(t, r.stderr)
+	require.Equal(t, sent, first["created"])
+	require.Equal(t, n-sent, first["not sent"])
+	require.Equal(t, sent, srv.Applied(chartmogultest.OpCreate))
+
+	// The resume sends exactly the rest, each once, with nothing to check.
+	r = cli(t, srvArgs(srv, "import", "--resume", "--rate", "1000", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	second := summary(t, r.stderr)
+	require.Equal(t, sent, second["skipped"])
+	require.Equal(t, n-sent, second["created"])
+	require.Zero(t, second["reconciled"])
+	require.Zero(t, srv.Requests(chartmogultest.OpList), "no row may have been created")
+	requireEachRowOnce(t, srv, n)
+	require.Equal(t, n, srv.Requests(chartmogultest.OpCreate), "every row sent once in all")
+}
+
+// TestImportKilledWhileWaitingForTheRateLimit: a row journals "sending" only
+// when its request leaves, so rows that only waited for the limiter when the
+// process was killed are plain "not started" on --resume, not "may have been
+// created".
+func TestImportKilledWhileWaitingForTheRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	const n = 8
+	file := jsonlFile(t, n)
+	journal := file + ".journal"
+
+	// One request every two seconds: after the first, three workers wait.
+	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "4", "--rate", "0.5", "--progress-interval", "0", file)...)
+	eventually(t, 20*time.Second, "the first row created", func() bool { return countStates(readJournal(t, journal))[stateCreated] >= 1 })
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGKILL))
+	r := s.wait(t, 10*time.Second)
+	require.Equal(t, -1, r.code, "killed")
+	states := countStates(readJournal(t, journal))
+	require.Equal(t, srv.Requests(chartmogultest.OpCreate), states[stateSending], "a sending line per request that left, and only those")
+
+	r = cli(t, srvArgs(srv, "import", "--resume", "--rate", "1000", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "earlier attempt")
+	require.Zero(t, srv.Requests(chartmogultest.OpList), "nothing to reconcile")
+	require.Zero(t, summary(t, r.stderr)["reconciled"])
+	requireEachRowOnce(t, srv, n)
+	require.Equal(t, n, srv.Requests(chartmogultest.OpCreate))
 }

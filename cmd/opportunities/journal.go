@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,8 +20,12 @@ import (
 //	{"line":8,"state":"failed","at":"…","error":"chartmogul: POST …: 422 …"}
 //	{"line":9,"state":"failed","at":"…","error":"…: 502 Bad Gateway","outcome_unknown":true}
 //	{"line":9,"state":"created","at":"…","uuid":"…","reconciled":true}
+//	{"line":4,"state":"failed","at":"…","invalid":true,"problems":["win_likelihood: must be between 0 and 100, got 101"]}
 //
-// "sending" is written before the request; "created" or "failed" after it.
+// "sending" is written as the request leaves (after the wait for the rate
+// limit and a concurrency slot, before it is sent); "created" or "failed"
+// after it. A row skipped by --skip-invalid is "failed" with "invalid" and
+// its problems; it was never sent.
 // A "sending" with no outcome after it (the process died mid-request) and a
 // failure with outcome_unknown (a 5xx, a dropped connection, a timeout: the
 // create may have been applied) are reconciled before anything is resent.
@@ -44,6 +49,10 @@ type journalEntry struct {
 	// OutcomeUnknown marks a failure after which the opportunity may exist.
 	OutcomeUnknown bool `json:"outcome_unknown,omitempty"`
 	Reconciled     bool `json:"reconciled,omitempty"`
+	// Invalid marks a row skipped by --skip-invalid, not sent; Problems
+	// says why ("field: problem").
+	Invalid  bool     `json:"invalid,omitempty"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 // rowState is what the journal says about one row.
@@ -103,6 +112,11 @@ func parseJournal(data []byte) (states map[int]*rowState, torn int, err error) {
 			}
 		case stateFailed:
 			if st.created {
+				continue
+			}
+			if e.Invalid {
+				// Not sent: it says nothing of earlier attempts.
+				st.lastError = strings.Join(e.Problems, "; ")
 				continue
 			}
 			st.lastError = e.Error

@@ -91,10 +91,19 @@ var globalNames = map[string]bool{"api-key": true, "base-url": true, "fake": tru
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+")")
 	fs.StringVar(&g.baseURL, "base-url", g.baseURL, "API base URL, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+")")
-	fs.BoolVar(&g.fake, "fake", g.fake, "run against an embedded fake API in this process: no key, no network; its data ends with the command")
+	fs.BoolVar(&g.fake, "fake", g.fake, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
+		"opportunities from ChartMogul's documentation, "+fakeOpportunityUUID+"\n"+
+		"(customer "+fakeOpportunityCustomer+") and "+fakeSeedUUID+"\n"+
+		"(customer "+fakeSeedCustomer+"), so every example in the help works\n"+
+		"with --fake; what a command changes ends with the command")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, fmt.Sprintf("bound on each attempt of a request, 0 for none (default %v)", wrapper.DefaultTimeout))
-	fs.IntVar(&g.retries, "retries", g.retries, fmt.Sprintf("attempts per request, the first included; 1 means no retries (default %d)", wrapper.DefaultRetryPolicy().MaxAttempts))
+	fs.IntVar(&g.retries, "retries", g.retries, fmt.Sprintf("at most `n` retries of a failed request, after the first attempt; 0 for none (default %d).\n"+
+		"Retried: 429, 503 and a refused connection; a 5xx or a timeout too, except for create", defaultRetries))
 }
+
+// defaultRetries is --retries' default: the wrapper's default policy, whose
+// MaxAttempts counts the first attempt too.
+var defaultRetries = wrapper.DefaultRetryPolicy().MaxAttempts - 1
 
 // secretValue is a flag.Value that never shows what it holds, so the API key
 // cannot end up in help output or an error message.
@@ -133,7 +142,7 @@ func exitCode(err error) int {
 // run runs the command line args (without the program name) and returns the
 // exit status.
 func run(e *env, args []string) int {
-	e.g = globals{timeout: wrapper.DefaultTimeout, retries: wrapper.DefaultRetryPolicy().MaxAttempts}
+	e.g = globals{timeout: wrapper.DefaultTimeout, retries: defaultRetries}
 	fs := flag.NewFlagSet("opportunities", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	e.g.register(fs)
@@ -184,9 +193,11 @@ func (e *env) parseFlags(c *command, fs *flag.FlagSet, args []string) ([]string,
 		left := fs.Args()
 		consumed := len(args) - len(left)
 		if consumed > 0 && args[consumed-1] == "--" {
+			e.apiKey() // noted, so that every message from here on is redacted
 			return append(pos, left...), nil
 		}
 		if len(left) == 0 {
+			e.apiKey()
 			return pos, nil
 		}
 		pos = append(pos, left[0])
@@ -197,8 +208,8 @@ func (e *env) parseFlags(c *command, fs *flag.FlagSet, args []string) ([]string,
 // client returns a client for the global flags, plus a function to call when
 // done (it stops the embedded fake under --fake).
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
-	if e.g.retries < 1 {
-		return nil, nil, usagef("--retries must be at least 1, got %d", e.g.retries)
+	if e.g.retries < 0 {
+		return nil, nil, usagef("--retries must not be negative, got %d", e.g.retries)
 	}
 	if e.g.timeout < 0 {
 		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)
@@ -210,11 +221,10 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
 		}
+		srv.Seed(fakeSeed()...)
 		key, base, done = srv.APIKey(), srv.URL(), srv.Close
 	} else {
-		if key == "" {
-			key = e.getenv(envAPIKey)
-		}
+		key = e.apiKey()
 		if strings.TrimSpace(key) == "" {
 			return nil, nil, usagef("no API key: pass --api-key or set $%s (or try --fake)", envAPIKey)
 		}
@@ -225,9 +235,8 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 			base = wrapper.DefaultBaseURL
 		}
 	}
-	e.key = key
 	policy := wrapper.DefaultRetryPolicy()
-	policy.MaxAttempts = e.g.retries
+	policy.MaxAttempts = e.g.retries + 1
 	opts := append([]wrapper.Option{
 		wrapper.WithBaseURL(base),
 		wrapper.WithTimeout(e.g.timeout),
@@ -240,6 +249,36 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		return nil, nil, usagef("%v", err) // bad base URL or option; never contains the key
 	}
 	return c, done, nil
+}
+
+// apiKey is the key the command uses without --fake: --api-key, else
+// $CHARTMOGUL_API_KEY. It is also noted for redaction, so that messages
+// printed before the client exists (an import's bad rows) are redacted too;
+// under --fake as well, since the key is a secret all the same.
+func (e *env) apiKey() string {
+	key := e.g.apiKey
+	if key == "" {
+		key = e.getenv(envAPIKey)
+	}
+	e.key = key
+	return key
+}
+
+// errOut is stderr with the API key redacted. Each write must hold whole
+// messages.
+func (e *env) errOut() io.Writer {
+	if len(e.key) >= 8 { // a shorter "key" is a test value, and would mangle every message
+		return &redactor{w: e.stderr, secret: e.key}
+	}
+	return e.stderr
+}
+
+// redact returns s with the API key replaced, as errOut writes it.
+func (e *env) redact(s string) string {
+	if len(e.key) >= 8 {
+		return strings.ReplaceAll(s, e.key, "[redacted]")
+	}
+	return s
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.
@@ -255,10 +294,7 @@ func (e *env) fail(err error, flagNames map[string]string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	stderr := e.stderr
-	if len(e.key) >= 8 { // a shorter "key" is a test value, and would mangle every message
-		stderr = &redactor{w: e.stderr, secret: e.key}
-	}
+	stderr := e.errOut()
 	prefix := "opportunities"
 	if e.cmd != "" {
 		prefix += " " + e.cmd

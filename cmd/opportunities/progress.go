@@ -9,11 +9,22 @@ import (
 	"time"
 )
 
-// ttyRedraw is how often the live progress line is redrawn on a terminal.
+// ttyRedraw is how often the live progress bar is redrawn on a terminal.
 const ttyRedraw = 200 * time.Millisecond
 
-// progress shows how an import goes on stderr: on a terminal one line redrawn
-// in place ("\r"), otherwise a plain line every interval and one at the end.
+// The progress bar fits a terminal of ttyColumns columns, leaving the last
+// one free (writing there makes some terminals wrap); the bar itself is at
+// most maxBarWidth cells wide, at least minBarWidth (else only the numbers
+// are shown).
+const (
+	ttyColumns  = 80
+	maxBarWidth = 40
+	minBarWidth = 10
+)
+
+// progress shows how an import goes on stderr: on a terminal a progress bar
+// redrawn in place ("\r"), otherwise a plain line every interval and one at
+// the end.
 // Messages about single rows go through it too, so they never collide with
 // the live line. It is safe for concurrent use.
 type progress struct {
@@ -100,11 +111,11 @@ func (p *progress) clear() {
 }
 
 func (p *progress) draw() {
-	s := p.line()
 	if !p.tty {
-		fmt.Fprintln(p.w, s)
+		fmt.Fprintln(p.w, p.line())
 		return
 	}
+	s := p.bar()
 	pad := ""
 	if n := p.drawn - len(s); n > 0 {
 		pad = strings.Repeat(" ", n)
@@ -113,8 +124,40 @@ func (p *progress) draw() {
 	p.drawn = len(s)
 }
 
-// line is the progress line: done/total, rate, ETA and failures.
+// line is the plain progress line: done/total, rate, ETA and failures.
 func (p *progress) line() string {
+	s := p.stats()
+	return fmt.Sprintf("progress: %d/%d rows (%d%%), %.1f rows/s, ETA %s, %d failed", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
+}
+
+// bar is the terminal's progress bar, within ttyColumns-1 columns:
+// "[#########.........] 30/60 50% 12.3 rows/s ETA 3s failures 0". The bar's
+// width leaves room for the widest numbers likely for this total, so that
+// it does not change from one redraw to the next.
+func (p *progress) bar() string {
+	s := p.stats()
+	text := fmt.Sprintf("%d/%d %d%% %.1f rows/s ETA %s failures %d", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
+	widest := fmt.Sprintf("%d/%d 100%% 999.9 rows/s ETA 9h59m59s failures %d", p.total, p.total, p.total)
+	width := min(maxBarWidth, ttyColumns-1-len("[] ")-max(len(text), len(widest)))
+	if width < minBarWidth {
+		return text
+	}
+	filled := width
+	if p.total > 0 {
+		filled = int(min(s.done, int64(p.total)) * int64(width) / int64(p.total))
+	}
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "] " + text
+}
+
+// progressStats are the numbers both displays show.
+type progressStats struct {
+	done, failed int64
+	pct          int
+	rate         float64
+	eta          string
+}
+
+func (p *progress) stats() progressStats {
 	done, failed := p.done.Load(), p.failed.Load()
 	elapsed := p.now().Sub(p.start)
 	rate := 0.0
@@ -132,7 +175,7 @@ func (p *progress) line() string {
 	if p.total > 0 {
 		pct = int(done * 100 / int64(p.total))
 	}
-	return fmt.Sprintf("progress: %d/%d rows (%d%%), %.1f rows/s, ETA %s, %d failed", done, p.total, pct, rate, eta, failed)
+	return progressStats{done: done, failed: failed, pct: pct, rate: rate, eta: eta}
 }
 
 // roundDuration keeps a duration readable: whole seconds above 10 s, tenths

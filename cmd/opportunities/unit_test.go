@@ -2,7 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +111,9 @@ func TestParseJournal(t *testing.T) {
 		`{"line":6,"sta`, // torn by a crash, then healed by the next run
 		`{"line":7,"state":"sending","at":"` + at(7) + `"}`,
 		`{"line":7,"state":"created","uuid":"u7"}`,
+		`{"line":9,"state":"sending","at":"` + at(8) + `"}`, // died mid-request; then the row turned invalid
+		`{"line":9,"state":"failed","invalid":true,"problems":["owner: is required"]}`,
+		`{"line":10,"state":"failed","invalid":true,"problems":["amount_in_cents: is required","currency: is required"]}`,
 		`{"line":8,"state":"sen`, // torn by a crash
 	}, "\n")
 	states, torn, err := parseJournal([]byte(data))
@@ -123,6 +132,10 @@ func TestParseJournal(t *testing.T) {
 	require.True(t, states[5].created)
 	require.NotContains(t, states, 6)
 	require.NotContains(t, states, 8)
+	require.True(t, states[9].unresolved, "an invalid row was not sent: it settles no earlier attempt")
+	require.Equal(t, at(8), states[9].since.Format(time.RFC3339Nano))
+	require.False(t, states[10].created || states[10].unresolved, "an invalid row is not started")
+	require.Equal(t, "amount_in_cents: is required; currency: is required", states[10].lastError)
 
 	_, _, err = parseJournal([]byte(`{"line":"one"}` + "\n" + `{"line":1,"state":"created","uuid":"u"}` + "\n"))
 	require.ErrorContains(t, err, "journal line 1")
@@ -171,7 +184,7 @@ func TestProgressDisplay(t *testing.T) {
 	p.finish()
 	require.Equal(t, "line 7: failed\nprogress: 40/100 rows (40%), 4.0 rows/s, ETA 15s, 2 failed\n", plain.String())
 
-	// On a terminal: one line redrawn in place, messages above it.
+	// On a terminal: a bar redrawn in place, messages above it.
 	var tty bytes.Buffer
 	p = newAt(&tty, true)
 	p.show()
@@ -179,11 +192,143 @@ func TestProgressDisplay(t *testing.T) {
 	p.printf("line 9: failed")
 	p.finish()
 	out := tty.String()
-	require.True(t, strings.HasPrefix(out, "\rprogress: 0/100 rows (0%), 0.0 rows/s, ETA ?, 0 failed"), "%q", out)
-	require.Contains(t, out, "\r"+strings.Repeat(" ", len("progress: 0/100 rows (0%), 0.0 rows/s, ETA ?, 0 failed"))+"\rline 9: failed\n")
-	require.True(t, strings.HasSuffix(out, "\rprogress: 100/100 rows (100%), 10.0 rows/s, ETA 0s, 0 failed\n"), "%q", out)
+	empty := "[" + strings.Repeat(".", 25) + "] 0/100 0% 0.0 rows/s ETA ? failures 0"
+	full := "[" + strings.Repeat("#", 25) + "] 100/100 100% 10.0 rows/s ETA 0s failures 0"
+	require.True(t, strings.HasPrefix(out, "\r"+empty), "%q", out)
+	require.Contains(t, out, "\r"+strings.Repeat(" ", len(empty))+"\rline 9: failed\n")
+	require.True(t, strings.HasSuffix(out, "\r"+full+"\n"), "%q", out)
 	require.Equal(t, 1, strings.Count(out, "\n")-1, "only the message and the final line end lines")
+
+	// The bar: filled in proportion, as wide as the widest numbers for the
+	// total allow (so its width holds still), within 79 columns; the numbers
+	// alone when they leave too little room for a bar.
+	for _, c := range []struct {
+		total, done, failed int64
+		want                string
+	}{
+		{60, 30, 0, "[##############..............] 30/60 50% 3.0 rows/s ETA 10s failures 0"},
+		{3, 1, 1, "[##########.....................] 1/3 33% 0.1 rows/s ETA 20s failures 1"},
+		{0, 0, 0, "[###############################] 0/0 100% 0.0 rows/s ETA 0s failures 0"},
+		{20000, 5000, 3, "[####...............] 5000/20000 25% 500.0 rows/s ETA 30s failures 3"},
+		{1234567, 1000000, 12345, "[##########...] 1000000/1234567 81% 100000.0 rows/s ETA 2.3s failures 12345"},
+	} {
+		p := newProgress(io.Discard, true, 0, int(c.total))
+		p.start, p.now = now.Add(-10*time.Second), func() time.Time { return now }
+		p.done.Store(c.done)
+		p.failed.Store(c.failed)
+		got := p.bar()
+		require.Equal(t, c.want, got)
+		require.LessOrEqual(t, len(got), 79, got)
+	}
+	p = newProgress(io.Discard, true, 0, 4_000_000_000_000)
+	p.start, p.now = now.Add(-10*time.Second), func() time.Time { return now }
+	p.done.Store(2_000_000_000_000)
+	p.failed.Store(1_000_000_000_000)
+	require.Equal(t, "2000000000000/4000000000000 50% 200000000000.0 rows/s ETA 10s failures 1000000000000", p.bar(),
+		"no room for a bar: the numbers alone")
 }
+
+func TestResumeArgs(t *testing.T) {
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "run.log")
+	require.NoError(t, os.WriteFile(journal, []byte("\n"+`{"line":2,"state":"sending","at":"2024-03-21T06:46:23Z"}`+"\n"), 0o644))
+	input := filepath.Join(dir, "deals.jsonl")
+	require.NoError(t, os.WriteFile(input, []byte(`{"customer_uuid":"cus_x","line":3,"state":"sending"}`+"\n"), 0o644))
+	csv := filepath.Join(dir, "deals.csv")
+	require.NoError(t, os.WriteFile(csv, []byte("customer_uuid,owner\n"), 0o644))
+
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var o importOptions
+	fs.StringVar(&o.format, "format", "", "")
+	fs.StringVar(&o.journal, "journal", "", "")
+	fs.Var(&o.resume, "resume", "")
+	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "")
+	fs.IntVar(&o.concurrency, "concurrency", 1, "")
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"--resume", "deals.csv.journal", "deals.csv"}, []string{"--resume=deals.csv.journal", "deals.csv"}},
+		{[]string{"-resume", "x.journal"}, []string{"-resume=x.journal"}},
+		{[]string{"deals.csv", "--resume", "x.journal"}, []string{"deals.csv", "--resume=x.journal"}},
+		{[]string{"--resume", journal, input}, []string{"--resume=" + journal, input}},
+		{[]string{"--resume", input}, []string{"--resume", input}},
+		{[]string{"--resume", csv}, []string{"--resume", csv}},
+		{[]string{"--resume", "-"}, []string{"--resume", "-"}},
+		{[]string{"--resume", "--skip-invalid", "x.journal"}, []string{"--resume", "--skip-invalid", "x.journal"}},
+		{[]string{"--resume=a.journal", "b.journal"}, []string{"--resume=a.journal", "b.journal"}},
+		{[]string{"--journal", "--resume", "x.journal"}, []string{"--journal", "--resume", "x.journal"}},
+		{[]string{"--format", "jsonl", "--skip-invalid", "--fake", "--resume", "x.journal"}, []string{"--format", "jsonl", "--skip-invalid", "--fake", "--resume=x.journal"}},
+		{[]string{"--timeout", "1s", "--resume", "x.journal"}, []string{"--timeout", "1s", "--resume=x.journal"}},
+		{[]string{"--", "--resume", "x.journal"}, []string{"--", "--resume", "x.journal"}},
+		{[]string{"--colour", "--resume", "x.journal"}, []string{"--colour", "--resume=x.journal"}},
+		{[]string{"--resume"}, []string{"--resume"}},
+	} {
+		require.Equal(t, c.want, resumeArgs(fs, c.in), "%q", c.in)
+	}
+}
+
+func TestGatedTransport(t *testing.T) {
+	var sent int
+	base := roundTripFunc(func(*http.Request) (*http.Response, error) {
+		sent++
+		return &http.Response{StatusCode: 201, Body: http.NoBody}, nil
+	})
+	tr := gatedTransport{base: base}
+	stopCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	request := func(g *rowGate) (*http.Response, error) {
+		ctx := context.Background()
+		if g != nil {
+			ctx = withRowGate(ctx, g)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1/v1/opportunities", strings.NewReader("{}"))
+		require.NoError(t, err)
+		return tr.RoundTrip(req)
+	}
+	var journalled int
+	newGate := func(journalErr error) *rowGate {
+		return &rowGate{stop: stopCtx, onSend: func() error { journalled++; return journalErr }}
+	}
+
+	// A row's first request journals it, then leaves; a retry just leaves.
+	g := newGate(nil)
+	_, err := request(g)
+	require.NoError(t, err)
+	_, err = request(g)
+	require.NoError(t, err)
+	require.Equal(t, 2, sent)
+	require.Equal(t, 1, journalled)
+	require.True(t, g.sent())
+	require.False(t, g.stopWaiting(), "a row sent is not stopped")
+
+	// The journal failed: not sent.
+	g = newGate(errors.New("disk full"))
+	_, err = request(g)
+	require.ErrorContains(t, err, "disk full")
+	require.False(t, g.sent())
+	require.Equal(t, 2, sent)
+
+	// Stopped while waiting: never sent, nothing journalled.
+	g = newGate(nil)
+	require.True(t, g.stopWaiting())
+	_, err = request(g)
+	require.ErrorIs(t, err, errRowStopped)
+	require.Equal(t, 2, sent)
+
+	// After the stop no row leaves, even one nobody stopped yet; requests
+	// that are no row's (a list) pass.
+	journalled = 0
+	stop()
+	g = newGate(nil)
+	_, err = request(g)
+	require.ErrorIs(t, err, errRowStopped)
+	require.Zero(t, journalled)
+	_, err = request(nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, sent)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestFailRedactsTheKey(t *testing.T) {
 	var buf bytes.Buffer
