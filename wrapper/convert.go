@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mogulkit/opportunities/generated"
@@ -230,7 +229,7 @@ func setRaw(dst *generated.CustomValue, raw []byte) error { return dst.Unmarshal
 // fromWire converts a decoded opportunity to the wrapper type. A close date
 // that is not a calendar date (a timestamp, say) is an error, as the spec says.
 func fromWire(w *generated.Opportunity) (Opportunity, error) {
-	if _, err := time.Parse(DateLayout, w.EstimatedCloseDate); err != nil {
+	if !isDate(w.EstimatedCloseDate) {
 		return Opportunity{}, fmt.Errorf("estimated_close_date %q is not a YYYY-MM-DD date", w.EstimatedCloseDate)
 	}
 	custom, err := customFromWire(w.Custom)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -158,5 +159,24 @@ func FuzzPatternChecksMatchTheSpec(f *testing.F) {
 		}
 		require.Equal(t, uuidRE.MatchString(s), isUUID(s))
 		require.Equal(t, emailRE.MatchString(s), isEmail(s))
+	})
+}
+
+// isDate accepts exactly what time.Parse(DateLayout, ·) accepts.
+func TestIsDateMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{"2024-04-21", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "2024-00-10",
+		"2024-01-00", "2024-01-32", "2024-1-01", "24-01-01", "2024/01/01", "2024-01-01T00:00:00Z", "", "0000-01-01",
+		"9999-12-31", "2024-04-31", "2024-06-30", "+024-01-01", "2024-0a-01", "1900-02-29", "2000-02-29"} {
+		_, err := time.Parse(DateLayout, s)
+		require.Equal(t, err == nil, isDate(s), s)
+	}
+}
+
+func FuzzIsDateMatchesTimeParse(f *testing.F) {
+	f.Add("2024-04-21")
+	f.Add("2023-02-29")
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := time.Parse(DateLayout, s)
+		require.Equal(t, err == nil, isDate(s), s)
 	})
 }

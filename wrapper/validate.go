@@ -102,9 +102,33 @@ func (p *problems) nonEmpty(field, v string) {
 
 // date checks a YYYY-MM-DD calendar date.
 func (p *problems) date(field, v string) {
-	if _, err := time.Parse(DateLayout, v); err != nil {
+	if !isDate(v) {
 		p.add(field, "must be a date as YYYY-MM-DD, got %q", v)
 	}
+}
+
+// isDate reports whether s is a real calendar date written YYYY-MM-DD
+// (what time.Parse(DateLayout, s) accepts, at a fraction of its cost).
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	num := func(a, b int) int {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	if year < 0 || month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	return day <= time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 func (p *problems) currency(field, v string) {
