@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -107,27 +108,13 @@ func (e *env) output(v any) int {
 }
 
 func runGet(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	pos, err := e.parseFlags(c, fs, args)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	uuid, err := oneUUID(pos)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	client, done, err := e.client()
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	defer done()
-	ctx, stop := signalContext()
-	defer stop()
-	o, err := client.Get(ctx, uuid)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	return e.output(toAPI(o))
+	return e.runOnOne(c, args, func(ctx context.Context, client *wrapper.Client, uuid string) (any, error) {
+		o, err := client.Get(ctx, uuid)
+		if err != nil {
+			return nil, err
+		}
+		return toAPI(o), nil
+	})
 }
 
 func runUpdate(e *env, c *command, args []string) int {
@@ -167,6 +154,14 @@ func runUpdate(e *env, c *command, args []string) int {
 }
 
 func runDelete(e *env, c *command, args []string) int {
+	return e.runOnOne(c, args, func(ctx context.Context, client *wrapper.Client, uuid string) (any, error) {
+		return struct{}{}, client.Delete(ctx, uuid) // {} as the API answers
+	})
+}
+
+// runOnOne runs a command that takes one opportunity UUID and no flags of
+// its own: it calls do with a client and prints what do returns.
+func (e *env) runOnOne(c *command, args []string, do func(ctx context.Context, client *wrapper.Client, uuid string) (any, error)) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	pos, err := e.parseFlags(c, fs, args)
 	if err != nil {
@@ -183,10 +178,11 @@ func runDelete(e *env, c *command, args []string) int {
 	defer done()
 	ctx, stop := signalContext()
 	defer stop()
-	if err := client.Delete(ctx, uuid); err != nil {
+	v, err := do(ctx, client, uuid)
+	if err != nil {
 		return e.fail(err, nil)
 	}
-	return e.output(struct{}{}) // {} as the API answers
+	return e.output(v)
 }
 
 // listFlagNames maps list parameters to their flags.
