@@ -1,7 +1,10 @@
 // Package opportunities is the root of the ChartMogul Opportunities client
 // module. It carries the OpenAPI document the rest of the module is generated
-// from, so that tests and fakes can validate traffic against the exact
-// contract without reading files at run time.
+// from.
+//
+// Importing this package also brings the code generator pinned by tools.go
+// into a module's requirements; packages that only need the document use
+// generated.OpenAPISpec, the same bytes.
 //
 // Most users want the wrapper package (a friendly client) or the generated
 // package (spec-exact wire types).

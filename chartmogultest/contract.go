@@ -16,7 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	opportunities "github.com/mogulkit/opportunities"
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // contract is the embedded openapi.yaml, loaded once per Server or transport,
@@ -31,7 +31,7 @@ type contract struct {
 }
 
 func loadContract() (*contract, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(opportunities.OpenAPISpec)
+	doc, err := openapi3.NewLoader().LoadFromData(generated.OpenAPISpec())
 	if err != nil {
 		return nil, fmt.Errorf("chartmogultest: loading openapi.yaml: %w", err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/stretchr/testify/require"
 
-	opportunities "github.com/mogulkit/opportunities"
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/generated"
 )
@@ -23,7 +22,7 @@ import (
 // specRouter loads openapi.yaml independently of the package under test.
 func specRouter(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(opportunities.OpenAPISpec)
+	doc, err := openapi3.NewLoader().LoadFromData(generated.OpenAPISpec())
 	require.NoError(t, err)
 	doc.Servers = nil
 	doc.SetStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))

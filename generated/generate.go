@@ -2,7 +2,10 @@
 // server interfaces that oapi-codegen produces from openapi.yaml.
 //
 // Nothing in this package is edited by hand except this file: change
-// openapi.yaml or oapi-codegen.yaml and run `make generate`.
+// openapi.yaml or oapi-codegen.yaml and run `make generate`. oapi-codegen
+// writes opportunities.gen.go; internal/specgen writes the other *.gen.go
+// files (the embedded document and the rules it states).
 package generated
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen --config ../oapi-codegen.yaml ../openapi.yaml
+//go:generate go run ../internal/specgen -spec ../openapi.yaml -out .

@@ -49,16 +49,16 @@ func (e ForecastCategory) Valid() bool {
 
 // Defines values for OpportunityType.
 const (
-	OneTime   OpportunityType = "one-time"
-	Recurring OpportunityType = "recurring"
+	OpportunityTypeOneTime   OpportunityType = "one-time"
+	OpportunityTypeRecurring OpportunityType = "recurring"
 )
 
 // Valid indicates whether the value is a known member of the OpportunityType enum.
 func (e OpportunityType) Valid() bool {
 	switch e {
-	case OneTime:
+	case OpportunityTypeOneTime:
 		return true
-	case Recurring:
+	case OpportunityTypeRecurring:
 		return true
 	default:
 		return false
