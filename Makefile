@@ -11,12 +11,12 @@ help: ## List the targets
 demo: ## Create, update, list, retrieve and delete against the embedded fake (no key, no network)
 	$(GO) run ./cmd/demo
 
-generate: ## Regenerate generated/ from openapi.yaml and oapi-codegen.yaml
+generate: ## Regenerate generated/ and wrapper/fields.gen.go from openapi.yaml
 	$(GO) generate ./generated
 
 check-generated: generate ## Fail if regenerating changes or adds any file, or go.mod is untidy
-	@changed=$$(git status --porcelain -- generated openapi.yaml oapi-codegen.yaml); \
-	if [ -n "$$changed" ]; then echo "generated code is stale or edited by hand:"; echo "$$changed"; git --no-pager diff --stat -- generated; exit 1; fi
+	@changed=$$(git status --porcelain -- generated wrapper/fields.gen.go internal/specgen openapi.yaml oapi-codegen.yaml); \
+	if [ -n "$$changed" ]; then echo "generated code is stale or edited by hand:"; echo "$$changed"; git --no-pager diff --stat -- generated wrapper/fields.gen.go; exit 1; fi
 	$(GO) mod tidy -diff
 	@echo "generated/ is up to date"
 

@@ -25,94 +25,30 @@ import (
 // *ValidationError naming every problem.
 func createBody(in OpportunityInput) (generated.CreateOpportunity, error) {
 	var p problems
-	var body generated.CreateOpportunity
-	if p.required("customer_uuid", in.CustomerUUID) {
-		p.customerUUID("customer_uuid", in.CustomerUUID)
-	}
-	if p.required("owner", in.Owner) {
-		p.owner("owner", in.Owner)
-	}
-	p.required("pipeline", in.Pipeline)
-	p.required("pipeline_stage", in.PipelineStage)
-	if p.required("estimated_close_date", in.EstimatedCloseDate) {
-		p.date("estimated_close_date", in.EstimatedCloseDate)
-	}
-	if p.required("currency", in.Currency) {
-		p.currency("currency", in.Currency)
-	}
-	if in.Type != "" {
-		p.typ("type", in.Type)
-		body.Type = generated.OpportunityType(in.Type)
-	}
-	if in.ForecastCategory != "" {
-		p.forecast("forecast_category", in.ForecastCategory)
-		body.ForecastCategory = generated.ForecastCategory(in.ForecastCategory)
-	}
-	if in.WinLikelihood != nil {
-		p.winLikelihood("win_likelihood", *in.WinLikelihood)
-		body.WinLikelihood = in.WinLikelihood // only read while encoding
-	}
+	body := in.wire()
 	body.Custom = customToWire(in.Custom, &p)
-	body.CustomerUUID = in.CustomerUUID
-	body.EstimatedCloseDate = in.EstimatedCloseDate
-	body.Owner = in.Owner
-	body.Pipeline = in.Pipeline
-	body.PipelineStage = in.PipelineStage
-	body.Currency = in.Currency
-	body.AmountInCents = in.AmountInCents
+	p.spec(body.Validate(), body.Custom)
+	if len(p) > 1 {
+		p.sortBy(generated.CreateOpportunityProperties())
+	}
 	return body, p.err()
 }
 
 // updateBody validates u and converts it to the wire body.
 func updateBody(u OpportunityUpdate) (generated.UpdateOpportunity, error) {
 	var p problems
-	var body generated.UpdateOpportunity
-	empty := true
-	str := func(field string, v *string, check func(string, string)) *string {
-		if v == nil {
-			return nil
-		}
-		empty = false
-		if check != nil {
-			check(field, *v)
-		}
-		s := *v
-		return &s
-	}
-	body.Owner = str("owner", u.Owner, p.owner)
-	body.Pipeline = str("pipeline", u.Pipeline, p.nonEmpty)
-	body.PipelineStage = str("pipeline_stage", u.PipelineStage, p.nonEmpty)
-	body.Currency = str("currency", u.Currency, p.currency)
-	body.EstimatedCloseDate = str("estimated_close_date", u.EstimatedCloseDate, p.date)
-	if u.AmountInCents != nil {
-		empty = false
-		a := *u.AmountInCents
-		body.AmountInCents = &a
-	}
-	if u.Type != nil {
-		empty = false
-		p.typ("type", *u.Type)
-		body.Type = generated.OpportunityType(*u.Type)
-	}
-	if u.ForecastCategory != nil {
-		empty = false
-		p.forecast("forecast_category", *u.ForecastCategory)
-		body.ForecastCategory = generated.ForecastCategory(*u.ForecastCategory)
-	}
-	if u.WinLikelihood != nil {
-		empty = false
-		p.winLikelihood("win_likelihood", *u.WinLikelihood)
-		body.WinLikelihood = u.WinLikelihood // only read while encoding
-	}
+	body, n := u.wire()
 	if u.Custom != nil {
-		empty = false
 		body.Custom = customToWire(u.Custom, &p)
 		if body.Custom == nil {
 			body.Custom = []generated.CustomAttribute{}
 		}
-	}
-	if empty {
+	} else if n == 0 {
 		p.add("update", "sets no field; nothing to change")
+	}
+	p.spec(body.Validate(), body.Custom)
+	if len(p) > 1 {
+		p.sortBy(generated.UpdateOpportunityProperties())
 	}
 	return body, p.err()
 }
@@ -226,32 +162,19 @@ func plainASCII(s string) bool {
 // setRaw stores JSON that the union's typed setters cannot write exactly.
 func setRaw(dst *generated.CustomValue, raw []byte) error { return dst.UnmarshalJSON(raw) }
 
-// fromWire converts a decoded opportunity to the wrapper type. A close date
-// that is not a calendar date (a timestamp, say) is an error, as the spec says.
+// fromWire converts a decoded opportunity to the wrapper type. A body that
+// breaks a rule of the spec's Opportunity schema (a required field missing, a
+// close date that is not a date) is an error naming the field.
 func fromWire(w *generated.Opportunity) (Opportunity, error) {
-	if !isDate(w.EstimatedCloseDate) {
-		return Opportunity{}, fmt.Errorf("estimated_close_date %q is not a YYYY-MM-DD date", w.EstimatedCloseDate)
+	if vs := w.Validate(); len(vs) > 0 {
+		return Opportunity{}, fmt.Errorf("%s", vs[0])
 	}
 	custom, err := customFromWire(w.Custom)
 	if err != nil {
 		return Opportunity{}, err
 	}
-	o := Opportunity{
-		UUID:               w.UUID,
-		CustomerUUID:       w.CustomerUUID,
-		Owner:              w.Owner,
-		Pipeline:           w.Pipeline,
-		PipelineStage:      w.PipelineStage,
-		EstimatedCloseDate: w.EstimatedCloseDate,
-		Currency:           w.Currency,
-		AmountInCents:      w.AmountInCents,
-		Type:               Type(w.Type),
-		ForecastCategory:   ForecastCategory(w.ForecastCategory),
-		WinLikelihood:      w.WinLikelihood,
-		Custom:             custom,
-		CreatedAt:          w.CreatedAt,
-		UpdatedAt:          w.UpdatedAt,
-	}
+	o := opportunityFromWire(w)
+	o.Custom = custom
 	return o, nil
 }
 
@@ -345,40 +268,27 @@ func normalizeNumbers(v any) (any, error) {
 	return v, nil
 }
 
-// listParamsToWire validates p and converts it to the generated parameters.
+// listParamsToWire converts p to the generated parameters and checks them
+// against the spec.
 func listParamsToWire(p ListParams) (*generated.ListOpportunitiesParams, error) {
-	var pr problems
 	var w generated.ListOpportunitiesParams
-	if p.CustomerUUID != "" {
-		pr.customerUUID("customer_uuid", p.CustomerUUID)
-		w.CustomerUUID = &p.CustomerUUID
-	}
-	if p.Owner != "" {
-		pr.owner("owner", p.Owner)
-		w.Owner = &p.Owner
-	}
-	if p.Pipeline != "" {
-		w.Pipeline = &p.Pipeline
-	}
-	if p.PipelineStage != "" {
-		w.PipelineStage = &p.PipelineStage
-	}
-	if p.EstimatedCloseDateOnOrAfter != "" {
-		pr.date("estimated_close_date_on_or_after", p.EstimatedCloseDateOnOrAfter)
-		w.EstimatedCloseDateOnOrAfter = &p.EstimatedCloseDateOnOrAfter
-	}
-	if p.EstimatedCloseDateOnOrBefore != "" {
-		pr.date("estimated_close_date_on_or_before", p.EstimatedCloseDateOnOrBefore)
-		w.EstimatedCloseDateOnOrBefore = &p.EstimatedCloseDateOnOrBefore
-	}
-	if p.PerPage != 0 {
-		if p.PerPage < 1 || p.PerPage > 200 {
-			pr.add("per_page", "must be between 1 and 200, got %d", p.PerPage)
+	str := func(s string) *string {
+		if s == "" {
+			return nil
 		}
+		return &s
+	}
+	w.CustomerUUID = str(p.CustomerUUID)
+	w.Owner = str(p.Owner)
+	w.Pipeline = str(p.Pipeline)
+	w.PipelineStage = str(p.PipelineStage)
+	w.EstimatedCloseDateOnOrAfter = str(p.EstimatedCloseDateOnOrAfter)
+	w.EstimatedCloseDateOnOrBefore = str(p.EstimatedCloseDateOnOrBefore)
+	w.Cursor = str(p.Cursor)
+	if p.PerPage != 0 {
 		w.PerPage = &p.PerPage
 	}
-	if p.Cursor != "" {
-		w.Cursor = &p.Cursor
-	}
+	var pr problems
+	pr.spec(w.Validate(), nil)
 	return &w, pr.err()
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/generated"
 )
 
 func TestCustomToWire(t *testing.T) {
@@ -131,44 +133,52 @@ func TestCheckUUID(t *testing.T) {
 	}
 }
 
-// The hand-written checks agree with the spec's regular expressions.
+// The generated pattern matchers (byte tables for fixed-length patterns)
+// agree with regexp on every pattern the spec states, and the e-mail format
+// with kin-openapi's.
 func TestPatternChecksMatchTheSpec(t *testing.T) {
-	uuidRE := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	currencyRE := regexp.MustCompile(`^[A-Z]{3}$`)
+	require.NotEmpty(t, generated.Patterns)
 	emailRE := regexp.MustCompile(openapi3.FormatOfStringForEmail) // what the spec's validators use
 	for _, s := range []string{"", "bb544336-e74e-11ee-800c-effc264f19ed", "BB544336-E74E-11EE-800C-EFFC264F19ED",
+		"cus_bb544336-e74e-11ee-800c-effc264f19ed", "cus_bb544336-e74e-11ee-800c-effc264f19eg", "CUS_bb544336-e74e-11ee-800c-effc264f19ed",
 		"bb544336-e74e-11ee-800c-effc264f19eg", "bb544336e74e-11ee-800c-effc264f19ed0", "bb544336-e74e-11ee-800c-effc264f19e",
 		"USD", "usd", "US", "USDD", "ÜSD", "a@b", "@b", "a@", "a b@c", "a@b c", "a@b<c", "a@@b", "test1@example.org",
 		"kamil+pavlicko@chartmogul.com", "x@y,z", "\u00e9@\u00e9", "a\u00a0b@c"} {
-		require.Equal(t, uuidRE.MatchString(s), isUUID(s), "uuid %q", s)
-		require.Equal(t, uuidRE.MatchString(s), isCustomerUUID("cus_"+s), "customer %q", s)
-		require.False(t, isCustomerUUID(s), "no prefix %q", s)
-		require.Equal(t, currencyRE.MatchString(s), isCurrency(s), "currency %q", s)
-		require.Equal(t, emailRE.MatchString(s), isEmail(s), "email %q", s)
+		for _, p := range generated.Patterns {
+			require.Equal(t, regexp.MustCompile(p.Pattern).MatchString(s), p.Match(s), "%s on %q", p.Pattern, s)
+		}
+		require.Equal(t, emailRE.MatchString(s), generated.IsEmail(s), "email %q", s)
 	}
 }
 
 func FuzzPatternChecksMatchTheSpec(f *testing.F) {
-	uuidRE := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	emailRE := regexp.MustCompile(openapi3.FormatOfStringForEmail)
+	res := make([]*regexp.Regexp, len(generated.Patterns))
+	for i, p := range generated.Patterns {
+		res[i] = regexp.MustCompile(p.Pattern)
+	}
 	f.Add("test1@example.org")
 	f.Add("bb544336-e74e-11ee-800c-effc264f19ed")
+	f.Add("cus_bb544336-e74e-11ee-800c-effc264f19ed")
+	f.Add("USD")
 	f.Fuzz(func(t *testing.T, s string) {
 		if !utf8.ValidString(s) {
 			return
 		}
-		require.Equal(t, uuidRE.MatchString(s), isUUID(s))
-		require.Equal(t, emailRE.MatchString(s), isEmail(s))
+		for i, p := range generated.Patterns {
+			require.Equal(t, res[i].MatchString(s), p.Match(s), p.Pattern)
+		}
+		require.Equal(t, emailRE.MatchString(s), generated.IsEmail(s))
 	})
 }
 
-// isDate accepts exactly what time.Parse(DateLayout, ·) accepts.
+// The date format accepts exactly what time.Parse(DateLayout, ·) accepts.
 func TestIsDateMatchesTimeParse(t *testing.T) {
 	for _, s := range []string{"2024-04-21", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "2024-00-10",
 		"2024-01-00", "2024-01-32", "2024-1-01", "24-01-01", "2024/01/01", "2024-01-01T00:00:00Z", "", "0000-01-01",
 		"9999-12-31", "2024-04-31", "2024-06-30", "+024-01-01", "2024-0a-01", "1900-02-29", "2000-02-29"} {
 		_, err := time.Parse(DateLayout, s)
-		require.Equal(t, err == nil, isDate(s), s)
+		require.Equal(t, err == nil, generated.IsDate(s), s)
 	}
 }
 
@@ -177,6 +187,6 @@ func FuzzIsDateMatchesTimeParse(f *testing.F) {
 	f.Add("2023-02-29")
 	f.Fuzz(func(t *testing.T, s string) {
 		_, err := time.Parse(DateLayout, s)
-		require.Equal(t, err == nil, isDate(s), s)
+		require.Equal(t, err == nil, generated.IsDate(s), s)
 	})
 }

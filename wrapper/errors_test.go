@@ -202,7 +202,7 @@ func TestValidationErrorListsEveryProblem(t *testing.T) {
 	}
 	require.Equal(t, []string{"customer_uuid", "owner", "pipeline", "pipeline_stage", "estimated_close_date",
 		"currency", "win_likelihood", "custom.bad"}, fields)
-	require.Contains(t, err.Error(), "win_likelihood: must be between 0 and 100, got 101")
+	require.Contains(t, err.Error(), "win_likelihood: must be between 0 and 100 (minimum, maximum), got 101")
 	require.Contains(t, err.Error(), "custom.bad: value of type []int is not supported")
 	require.Contains(t, err.Error(), "nothing was sent")
 }

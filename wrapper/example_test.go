@@ -126,9 +126,9 @@ func ExampleValidationError() {
 	}
 	fmt.Println("requests sent:", srv.Requests(chartmogultest.OpCreate))
 	// Output:
-	// estimated_close_date: must be a date as YYYY-MM-DD, got "2024-04-31"
-	// currency: must be three upper-case letters (ISO 4217), got "usd"
-	// win_likelihood: must be between 0 and 100, got 120
+	// estimated_close_date: must be a date as YYYY-MM-DD (format date), got "2024-04-31"
+	// currency: must match the pattern ^[A-Z]{3}$, got "usd"
+	// win_likelihood: must be between 0 and 100 (minimum, maximum), got 120
 	// custom.tags: value of type []string is not supported; want a string, bool, integer or float
 	// requests sent: 0
 }

@@ -19,7 +19,7 @@ func TestDemoRunsEveryStep(t *testing.T) {
 		"4. Retrieved:",
 		"5. Deleted",
 		"6. Retrieving it again fails as it should", "404 Not Found: Opportunity not found",
-		"7. Bad input is refused before sending", "win_likelihood: must be between 0 and 100, got 140",
+		"7. Bad input is refused before sending", "win_likelihood: must be between 0 and 100 (minimum, maximum), got 140",
 	} {
 		require.Contains(t, s, want)
 	}

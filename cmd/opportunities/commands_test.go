@@ -105,8 +105,8 @@ func TestCreateInvalidInputExits2AndSendsNothing(t *testing.T) {
 		"--pipeline", "New Business", "--stage", "Discovery", "--close-date", "2024-04-21",
 		"--currency", "USD", "--amount-cents", "100", "--win-likelihood", "101")...)
 	require.Equal(t, 2, r.code)
-	require.Contains(t, r.stderr, "win_likelihood (--win-likelihood): must be between 0 and 100, got 101")
-	require.Contains(t, r.stderr, `customer_uuid (--customer-uuid): must be "cus_" followed by a UUID`)
+	require.Contains(t, r.stderr, "win_likelihood (--win-likelihood): must be between 0 and 100 (minimum, maximum), got 101")
+	require.Contains(t, r.stderr, `customer_uuid (--customer-uuid): must match the pattern ^cus_`)
 	require.Contains(t, r.stderr, "nothing was sent")
 	require.Empty(t, r.stdout)
 
@@ -117,7 +117,7 @@ func TestCreateInvalidInputExits2AndSendsNothing(t *testing.T) {
 	r = cliWith(t, runOpts{stdin: body}, srvArgs(srv, "create", "--file", "-")...)
 	require.Equal(t, 2, r.code)
 	for _, want := range []string{
-		`estimated_close_date: must be a date as YYYY-MM-DD, got "21/04/2024"`,
+		`estimated_close_date: must be a date as YYYY-MM-DD (format date), got "21/04/2024"`,
 		`amount_in_cents: must be an integer, got "100"`,
 		"custom.seats: value must be a string, number or boolean",
 		"colour: unknown field",
@@ -280,8 +280,8 @@ func TestUpdateSendsOnlyTheFlagsGiven(t *testing.T) {
 	// Invalid: nothing sent.
 	r = cli(t, args("update", uuid, "--currency", "dollars", "--win-likelihood", "-1")...)
 	require.Equal(t, 2, r.code)
-	require.Contains(t, r.stderr, "currency (--currency): must be three upper-case letters")
-	require.Contains(t, r.stderr, "win_likelihood (--win-likelihood): must be between 0 and 100, got -1")
+	require.Contains(t, r.stderr, "currency (--currency): must match the pattern ^[A-Z]{3}$")
+	require.Contains(t, r.stderr, "win_likelihood (--win-likelihood): must be between 0 and 100 (minimum, maximum), got -1")
 	require.Len(t, p.recorded(http.MethodPatch), 3)
 
 	r = cli(t, args("update", missingUUID, "--stage", "Lost")...)
@@ -552,7 +552,7 @@ func TestAPIKeyIsNeverPrinted(t *testing.T) {
 	// A key pasted into a field: the validation message quotes the value.
 	r := record(cli(t, srvArgs(srv, "update", uuid, "--owner", key)...))
 	require.Equal(t, 2, r.code)
-	require.Contains(t, r.stderr, `owner (--owner): must be an e-mail address, got "[redacted]"`)
+	require.Contains(t, r.stderr, `owner (--owner): must be an e-mail address (format email), got "[redacted]"`)
 	require.Equal(t, 1, record(cli(t, srvArgs(srv, "get", missingUUID)...)).code)
 	require.Equal(t, 2, record(cli(t, srvArgs(srv, "import", jsonl)...)).code)
 	require.Equal(t, 2, record(cli(t, srvArgs(srv, "bogus")...)).code)

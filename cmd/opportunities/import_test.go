@@ -236,7 +236,7 @@ func TestImportCSV(t *testing.T) {
 	r = cli(t, srvArgs(srv, "import", writeFile(t, "bad.csv", bad))...)
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.stderr, `line 4: amount_in_cents: must be an integer, got "ten"`)
-	require.Contains(t, r.stderr, "line 4: win_likelihood: must be between 0 and 100, got 101")
+	require.Contains(t, r.stderr, "line 4: win_likelihood: must be between 0 and 100 (minimum, maximum), got 101")
 	require.Contains(t, r.stderr, "line 5: has 4 fields, the header has 8")
 	require.Equal(t, 3, srv.Requests(chartmogultest.OpCreate))
 
@@ -281,10 +281,10 @@ func TestImportInvalidRowsSendNothing(t *testing.T) {
 	r := cli(t, srvArgs(srv, "import", file)...)
 	require.Equal(t, 2, r.code, r.stderr)
 	for _, want := range []string{
-		"line 2: win_likelihood: must be between 0 and 100, got 101",
+		"line 2: win_likelihood: must be between 0 and 100 (minimum, maximum), got 101",
 		"line 4: invalid JSON",
 		"line 5: amount_in_cents: is required",
-		`line 7: currency: must be three upper-case letters (ISO 4217), got "usd"`,
+		`line 7: currency: must match the pattern ^[A-Z]{3}$, got "usd"`,
 		"line 7: colour: unknown field",
 		"4 of 7 rows are invalid; nothing was sent",
 	} {
@@ -298,7 +298,7 @@ func TestImportInvalidRowsSendNothing(t *testing.T) {
 	// --skip-invalid sends the valid rows and counts the others as failures.
 	r = cli(t, srvArgs(srv, "import", "--skip-invalid", file)...)
 	require.Equal(t, 1, r.code, r.stderr)
-	require.Contains(t, r.stderr, "line 2: win_likelihood: must be between 0 and 100, got 101")
+	require.Contains(t, r.stderr, "line 2: win_likelihood: must be between 0 and 100 (minimum, maximum), got 101")
 	s := summary(t, r.stderr)
 	require.Equal(t, 7, s["total"])
 	require.Equal(t, 3, s["created"])
@@ -319,10 +319,10 @@ func TestImportInvalidRowsSendNothing(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[int][]string{
-		2: {"win_likelihood: must be between 0 and 100, got 101"},
+		2: {"win_likelihood: must be between 0 and 100 (minimum, maximum), got 101"},
 		4: invalid[4],
 		5: {"amount_in_cents: is required"},
-		7: {`currency: must be three upper-case letters (ISO 4217), got "usd"`, "colour: unknown field"},
+		7: {`currency: must match the pattern ^[A-Z]{3}$, got "usd"`, "colour: unknown field"},
 	}, invalid)
 	require.Len(t, invalid[4], 1)
 	require.Contains(t, invalid[4][0], "invalid JSON")
