@@ -713,6 +713,16 @@ func OpportunityProperties() []Property {
 	}
 }
 
+// CustomAttributeProperties lists the properties of the CustomAttribute schema in the order
+// openapi.yaml gives them.
+func CustomAttributeProperties() []Property {
+	return []Property{
+		{Name: "key", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "The attribute's name."},
+		{Name: "value", Type: "", Format: "", Required: true, Enum: []string(nil), Description: "A scalar custom attribute value; objects, arrays and null are rejected."},
+		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "The attribute's data type (undocumented for opportunities; optional)."},
+	}
+}
+
 // matchPattern0 reports whether s matches ^cus_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$.
 func matchPattern0(s string) bool {
 	return matchFixed(s, pattern0Classes, "\x00\x01\x02\x03\x04\x04\x04\x04\x04\x04\x04\x04\x05\x04\x04\x04\x04\x05\x04\x04\x04\x04\x05\x04\x04\x04\x04\x05\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04")

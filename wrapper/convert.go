@@ -107,6 +107,13 @@ func setCustomValue(dst *generated.CustomValue, v any) error {
 		}
 		// Encoded at float32 precision: 0.1, not 0.10000000149011612.
 		return setRaw(dst, strconv.AppendFloat(nil, float64(x), 'g', -1, 32))
+	case json.RawMessage:
+		// JSON as read (DecodeOpportunityInput keeps non-scalars so): the
+		// spec's CustomValue rule decides.
+		if !json.Valid(x) {
+			return errors.New("value is not valid JSON")
+		}
+		return setRaw(dst, x)
 	case json.Number:
 		if _, err := x.Float64(); err != nil || !json.Valid([]byte(x)) {
 			return fmt.Errorf("json.Number %q is not a number", string(x))

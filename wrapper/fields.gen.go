@@ -3,7 +3,6 @@
 package wrapper
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/mogulkit/opportunities/generated"
@@ -424,5 +423,5 @@ func (o Opportunity) MarshalJSON() ([]byte, error) {
 	if j.Custom == nil {
 		j.Custom = map[string]any{}
 	}
-	return json.Marshal(j)
+	return marshalJSON(j)
 }

@@ -1,6 +1,8 @@
 package wrapper
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"time"
 
@@ -47,6 +49,17 @@ func Date(t time.Time) string { return t.Format(DateLayout) }
 const apiTime = "2006-01-02T15:04:05.000Z07:00"
 
 func formatTime(t time.Time) string { return t.UTC().Format(apiTime) }
+
+// marshalJSON encodes v as the API writes JSON: without escaping <, > and &.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
 
 // WithCustom returns a copy of in with the custom attributes set. The map is
 // copied.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -72,12 +73,15 @@ func runCreate(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	f, read, names, err := e.bodyFields(fs, &ff, *file, createRequest)
+	body, names, err := e.body(fs, &ff, *file, createProperties)
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	in := f.input()
-	if err := combine(append(read, f.createProblems()...), in.Validate()); err != nil {
+	in, read, err := wrapper.DecodeOpportunityInput(body)
+	if err != nil {
+		return e.fail(usagef("%s: %v", *file, err), nil)
+	}
+	if err := combine(read, in.Validate()); err != nil {
 		return e.fail(err, names)
 	}
 	client, done, err := e.client()
@@ -96,7 +100,7 @@ func runCreate(e *env, c *command, args []string) int {
 		}
 		return code
 	}
-	return e.output(toAPI(o))
+	return e.output(o)
 }
 
 // output writes v as JSON on stdout.
@@ -113,7 +117,7 @@ func runGet(e *env, c *command, args []string) int {
 		if err != nil {
 			return nil, err
 		}
-		return toAPI(o), nil
+		return o, nil
 	})
 }
 
@@ -131,11 +135,14 @@ func runUpdate(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	f, read, names, err := e.bodyFields(fs, &ff, *file, updateRequest)
+	body, names, err := e.body(fs, &ff, *file, updateProperties)
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	u := f.update()
+	u, read, err := wrapper.DecodeOpportunityUpdate(body)
+	if err != nil {
+		return e.fail(usagef("%s: %v", *file, err), nil)
+	}
 	if err := combine(read, u.Validate()); err != nil {
 		return e.fail(err, names)
 	}
@@ -150,7 +157,7 @@ func runUpdate(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, names)
 	}
-	return e.output(toAPI(o))
+	return e.output(o)
 }
 
 func runDelete(e *env, c *command, args []string) int {
@@ -229,30 +236,27 @@ func runList(e *env, c *command, args []string) int {
 		if err != nil {
 			return e.fail(err, listFlagNames)
 		}
-		if code := e.output(toAPI(o)); code != exitOK {
+		if code := e.output(o); code != exitOK {
 			return code
 		}
 	}
 	return exitOK
 }
 
-// bodyFields returns the fields of a create or update: from the field flags,
-// or from the --file body when one is named (the two do not mix). names maps
-// API field names to flag names for messages; nil for a file.
-func (e *env) bodyFields(fs *flag.FlagSet, ff *fieldFlags, file string, kind bodyKind) (f fields, read []wrapper.FieldError, names map[string]string, err error) {
+// body returns the request body of a create or update: from the field
+// flags, or from the --file body when one is named (the two do not mix).
+// names maps API field names to flag names for messages; nil for a file.
+func (e *env) body(fs *flag.FlagSet, ff *fieldFlags, file string, props []generated.Property) (body []byte, names map[string]string, err error) {
 	f, given := ff.fields(fs)
 	if file == "" {
-		return f, nil, flagNames, nil
+		return f.body(props), flagNames, nil
 	}
 	if given {
-		return f, nil, nil, usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs))
+		return nil, nil, usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs))
 	}
 	data, err := e.readInput(file)
 	if err != nil {
-		return f, nil, nil, err
+		return nil, nil, err
 	}
-	if f, read, err = parseBody(data, kind); err != nil {
-		return f, nil, nil, usagef("%s: %v", file, err)
-	}
-	return f, read, nil, nil
+	return data, nil, nil
 }

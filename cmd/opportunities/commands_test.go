@@ -119,7 +119,7 @@ func TestCreateInvalidInputExits2AndSendsNothing(t *testing.T) {
 	for _, want := range []string{
 		`estimated_close_date: must be a date as YYYY-MM-DD (format date), got "21/04/2024"`,
 		`amount_in_cents: must be an integer, got "100"`,
-		"custom.seats: value must be a string, number or boolean",
+		"custom.seats: must be a string, a number or a boolean (oneOf), got object",
 		"colour: unknown field",
 	} {
 		require.Contains(t, r.stderr, want)

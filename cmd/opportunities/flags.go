@@ -4,7 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // customFlag is the repeatable --custom KEY=VALUE flag.
@@ -38,70 +42,93 @@ func (c *customFlag) Set(s string) error {
 	return nil
 }
 
-// fieldFlags are the per-field flags of create and update.
-type fieldFlags struct {
-	customerUUID, owner, pipeline, stage, closeDate, currency, typ, forecast string
+// flagAliases are the hand-picked short names of some fields' flags; every
+// other property of the spec gets a flag named after it (customer_uuid:
+// --customer-uuid), so a property added to openapi.yaml has a flag with no
+// edit here.
+var flagAliases = map[string]string{
+	"pipeline_stage":       "stage",
+	"estimated_close_date": "close-date",
+	"amount_in_cents":      "amount-cents",
+	"forecast_category":    "forecast",
+}
 
-	amount int64
-	win    int
+// flagName is the flag that sets an API field.
+func flagName(field string) string {
+	if f, ok := flagAliases[field]; ok {
+		return f
+	}
+	return strings.ReplaceAll(field, "_", "-")
+}
+
+// flagNames maps every create and update field to its flag, for messages.
+var flagNames = func() map[string]string {
+	m := map[string]string{}
+	for _, props := range [][]generated.Property{createProperties, updateProperties} {
+		for _, p := range props {
+			if p.Name != "custom" {
+				m[p.Name] = flagName(p.Name)
+			}
+		}
+	}
+	return m
+}()
+
+// fieldFlags are the per-field flags of create and update: one per property
+// of the request schema, typed and described by openapi.yaml.
+type fieldFlags struct {
+	f      fields
+	given  []string
 	custom customFlag
 }
 
 func (ff *fieldFlags) register(fs *flag.FlagSet, create bool) {
+	props := updateProperties
 	if create {
-		fs.StringVar(&ff.customerUUID, "customer-uuid", "", "customer_uuid: the customer, `cus_UUID` (required)")
+		props = createProperties
 	}
-	req := ""
-	if create {
-		req = " (required)"
+	for _, p := range props {
+		if p.Name == "custom" {
+			continue
+		}
+		name := p.Name
+		fs.Func(flagName(name), flagUsage(p, create), func(v string) error {
+			ff.f.set(name, v)
+			return nil
+		})
 	}
-	fs.StringVar(&ff.owner, "owner", "", "owner: e-mail of a user with a CRM seat"+req)
-	fs.StringVar(&ff.pipeline, "pipeline", "", "pipeline: pipeline name, e.g. \"New Business\""+req)
-	fs.StringVar(&ff.stage, "stage", "", "pipeline_stage: stage name, e.g. Discovery"+req)
-	fs.StringVar(&ff.closeDate, "close-date", "", "estimated_close_date: `YYYY-MM-DD`"+req)
-	fs.StringVar(&ff.currency, "currency", "", "currency: ISO 4217 `code`, e.g. USD"+req)
-	fs.Int64Var(&ff.amount, "amount-cents", 0, "amount_in_cents: amount in minor units (cents)"+req)
-	fs.StringVar(&ff.typ, "type", "", "type: recurring or one-time")
-	fs.StringVar(&ff.forecast, "forecast", "", "forecast_category: pipeline, best_case, committed, lost or won")
-	fs.IntVar(&ff.win, "win-likelihood", 0, "win_likelihood: `percent`, 0 to 100; when not given it is not sent (0 is sent as 0)")
 	fs.Var(&ff.custom, "custom", "custom attribute `KEY=VALUE`, repeatable. The value is typed as JSON reads it:\n"+
 		"true/false a boolean, 3 an integer, 12.5 a decimal, anything else a string;\n"+
 		"KEY:=VALUE always sends a string (e.g. zip:=02134)")
 }
 
+// flagUsage is a field flag's help: the API name, the spec's description,
+// and what the schema allows.
+func flagUsage(p generated.Property, create bool) string {
+	desc, _, _ := strings.Cut(strings.TrimSpace(p.Description), "\n")
+	u := p.Name + ": " + desc
+	if len(p.Enum) > 0 {
+		u += " One of " + strings.Join(p.Enum, ", ") + "."
+	}
+	if p.Format != "" {
+		u += " (" + p.Format + ")"
+	}
+	if create && p.Required {
+		u += " (required)"
+	}
+	return u
+}
+
 // fields returns the fields whose flags were given on the command line.
 func (ff *fieldFlags) fields(fs *flag.FlagSet) (f fields, given bool) {
 	fs.Visit(func(fl *flag.Flag) {
-		s := func(v string) *string { return &v }
-		switch fl.Name {
-		case "customer-uuid":
-			f.customerUUID = s(ff.customerUUID)
-		case "owner":
-			f.owner = s(ff.owner)
-		case "pipeline":
-			f.pipeline = s(ff.pipeline)
-		case "stage":
-			f.stage = s(ff.stage)
-		case "close-date":
-			f.closeDate = s(ff.closeDate)
-		case "currency":
-			f.currency = s(ff.currency)
-		case "type":
-			f.typ = s(ff.typ)
-		case "forecast":
-			f.forecast = s(ff.forecast)
-		case "amount-cents":
-			n := ff.amount
-			f.amount = &n
-		case "win-likelihood":
-			n := ff.win
-			f.win = &n
-		case "custom":
-			f.custom = ff.custom.m
-		default:
-			return
+		if fl.Name == "custom" || slices.Contains(slices.Collect(maps.Values(flagNames)), fl.Name) {
+			given = true
 		}
-		given = true
 	})
+	f = ff.f
+	if ff.custom.m != nil {
+		f.custom = ff.custom.m
+	}
 	return f, given
 }

@@ -413,7 +413,7 @@ func planImport(rows []row, states map[int]*rowState) *importPlan {
 			p.invalid = append(p.invalid, bad)
 			continue
 		}
-		t := importTask{line: r.line, hash: r.hash, in: r.f.input()}
+		t := importTask{line: r.line, hash: r.hash, in: r.in}
 		p.tasks[r.line] = t
 		if st.unresolved {
 			p.checks = append(p.checks, pendingCheck{line: r.line, in: t.in, since: st.since})

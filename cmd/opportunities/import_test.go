@@ -322,7 +322,7 @@ func TestImportInvalidRowsSendNothing(t *testing.T) {
 		2: {"win_likelihood: must be between 0 and 100 (minimum, maximum), got 101"},
 		4: invalid[4],
 		5: {"amount_in_cents: is required"},
-		7: {`currency: must match the pattern ^[A-Z]{3}$, got "usd"`, "colour: unknown field"},
+		7: {`currency: must match the pattern ^[A-Z]{3}$, got "usd"`, "colour: unknown field (openapi.yaml has no such property)"},
 	}, invalid)
 	require.Len(t, invalid[4], 1)
 	require.Contains(t, invalid[4][0], "invalid JSON")

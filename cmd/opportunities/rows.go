@@ -10,18 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
 // row is one opportunity of an import file.
 type row struct {
-	line int    // 1-based line number in the file (a CSV record's first line)
-	f    fields // the fields read
+	line int                      // 1-based line number in the file (a CSV record's first line)
+	in   wrapper.OpportunityInput // the create input read
 	// read holds the problems found while reading (a Field of "" is about the
 	// whole row, e.g. malformed JSON).
 	read []wrapper.FieldError
@@ -36,7 +35,7 @@ func (r *row) check() []wrapper.FieldError {
 	if len(r.read) > 0 && r.read[0].Field == "" {
 		return r.read // not even an object
 	}
-	err := combine(append(slices.Clone(r.read), r.f.createProblems()...), r.f.input().Validate())
+	err := combine(r.read, r.in.Validate())
 	var ve *wrapper.ValidationError
 	if errors.As(err, &ve) {
 		return ve.Problems
@@ -72,11 +71,11 @@ func readJSONL(r io.Reader) ([]row, error) {
 		if len(line) > 0 {
 			if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
 				rw := row{line: n, hash: fingerprint(trimmed)}
-				f, read, perr := parseBody(trimmed, createRequest)
+				in, read, perr := wrapper.DecodeOpportunityInput(trimmed)
 				if perr != nil {
 					rw.read = []wrapper.FieldError{{Problem: perr.Error()}}
 				} else {
-					rw.f, rw.read = f, read
+					rw.in, rw.read = in, read
 				}
 				rows = append(rows, rw)
 			}
@@ -97,10 +96,6 @@ type csvColumn struct {
 	customKey string
 	asString  bool
 }
-
-// requiredFields are the create request's required fields; a CSV file must
-// have a column for each.
-var requiredFields = []string{"customer_uuid", "owner", "pipeline", "pipeline_stage", "estimated_close_date", "currency", "amount_in_cents"}
 
 // readCSV reads a CSV file whose header names API fields and custom.KEY
 // columns (custom.KEY: for string values).
@@ -129,7 +124,7 @@ func readCSV(r io.Reader) ([]row, error) {
 				return nil, fmt.Errorf("CSV header: column %d (%q) has no custom attribute name", i+1, h)
 			}
 			c.field = "custom." + c.customKey
-		case slices.Contains(fieldOrder, h) && h != "custom":
+		case h != "custom" && slices.ContainsFunc(createProperties, func(p generated.Property) bool { return p.Name == h }):
 			c.field = h
 		default:
 			return nil, fmt.Errorf("CSV header: unknown column %q (want API field names such as customer_uuid, or custom.KEY)", h)
@@ -140,9 +135,9 @@ func readCSV(r io.Reader) ([]row, error) {
 		seen[c.field] = true
 		cols[i] = c
 	}
-	for _, f := range requiredFields {
-		if !seen[f] {
-			return nil, fmt.Errorf("CSV header: missing the required column %q", f)
+	for _, p := range createProperties {
+		if p.Required && !seen[p.Name] {
+			return nil, fmt.Errorf("CSV header: missing the required column %q", p.Name)
 		}
 	}
 
@@ -160,7 +155,7 @@ func readCSV(r io.Reader) ([]row, error) {
 		if len(rec) != len(cols) {
 			rw.read = []wrapper.FieldError{{Problem: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(cols))}}
 		} else {
-			rw.f, rw.read = csvFields(cols, rec)
+			rw.in, rw.read = csvInput(cols, rec)
 		}
 		rows = append(rows, rw)
 	}
@@ -171,8 +166,9 @@ func csvFingerprint(header, rec []string) string {
 	return fingerprint(b)
 }
 
-// csvFields reads one CSV record. An empty cell is a field not given.
-func csvFields(cols []csvColumn, rec []string) (fields, []wrapper.FieldError) {
+// csvInput reads one CSV record; each cell is typed by its field's schema.
+// An empty cell is a field not given.
+func csvInput(cols []csvColumn, rec []string) (wrapper.OpportunityInput, []wrapper.FieldError) {
 	var f fields
 	var p problems
 	for i, c := range cols {
@@ -180,59 +176,26 @@ func csvFields(cols []csvColumn, rec []string) (fields, []wrapper.FieldError) {
 		if v == "" {
 			continue
 		}
-		if c.customKey != "" {
-			var val any = v
-			if !c.asString {
-				var err error
-				if val, err = typedValue(v); err != nil {
-					p.add(c.field, "%v", err)
-					continue
-				}
-			}
-			if f.custom == nil {
-				f.custom = map[string]any{}
-			}
-			f.custom[c.customKey] = val
+		if c.customKey == "" {
+			f.set(c.field, v)
 			continue
 		}
-		s := &v
-		switch c.field {
-		case "customer_uuid":
-			f.customerUUID = s
-		case "owner":
-			f.owner = s
-		case "pipeline":
-			f.pipeline = s
-		case "pipeline_stage":
-			f.stage = s
-		case "estimated_close_date":
-			f.closeDate = s
-		case "currency":
-			f.currency = s
-		case "type":
-			f.typ = s
-		case "forecast_category":
-			f.forecast = s
-		case "amount_in_cents":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				p.add(c.field, "must be an integer, got %q", v)
+		var val any = v
+		if !c.asString {
+			var err error
+			if val, err = typedValue(v); err != nil {
+				p.add(c.field, "%v", err)
 				continue
 			}
-			f.amount = &n
-		case "win_likelihood":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				p.add(c.field, "must be an integer, got %q", v)
-				continue
-			}
-			if n < math.MinInt32 || n > math.MaxInt32 {
-				p.add(c.field, "must be between 0 and 100, got %d", n)
-				continue
-			}
-			w := int(n)
-			f.win = &w
 		}
+		if f.custom == nil {
+			f.custom = map[string]any{}
+		}
+		f.custom[c.customKey] = val
 	}
-	return f, p
+	in, read, err := wrapper.DecodeOpportunityInput(f.body(createProperties))
+	if err != nil { // cannot happen: the body is built as an object
+		return in, append(p, wrapper.FieldError{Problem: err.Error()})
+	}
+	return in, append(p, read...)
 }

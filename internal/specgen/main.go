@@ -122,7 +122,7 @@ func rulesFile(doc *openapi3.T, order map[string][]string, gc *goCode) ([]byte, 
 	if err := g.params(doc); err != nil {
 		return nil, err
 	}
-	for _, name := range bodySchemas[:3] {
+	for _, name := range append(bodySchemas[:3:3], "CustomAttribute") {
 		props, err := properties(doc, order, name)
 		if err != nil {
 			return nil, err

@@ -326,12 +326,12 @@ func wrapperFile(doc *openapi3.T, order map[string][]string, gc *goCode) ([]byte
 	}
 	g.p("j.Custom = o.Custom")
 	g.p("if j.Custom == nil { j.Custom = map[string]any{} }")
-	g.p("return json.Marshal(j)")
+	g.p("return marshalJSON(j)")
 	g.p("}")
 
 	var b bytes.Buffer
 	b.WriteString(header)
-	b.WriteString("package wrapper\n\nimport (\n\"encoding/json\"\n\"time\"\n\n\"github.com/mogulkit/opportunities/generated\"\n)\n\n")
+	b.WriteString("package wrapper\n\nimport (\n\"time\"\n\n\"github.com/mogulkit/opportunities/generated\"\n)\n\n")
 	b.WriteString("var _ time.Time\n\n")
 	b.Write(g.b.Bytes())
 	return b.Bytes(), nil
