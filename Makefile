@@ -3,7 +3,7 @@ GO ?= go
 REDOCLY ?= npx --yes @redocly/cli@2.77.0
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 
-.PHONY: help demo generate check-generated test cover fuzz lint lint-spec bench
+.PHONY: help demo generate check-generated regen-experiment test cover fuzz lint lint-spec bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ check-generated: generate ## Fail if regenerating changes or adds any file, or g
 	if [ -n "$$changed" ]; then echo "generated code is stale or edited by hand:"; echo "$$changed"; git --no-pager diff --stat -- generated wrapper/fields.gen.go; exit 1; fi
 	$(GO) mod tidy -diff
 	@echo "generated/ is up to date"
+
+regen-experiment: ## On a copy: tighten a bound, add an enum value and a property to the spec, regenerate, check every effect
+	$(GO) test -tags experiment -count=1 -run TestMaintainerExperiment .
 
 test: ## Run every test with the race detector
 	$(GO) test -race -count=1 ./...
