@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -225,11 +224,4 @@ func contentTypeOf(t testing.TB, v string) string {
 	mt, _, err := mime.ParseMediaType(v)
 	require.NoError(t, err, v)
 	return mt
-}
-
-func readAll(t testing.TB, r io.Reader) []byte {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	require.NoError(t, err)
-	return b
 }
