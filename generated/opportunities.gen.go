@@ -125,13 +125,11 @@ type CreateOpportunity struct {
 	// Type The opportunity type. A newer official integration also offers `arr`; that value is
 	// unconfirmed and therefore not accepted in requests.
 	//
-	//
 	// Example: recurring
 	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
-	//
 	//
 	// Example: 40
 	WinLikelihood *WinLikelihood `json:"win_likelihood,omitempty"`
@@ -171,13 +169,13 @@ type CustomValue struct {
 	union json.RawMessage
 }
 
-// CustomValue0 defines model for CustomValue.0.
+// CustomValue0 A text value.
 type CustomValue0 = string
 
-// CustomValue1 defines model for CustomValue.1.
+// CustomValue1 A number, integer or decimal.
 type CustomValue1 = float64
 
-// CustomValue2 defines model for CustomValue.2.
+// CustomValue2 A true/false value.
 type CustomValue2 = bool
 
 // CustomerUUID A ChartMogul customer UUID, `cus_` followed by a UUID.
@@ -199,12 +197,16 @@ type Error struct {
 	Code *int `json:"code,omitempty"`
 
 	// Error A single message.
-	Error        *string       `json:"error,omitempty"`
+	Error *string `json:"error,omitempty"`
+
+	// ErrorDetails In a Rails-style body, one entry per problem.
 	ErrorDetails []ErrorDetail `json:"error_details,omitempty"`
 
 	// Errors Messages keyed by field; a value is a message or a list of messages.
-	Errors  map[string]ErrorMessages `json:"errors,omitempty"`
-	Message *string                  `json:"message,omitempty"`
+	Errors map[string]ErrorMessages `json:"errors,omitempty"`
+
+	// Message A single message, sent with `code` (and `param` when one is at fault).
+	Message *string `json:"message,omitempty"`
 
 	// Param The request parameter at fault.
 	Param                *string                `json:"param,omitempty"`
@@ -213,8 +215,13 @@ type Error struct {
 
 // ErrorDetail One problem in a Rails-style error body.
 type ErrorDetail struct {
-	Code                 *string                `json:"code,omitempty"`
-	Message              *string                `json:"message,omitempty"`
+	// Code A machine-readable reason, e.g. `blank`.
+	Code *string `json:"code,omitempty"`
+
+	// Message A message for people, e.g. "Name can't be blank".
+	Message *string `json:"message,omitempty"`
+
+	// Param The request parameter at fault, e.g. `name`.
 	Param                *string                `json:"param,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
@@ -224,10 +231,10 @@ type ErrorMessages struct {
 	union json.RawMessage
 }
 
-// ErrorMessages0 defines model for ErrorMessages.0.
+// ErrorMessages0 A single message.
 type ErrorMessages0 = string
 
-// ErrorMessages1 defines model for ErrorMessages.1.
+// ErrorMessages1 Several messages.
 type ErrorMessages1 = []string
 
 // ForecastCategory The forecast category.
@@ -270,7 +277,6 @@ type Opportunity struct {
 	// ForecastCategory `pipeline`, `best_case`, `committed`, `lost` or `won` today. Enumerations may grow,
 	// so any string is accepted.
 	//
-	//
 	// Example: best_case
 	ForecastCategory string `json:"forecast_category,omitempty"`
 
@@ -279,14 +285,17 @@ type Opportunity struct {
 	// Example: test1@example.org
 	Owner string `json:"owner"`
 
-	// Pipeline Example: New Business
+	// Pipeline The pipeline's name.
+	//
+	// Example: New Business
 	Pipeline string `json:"pipeline"`
 
-	// PipelineStage Example: Discovery
+	// PipelineStage The name of the pipeline stage the opportunity is in.
+	//
+	// Example: Discovery
 	PipelineStage string `json:"pipeline_stage"`
 
 	// Type `recurring` or `one-time` today. Enumerations may grow, so any string is accepted.
-	//
 	//
 	// Example: recurring
 	Type string `json:"type,omitempty"`
@@ -301,7 +310,9 @@ type Opportunity struct {
 	// Example: bb544336-e74e-11ee-800c-effc264f19ed
 	UUID OpportunityUUID `json:"uuid"`
 
-	// WinLikelihood Example: 40
+	// WinLikelihood Percent likelihood (0-100) that the opportunity closes.
+	//
+	// Example: 40
 	WinLikelihood *int `json:"win_likelihood,omitempty"`
 }
 
@@ -310,7 +321,9 @@ type OpportunityList struct {
 	// Cursor Opaque; send it back to read the next page. Present even on the last page.
 	//
 	// Example: MjAyNC0wMy0yMVQwNjo0NjoyMy4xMzda
-	Cursor  *string       `json:"cursor,omitempty"`
+	Cursor *string `json:"cursor,omitempty"`
+
+	// Entries The opportunities of this page, newest first.
 	Entries []Opportunity `json:"entries"`
 
 	// HasMore Whether another page follows.
@@ -392,13 +405,11 @@ type UpdateOpportunity struct {
 	// Type The opportunity type. A newer official integration also offers `arr`; that value is
 	// unconfirmed and therefore not accepted in requests.
 	//
-	//
 	// Example: recurring
 	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
-	//
 	//
 	// Example: 40
 	WinLikelihood *WinLikelihood `json:"win_likelihood,omitempty"`
@@ -410,13 +421,13 @@ type UpdateOpportunity struct {
 // Example: 40
 type WinLikelihood = int
 
-// CloseDateOnOrAfter defines model for CloseDateOnOrAfter.
+// CloseDateOnOrAfter The earliest estimated close date to list, `YYYY-MM-DD` (inclusive).
 type CloseDateOnOrAfter = string
 
-// CloseDateOnOrBefore defines model for CloseDateOnOrBefore.
+// CloseDateOnOrBefore The latest estimated close date to list, `YYYY-MM-DD` (inclusive).
 type CloseDateOnOrBefore = string
 
-// Cursor defines model for Cursor.
+// Cursor A page's `cursor`, sent back unchanged to read the page after it.
 type Cursor = string
 
 // CustomerUUIDFilter A ChartMogul customer UUID, `cus_` followed by a UUID.
@@ -424,16 +435,16 @@ type Cursor = string
 // Example: cus_f466e33d-ff2b-4a11-8f85-417eb02157a7
 type CustomerUUIDFilter = CustomerUUID
 
-// OwnerFilter defines model for OwnerFilter.
+// OwnerFilter The e-mail address of the owner to filter by.
 type OwnerFilter = string
 
-// PerPage defines model for PerPage.
+// PerPage Entries per page, at least 1; a value above 200 is treated as 200.
 type PerPage = int
 
-// PipelineFilter defines model for PipelineFilter.
+// PipelineFilter The name of the pipeline to filter by.
 type PipelineFilter = string
 
-// PipelineStageFilter defines model for PipelineStageFilter.
+// PipelineStageFilter The name of the pipeline stage to filter by.
 type PipelineStageFilter = string
 
 // BadRequest ChartMogul's error bodies are not uniform. This schema accepts every shape seen:
