@@ -129,9 +129,10 @@ func TestEveryOperationHasExamplesAndErrors(t *testing.T) {
 					require.NotEmpty(t, m.Examples, "%s request %s has no example", where, mt)
 				}
 			}
-			for _, status := range []string{"400", "401", "403", "404", "422", "429", "default"} {
+			for _, status := range []string{"400", "401", "402", "403", "404", "422", "429", "5XX"} {
 				require.NotNil(t, op.Responses.Value(status), "%s does not declare %s", where, status)
 			}
+			require.Nil(t, op.Responses.Default(), "%s declares a catch-all default response", where)
 			for status, resp := range op.Responses.Map() {
 				for mt, m := range resp.Value.Content {
 					require.NotEmpty(t, m.Examples, "%s %s %s has no example", where, status, mt)

@@ -39,7 +39,8 @@
 //   - delete answers 200 {}, or 404.
 //   - list filters by customer_uuid, owner, pipeline, pipeline_stage (exact
 //     matches) and estimated_close_date_on_or_after/_on_or_before (inclusive),
-//     pages by per_page (default and maximum 200), orders newest first
+//     pages by per_page (default 200; a larger value is treated as 200, as
+//     ChartMogul documents), orders newest first
 //     (created_at, then creation order) and returns an opaque cursor on every
 //     page, even the last; has_more tells whether another page follows. A
 //     cursor the fake did not make is answered 400 with param "cursor".

@@ -88,7 +88,7 @@ func TestValidatingTransportReportsViolations(t *testing.T) {
 			request{Method: http.MethodPost, Path: "/opportunities", Body: createBody(map[string]any{"win_likelihood": 101})},
 			[]string{"POST", "request violates openapi.yaml", "createOpportunity", "win_likelihood"}},
 		{"query parameter", nil,
-			request{Method: http.MethodGet, Path: "/opportunities?per_page=500"},
+			request{Method: http.MethodGet, Path: "/opportunities?per_page=0"},
 			[]string{"request violates openapi.yaml", "per_page"}},
 		{"no auth", nil,
 			request{Method: http.MethodGet, Path: "/opportunities", NoAuth: true},

@@ -125,13 +125,11 @@ type CreateOpportunity struct {
 	// Type The opportunity type. A newer official integration also offers `arr`; that value is
 	// unconfirmed and therefore not accepted in requests.
 	//
-	//
 	// Example: recurring
 	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
-	//
 	//
 	// Example: 40
 	WinLikelihood *WinLikelihood `json:"win_likelihood,omitempty"`
@@ -171,13 +169,13 @@ type CustomValue struct {
 	union json.RawMessage
 }
 
-// CustomValue0 defines model for CustomValue.0.
+// CustomValue0 A text value.
 type CustomValue0 = string
 
-// CustomValue1 defines model for CustomValue.1.
+// CustomValue1 A number, integer or decimal.
 type CustomValue1 = float64
 
-// CustomValue2 defines model for CustomValue.2.
+// CustomValue2 A true/false value.
 type CustomValue2 = bool
 
 // CustomerUUID A ChartMogul customer UUID, `cus_` followed by a UUID.
@@ -199,12 +197,16 @@ type Error struct {
 	Code *int `json:"code,omitempty"`
 
 	// Error A single message.
-	Error        *string       `json:"error,omitempty"`
+	Error *string `json:"error,omitempty"`
+
+	// ErrorDetails In a Rails-style body, one entry per problem.
 	ErrorDetails []ErrorDetail `json:"error_details,omitempty"`
 
 	// Errors Messages keyed by field; a value is a message or a list of messages.
-	Errors  map[string]ErrorMessages `json:"errors,omitempty"`
-	Message *string                  `json:"message,omitempty"`
+	Errors map[string]ErrorMessages `json:"errors,omitempty"`
+
+	// Message A single message, sent with `code` (and `param` when one is at fault).
+	Message *string `json:"message,omitempty"`
 
 	// Param The request parameter at fault.
 	Param                *string                `json:"param,omitempty"`
@@ -213,8 +215,13 @@ type Error struct {
 
 // ErrorDetail One problem in a Rails-style error body.
 type ErrorDetail struct {
-	Code                 *string                `json:"code,omitempty"`
-	Message              *string                `json:"message,omitempty"`
+	// Code A machine-readable reason, e.g. `blank`.
+	Code *string `json:"code,omitempty"`
+
+	// Message A message for people, e.g. "Name can't be blank".
+	Message *string `json:"message,omitempty"`
+
+	// Param The request parameter at fault, e.g. `name`.
 	Param                *string                `json:"param,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
@@ -224,10 +231,10 @@ type ErrorMessages struct {
 	union json.RawMessage
 }
 
-// ErrorMessages0 defines model for ErrorMessages.0.
+// ErrorMessages0 A single message.
 type ErrorMessages0 = string
 
-// ErrorMessages1 defines model for ErrorMessages.1.
+// ErrorMessages1 Several messages.
 type ErrorMessages1 = []string
 
 // ForecastCategory The forecast category.
@@ -270,7 +277,6 @@ type Opportunity struct {
 	// ForecastCategory `pipeline`, `best_case`, `committed`, `lost` or `won` today. Enumerations may grow,
 	// so any string is accepted.
 	//
-	//
 	// Example: best_case
 	ForecastCategory string `json:"forecast_category,omitempty"`
 
@@ -279,14 +285,17 @@ type Opportunity struct {
 	// Example: test1@example.org
 	Owner string `json:"owner"`
 
-	// Pipeline Example: New Business
+	// Pipeline The pipeline's name.
+	//
+	// Example: New Business
 	Pipeline string `json:"pipeline"`
 
-	// PipelineStage Example: Discovery
+	// PipelineStage The name of the pipeline stage the opportunity is in.
+	//
+	// Example: Discovery
 	PipelineStage string `json:"pipeline_stage"`
 
 	// Type `recurring` or `one-time` today. Enumerations may grow, so any string is accepted.
-	//
 	//
 	// Example: recurring
 	Type string `json:"type,omitempty"`
@@ -301,7 +310,9 @@ type Opportunity struct {
 	// Example: bb544336-e74e-11ee-800c-effc264f19ed
 	UUID OpportunityUUID `json:"uuid"`
 
-	// WinLikelihood Example: 40
+	// WinLikelihood Percent likelihood (0-100) that the opportunity closes.
+	//
+	// Example: 40
 	WinLikelihood *int `json:"win_likelihood,omitempty"`
 }
 
@@ -310,7 +321,9 @@ type OpportunityList struct {
 	// Cursor Opaque; send it back to read the next page. Present even on the last page.
 	//
 	// Example: MjAyNC0wMy0yMVQwNjo0NjoyMy4xMzda
-	Cursor  *string       `json:"cursor,omitempty"`
+	Cursor *string `json:"cursor,omitempty"`
+
+	// Entries The opportunities of this page, newest first.
 	Entries []Opportunity `json:"entries"`
 
 	// HasMore Whether another page follows.
@@ -392,13 +405,11 @@ type UpdateOpportunity struct {
 	// Type The opportunity type. A newer official integration also offers `arr`; that value is
 	// unconfirmed and therefore not accepted in requests.
 	//
-	//
 	// Example: recurring
 	Type OpportunityType `json:"type,omitempty"`
 
 	// WinLikelihood Percent likelihood (0-100) that the opportunity closes. When omitted on create the
 	// stage's default applies, so an omitted value and an explicit 0 differ.
-	//
 	//
 	// Example: 40
 	WinLikelihood *WinLikelihood `json:"win_likelihood,omitempty"`
@@ -410,13 +421,13 @@ type UpdateOpportunity struct {
 // Example: 40
 type WinLikelihood = int
 
-// CloseDateOnOrAfter defines model for CloseDateOnOrAfter.
+// CloseDateOnOrAfter The earliest estimated close date to list, `YYYY-MM-DD` (inclusive).
 type CloseDateOnOrAfter = string
 
-// CloseDateOnOrBefore defines model for CloseDateOnOrBefore.
+// CloseDateOnOrBefore The latest estimated close date to list, `YYYY-MM-DD` (inclusive).
 type CloseDateOnOrBefore = string
 
-// Cursor defines model for Cursor.
+// Cursor A page's `cursor`, sent back unchanged to read the page after it.
 type Cursor = string
 
 // CustomerUUIDFilter A ChartMogul customer UUID, `cus_` followed by a UUID.
@@ -424,16 +435,16 @@ type Cursor = string
 // Example: cus_f466e33d-ff2b-4a11-8f85-417eb02157a7
 type CustomerUUIDFilter = CustomerUUID
 
-// OwnerFilter defines model for OwnerFilter.
+// OwnerFilter The e-mail address of the owner to filter by.
 type OwnerFilter = string
 
-// PerPage defines model for PerPage.
+// PerPage Entries per page, at least 1; a value above 200 is treated as 200.
 type PerPage = int
 
-// PipelineFilter defines model for PipelineFilter.
+// PipelineFilter The name of the pipeline to filter by.
 type PipelineFilter = string
 
-// PipelineStageFilter defines model for PipelineStageFilter.
+// PipelineStageFilter The name of the pipeline stage to filter by.
 type PipelineStageFilter = string
 
 // BadRequest ChartMogul's error bodies are not uniform. This schema accepts every shape seen:
@@ -453,6 +464,12 @@ type Forbidden = Error
 // `{"code": 400, "message": "...", "param": "..."}`, and the Rails style
 // `{"field": ["message"], "error_details": [...]}` (hence additional properties).
 type NotFound = Error
+
+// RequestFailed ChartMogul's error bodies are not uniform. This schema accepts every shape seen:
+// `{"error": "..."}`, `{"errors": {"field": "message"}}`,
+// `{"code": 400, "message": "...", "param": "..."}`, and the Rails style
+// `{"field": ["message"], "error_details": [...]}` (hence additional properties).
+type RequestFailed = Error
 
 // ServerError ChartMogul's error bodies are not uniform. This schema accepts every shape seen:
 // `{"error": "..."}`, `{"errors": {"field": "message"}}`,
@@ -501,7 +518,9 @@ type ListOpportunitiesParams struct {
 	// Cursor The opaque cursor of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// PerPage How many entries a page holds.
+	// PerPage How many entries a page holds; 200 when absent. ChartMogul's pagination
+	// documentation says a value above 200 is accepted and treated as 200, so the
+	// schema sets no maximum.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
@@ -1553,8 +1572,8 @@ type ListOpportunitiesResponse429Headers struct {
 	RetryAfter *string
 }
 
-// ListOpportunitiesResponseDefaultHeaders the declared response headers of an HTTP default response for ListOpportunities
-type ListOpportunitiesResponseDefaultHeaders struct {
+// ListOpportunitiesResponse5XXHeaders the declared response headers of an HTTP 5XX response for ListOpportunities
+type ListOpportunitiesResponse5XXHeaders struct {
 	RetryAfter *string
 }
 
@@ -1567,6 +1586,8 @@ type ListOpportunitiesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON402 the response for an HTTP 402 `application/json` response
+	JSON402 *RequestFailed
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -1575,12 +1596,12 @@ type ListOpportunitiesResponse struct {
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *ServerError
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListOpportunitiesResponse429Headers
-	// HeadersDefault the parsed response headers for an HTTP default response
-	HeadersDefault *ListOpportunitiesResponseDefaultHeaders
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *ListOpportunitiesResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1596,6 +1617,11 @@ func (r ListOpportunitiesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListOpportunitiesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON402 returns the response for an HTTP 402 `application/json` response
+func (r ListOpportunitiesResponse) GetJSON402() *RequestFailed {
+	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -1618,9 +1644,9 @@ func (r ListOpportunitiesResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r ListOpportunitiesResponse) GetJSONDefault() *ServerError {
-	return r.JSONDefault
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r ListOpportunitiesResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
 }
 
 // GetBody returns the raw response body bytes
@@ -1657,8 +1683,8 @@ type CreateOpportunityResponse429Headers struct {
 	RetryAfter *string
 }
 
-// CreateOpportunityResponseDefaultHeaders the declared response headers of an HTTP default response for CreateOpportunity
-type CreateOpportunityResponseDefaultHeaders struct {
+// CreateOpportunityResponse5XXHeaders the declared response headers of an HTTP 5XX response for CreateOpportunity
+type CreateOpportunityResponse5XXHeaders struct {
 	RetryAfter *string
 }
 
@@ -1671,6 +1697,8 @@ type CreateOpportunityResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON402 the response for an HTTP 402 `application/json` response
+	JSON402 *RequestFailed
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -1679,12 +1707,12 @@ type CreateOpportunityResponse struct {
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *ServerError
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateOpportunityResponse429Headers
-	// HeadersDefault the parsed response headers for an HTTP default response
-	HeadersDefault *CreateOpportunityResponseDefaultHeaders
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *CreateOpportunityResponse5XXHeaders
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -1700,6 +1728,11 @@ func (r CreateOpportunityResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateOpportunityResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON402 returns the response for an HTTP 402 `application/json` response
+func (r CreateOpportunityResponse) GetJSON402() *RequestFailed {
+	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -1722,9 +1755,9 @@ func (r CreateOpportunityResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r CreateOpportunityResponse) GetJSONDefault() *ServerError {
-	return r.JSONDefault
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r CreateOpportunityResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
 }
 
 // GetBody returns the raw response body bytes
@@ -1761,8 +1794,8 @@ type DeleteOpportunityResponse429Headers struct {
 	RetryAfter *string
 }
 
-// DeleteOpportunityResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteOpportunity
-type DeleteOpportunityResponseDefaultHeaders struct {
+// DeleteOpportunityResponse5XXHeaders the declared response headers of an HTTP 5XX response for DeleteOpportunity
+type DeleteOpportunityResponse5XXHeaders struct {
 	RetryAfter *string
 }
 
@@ -1775,6 +1808,8 @@ type DeleteOpportunityResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON402 the response for an HTTP 402 `application/json` response
+	JSON402 *RequestFailed
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -1783,12 +1818,12 @@ type DeleteOpportunityResponse struct {
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *ServerError
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOpportunityResponse429Headers
-	// HeadersDefault the parsed response headers for an HTTP default response
-	HeadersDefault *DeleteOpportunityResponseDefaultHeaders
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *DeleteOpportunityResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1804,6 +1839,11 @@ func (r DeleteOpportunityResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteOpportunityResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON402 returns the response for an HTTP 402 `application/json` response
+func (r DeleteOpportunityResponse) GetJSON402() *RequestFailed {
+	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -1826,9 +1866,9 @@ func (r DeleteOpportunityResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r DeleteOpportunityResponse) GetJSONDefault() *ServerError {
-	return r.JSONDefault
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r DeleteOpportunityResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
 }
 
 // GetBody returns the raw response body bytes
@@ -1865,8 +1905,8 @@ type RetrieveOpportunityResponse429Headers struct {
 	RetryAfter *string
 }
 
-// RetrieveOpportunityResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveOpportunity
-type RetrieveOpportunityResponseDefaultHeaders struct {
+// RetrieveOpportunityResponse5XXHeaders the declared response headers of an HTTP 5XX response for RetrieveOpportunity
+type RetrieveOpportunityResponse5XXHeaders struct {
 	RetryAfter *string
 }
 
@@ -1879,6 +1919,8 @@ type RetrieveOpportunityResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON402 the response for an HTTP 402 `application/json` response
+	JSON402 *RequestFailed
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -1887,12 +1929,12 @@ type RetrieveOpportunityResponse struct {
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *ServerError
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RetrieveOpportunityResponse429Headers
-	// HeadersDefault the parsed response headers for an HTTP default response
-	HeadersDefault *RetrieveOpportunityResponseDefaultHeaders
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *RetrieveOpportunityResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1908,6 +1950,11 @@ func (r RetrieveOpportunityResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RetrieveOpportunityResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON402 returns the response for an HTTP 402 `application/json` response
+func (r RetrieveOpportunityResponse) GetJSON402() *RequestFailed {
+	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -1930,9 +1977,9 @@ func (r RetrieveOpportunityResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r RetrieveOpportunityResponse) GetJSONDefault() *ServerError {
-	return r.JSONDefault
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r RetrieveOpportunityResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
 }
 
 // GetBody returns the raw response body bytes
@@ -1969,8 +2016,8 @@ type UpdateOpportunityResponse429Headers struct {
 	RetryAfter *string
 }
 
-// UpdateOpportunityResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateOpportunity
-type UpdateOpportunityResponseDefaultHeaders struct {
+// UpdateOpportunityResponse5XXHeaders the declared response headers of an HTTP 5XX response for UpdateOpportunity
+type UpdateOpportunityResponse5XXHeaders struct {
 	RetryAfter *string
 }
 
@@ -1983,6 +2030,8 @@ type UpdateOpportunityResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON402 the response for an HTTP 402 `application/json` response
+	JSON402 *RequestFailed
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -1991,12 +2040,12 @@ type UpdateOpportunityResponse struct {
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *ServerError
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateOpportunityResponse429Headers
-	// HeadersDefault the parsed response headers for an HTTP default response
-	HeadersDefault *UpdateOpportunityResponseDefaultHeaders
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *UpdateOpportunityResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2012,6 +2061,11 @@ func (r UpdateOpportunityResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateOpportunityResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON402 returns the response for an HTTP 402 `application/json` response
+func (r UpdateOpportunityResponse) GetJSON402() *RequestFailed {
+	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -2034,9 +2088,9 @@ func (r UpdateOpportunityResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r UpdateOpportunityResponse) GetJSONDefault() *ServerError {
-	return r.JSONDefault
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r UpdateOpportunityResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
 }
 
 // GetBody returns the raw response body bytes
@@ -2220,6 +2274,13 @@ func ParseListOpportunitiesResponse(rsp *http.Response) (*ListOpportunitiesRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest RequestFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2248,14 +2309,14 @@ func ParseListOpportunitiesResponse(rsp *http.Response) (*ListOpportunitiesRespo
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
 		var dest ServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSONDefault = &dest
+		response.JSON5XX = &dest
 
-	case true:
+	case rsp.StatusCode/100 == 5:
 		// Content-type (text/plain) unsupported
 
 	}
@@ -2271,8 +2332,8 @@ func ParseListOpportunitiesResponse(rsp *http.Response) (*ListOpportunitiesRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case true:
-		var headers ListOpportunitiesResponseDefaultHeaders
+	case rsp.StatusCode/100 == 5:
+		var headers ListOpportunitiesResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2280,7 +2341,7 @@ func ParseListOpportunitiesResponse(rsp *http.Response) (*ListOpportunitiesRespo
 			}
 			headers.RetryAfter = &value
 		}
-		response.HeadersDefault = &headers
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2321,6 +2382,13 @@ func ParseCreateOpportunityResponse(rsp *http.Response) (*CreateOpportunityRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest RequestFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2349,14 +2417,14 @@ func ParseCreateOpportunityResponse(rsp *http.Response) (*CreateOpportunityRespo
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
 		var dest ServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSONDefault = &dest
+		response.JSON5XX = &dest
 
-	case true:
+	case rsp.StatusCode/100 == 5:
 		// Content-type (text/plain) unsupported
 
 	}
@@ -2372,8 +2440,8 @@ func ParseCreateOpportunityResponse(rsp *http.Response) (*CreateOpportunityRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case true:
-		var headers CreateOpportunityResponseDefaultHeaders
+	case rsp.StatusCode/100 == 5:
+		var headers CreateOpportunityResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2381,7 +2449,7 @@ func ParseCreateOpportunityResponse(rsp *http.Response) (*CreateOpportunityRespo
 			}
 			headers.RetryAfter = &value
 		}
-		response.HeadersDefault = &headers
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2425,6 +2493,13 @@ func ParseDeleteOpportunityResponse(rsp *http.Response) (*DeleteOpportunityRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest RequestFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2453,14 +2528,14 @@ func ParseDeleteOpportunityResponse(rsp *http.Response) (*DeleteOpportunityRespo
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
 		var dest ServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSONDefault = &dest
+		response.JSON5XX = &dest
 
-	case true:
+	case rsp.StatusCode/100 == 5:
 		// Content-type (text/plain) unsupported
 
 	}
@@ -2476,8 +2551,8 @@ func ParseDeleteOpportunityResponse(rsp *http.Response) (*DeleteOpportunityRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case true:
-		var headers DeleteOpportunityResponseDefaultHeaders
+	case rsp.StatusCode/100 == 5:
+		var headers DeleteOpportunityResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2485,7 +2560,7 @@ func ParseDeleteOpportunityResponse(rsp *http.Response) (*DeleteOpportunityRespo
 			}
 			headers.RetryAfter = &value
 		}
-		response.HeadersDefault = &headers
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2526,6 +2601,13 @@ func ParseRetrieveOpportunityResponse(rsp *http.Response) (*RetrieveOpportunityR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest RequestFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2554,14 +2636,14 @@ func ParseRetrieveOpportunityResponse(rsp *http.Response) (*RetrieveOpportunityR
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
 		var dest ServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSONDefault = &dest
+		response.JSON5XX = &dest
 
-	case true:
+	case rsp.StatusCode/100 == 5:
 		// Content-type (text/plain) unsupported
 
 	}
@@ -2577,8 +2659,8 @@ func ParseRetrieveOpportunityResponse(rsp *http.Response) (*RetrieveOpportunityR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case true:
-		var headers RetrieveOpportunityResponseDefaultHeaders
+	case rsp.StatusCode/100 == 5:
+		var headers RetrieveOpportunityResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2586,7 +2668,7 @@ func ParseRetrieveOpportunityResponse(rsp *http.Response) (*RetrieveOpportunityR
 			}
 			headers.RetryAfter = &value
 		}
-		response.HeadersDefault = &headers
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2627,6 +2709,13 @@ func ParseUpdateOpportunityResponse(rsp *http.Response) (*UpdateOpportunityRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest RequestFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2655,14 +2744,14 @@ func ParseUpdateOpportunityResponse(rsp *http.Response) (*UpdateOpportunityRespo
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
 		var dest ServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSONDefault = &dest
+		response.JSON5XX = &dest
 
-	case true:
+	case rsp.StatusCode/100 == 5:
 		// Content-type (text/plain) unsupported
 
 	}
@@ -2678,8 +2767,8 @@ func ParseUpdateOpportunityResponse(rsp *http.Response) (*UpdateOpportunityRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case true:
-		var headers UpdateOpportunityResponseDefaultHeaders
+	case rsp.StatusCode/100 == 5:
+		var headers UpdateOpportunityResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2687,7 +2776,7 @@ func ParseUpdateOpportunityResponse(rsp *http.Response) (*UpdateOpportunityRespo
 			}
 			headers.RetryAfter = &value
 		}
-		response.HeadersDefault = &headers
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -3072,6 +3161,8 @@ type ForbiddenJSONResponse Error
 
 type NotFoundJSONResponse Error
 
+type RequestFailedJSONResponse Error
+
 type ServerErrorResponseHeaders struct {
 	RetryAfter *string
 }
@@ -3155,6 +3246,20 @@ func (response ListOpportunities401JSONResponse) VisitListOpportunitiesResponse(
 	return err
 }
 
+type ListOpportunities402JSONResponse struct{ RequestFailedJSONResponse }
+
+func (response ListOpportunities402JSONResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOpportunities403JSONResponse struct{ ForbiddenJSONResponse }
 
 func (response ListOpportunities403JSONResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
@@ -3216,13 +3321,13 @@ func (response ListOpportunities429JSONResponse) VisitListOpportunitiesResponse(
 	return err
 }
 
-type ListOpportunitiesdefaultJSONResponse struct {
+type ListOpportunities5XXJSONResponse struct {
 	Body       Error
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response ListOpportunitiesdefaultJSONResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
+func (response ListOpportunities5XXJSONResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3237,14 +3342,14 @@ func (response ListOpportunitiesdefaultJSONResponse) VisitListOpportunitiesRespo
 	return err
 }
 
-type ListOpportunitiesdefaultTextHTMLResponse struct {
+type ListOpportunities5XXTextHTMLResponse struct {
 	Body          io.Reader
 	Headers       ServerErrorResponseHeaders
 	StatusCode    int
 	ContentLength int64
 }
 
-func (response ListOpportunitiesdefaultTextHTMLResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
+func (response ListOpportunities5XXTextHTMLResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -3262,13 +3367,13 @@ func (response ListOpportunitiesdefaultTextHTMLResponse) VisitListOpportunitiesR
 	return err
 }
 
-type ListOpportunitiesdefaultTextResponse struct {
+type ListOpportunities5XXTextResponse struct {
 	Body       string
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response ListOpportunitiesdefaultTextResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
+func (response ListOpportunities5XXTextResponse) VisitListOpportunitiesResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	if response.Headers.RetryAfter != nil {
@@ -3326,6 +3431,20 @@ func (response CreateOpportunity401JSONResponse) VisitCreateOpportunityResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOpportunity402JSONResponse struct{ RequestFailedJSONResponse }
+
+func (response CreateOpportunity402JSONResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3391,13 +3510,13 @@ func (response CreateOpportunity429JSONResponse) VisitCreateOpportunityResponse(
 	return err
 }
 
-type CreateOpportunitydefaultJSONResponse struct {
+type CreateOpportunity5XXJSONResponse struct {
 	Body       Error
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response CreateOpportunitydefaultJSONResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
+func (response CreateOpportunity5XXJSONResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3412,14 +3531,14 @@ func (response CreateOpportunitydefaultJSONResponse) VisitCreateOpportunityRespo
 	return err
 }
 
-type CreateOpportunitydefaultTextHTMLResponse struct {
+type CreateOpportunity5XXTextHTMLResponse struct {
 	Body          io.Reader
 	Headers       ServerErrorResponseHeaders
 	StatusCode    int
 	ContentLength int64
 }
 
-func (response CreateOpportunitydefaultTextHTMLResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
+func (response CreateOpportunity5XXTextHTMLResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -3437,13 +3556,13 @@ func (response CreateOpportunitydefaultTextHTMLResponse) VisitCreateOpportunityR
 	return err
 }
 
-type CreateOpportunitydefaultTextResponse struct {
+type CreateOpportunity5XXTextResponse struct {
 	Body       string
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response CreateOpportunitydefaultTextResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
+func (response CreateOpportunity5XXTextResponse) VisitCreateOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	if response.Headers.RetryAfter != nil {
@@ -3513,6 +3632,20 @@ func (response DeleteOpportunity401JSONResponse) VisitDeleteOpportunityResponse(
 	return err
 }
 
+type DeleteOpportunity402JSONResponse struct{ RequestFailedJSONResponse }
+
+func (response DeleteOpportunity402JSONResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOpportunity403JSONResponse struct{ ForbiddenJSONResponse }
 
 func (response DeleteOpportunity403JSONResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
@@ -3574,13 +3707,13 @@ func (response DeleteOpportunity429JSONResponse) VisitDeleteOpportunityResponse(
 	return err
 }
 
-type DeleteOpportunitydefaultJSONResponse struct {
+type DeleteOpportunity5XXJSONResponse struct {
 	Body       Error
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response DeleteOpportunitydefaultJSONResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
+func (response DeleteOpportunity5XXJSONResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3595,14 +3728,14 @@ func (response DeleteOpportunitydefaultJSONResponse) VisitDeleteOpportunityRespo
 	return err
 }
 
-type DeleteOpportunitydefaultTextHTMLResponse struct {
+type DeleteOpportunity5XXTextHTMLResponse struct {
 	Body          io.Reader
 	Headers       ServerErrorResponseHeaders
 	StatusCode    int
 	ContentLength int64
 }
 
-func (response DeleteOpportunitydefaultTextHTMLResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
+func (response DeleteOpportunity5XXTextHTMLResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -3620,13 +3753,13 @@ func (response DeleteOpportunitydefaultTextHTMLResponse) VisitDeleteOpportunityR
 	return err
 }
 
-type DeleteOpportunitydefaultTextResponse struct {
+type DeleteOpportunity5XXTextResponse struct {
 	Body       string
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response DeleteOpportunitydefaultTextResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
+func (response DeleteOpportunity5XXTextResponse) VisitDeleteOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	if response.Headers.RetryAfter != nil {
@@ -3684,6 +3817,20 @@ func (response RetrieveOpportunity401JSONResponse) VisitRetrieveOpportunityRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetrieveOpportunity402JSONResponse struct{ RequestFailedJSONResponse }
+
+func (response RetrieveOpportunity402JSONResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3749,13 +3896,13 @@ func (response RetrieveOpportunity429JSONResponse) VisitRetrieveOpportunityRespo
 	return err
 }
 
-type RetrieveOpportunitydefaultJSONResponse struct {
+type RetrieveOpportunity5XXJSONResponse struct {
 	Body       Error
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response RetrieveOpportunitydefaultJSONResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
+func (response RetrieveOpportunity5XXJSONResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3770,14 +3917,14 @@ func (response RetrieveOpportunitydefaultJSONResponse) VisitRetrieveOpportunityR
 	return err
 }
 
-type RetrieveOpportunitydefaultTextHTMLResponse struct {
+type RetrieveOpportunity5XXTextHTMLResponse struct {
 	Body          io.Reader
 	Headers       ServerErrorResponseHeaders
 	StatusCode    int
 	ContentLength int64
 }
 
-func (response RetrieveOpportunitydefaultTextHTMLResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
+func (response RetrieveOpportunity5XXTextHTMLResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -3795,13 +3942,13 @@ func (response RetrieveOpportunitydefaultTextHTMLResponse) VisitRetrieveOpportun
 	return err
 }
 
-type RetrieveOpportunitydefaultTextResponse struct {
+type RetrieveOpportunity5XXTextResponse struct {
 	Body       string
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response RetrieveOpportunitydefaultTextResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
+func (response RetrieveOpportunity5XXTextResponse) VisitRetrieveOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	if response.Headers.RetryAfter != nil {
@@ -3860,6 +4007,20 @@ func (response UpdateOpportunity401JSONResponse) VisitUpdateOpportunityResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOpportunity402JSONResponse struct{ RequestFailedJSONResponse }
+
+func (response UpdateOpportunity402JSONResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3925,13 +4086,13 @@ func (response UpdateOpportunity429JSONResponse) VisitUpdateOpportunityResponse(
 	return err
 }
 
-type UpdateOpportunitydefaultJSONResponse struct {
+type UpdateOpportunity5XXJSONResponse struct {
 	Body       Error
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response UpdateOpportunitydefaultJSONResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
+func (response UpdateOpportunity5XXJSONResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3946,14 +4107,14 @@ func (response UpdateOpportunitydefaultJSONResponse) VisitUpdateOpportunityRespo
 	return err
 }
 
-type UpdateOpportunitydefaultTextHTMLResponse struct {
+type UpdateOpportunity5XXTextHTMLResponse struct {
 	Body          io.Reader
 	Headers       ServerErrorResponseHeaders
 	StatusCode    int
 	ContentLength int64
 }
 
-func (response UpdateOpportunitydefaultTextHTMLResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
+func (response UpdateOpportunity5XXTextHTMLResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -3971,13 +4132,13 @@ func (response UpdateOpportunitydefaultTextHTMLResponse) VisitUpdateOpportunityR
 	return err
 }
 
-type UpdateOpportunitydefaultTextResponse struct {
+type UpdateOpportunity5XXTextResponse struct {
 	Body       string
 	Headers    ServerErrorResponseHeaders
 	StatusCode int
 }
 
-func (response UpdateOpportunitydefaultTextResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
+func (response UpdateOpportunity5XXTextResponse) VisitUpdateOpportunityResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	if response.Headers.RetryAfter != nil {
