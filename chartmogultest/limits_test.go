@@ -25,7 +25,7 @@ func TestRateLimit(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.Status)
 		}
 		require.NotNil(t, limited, "no 429 in 200 requests")
-		require.JSONEq(t, `{"error":"Too Many Requests"}`, string(limited.Body))
+		require.JSONEq(t, `{"error":"Your request rate has exceeded our rate limit."}`, string(limited.Body))
 		if retryAfter {
 			require.Equal(t, "1", limited.Header.Get("Retry-After"))
 		} else {

@@ -71,7 +71,7 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.clock = now }
 }
 
-// WithRateLimit makes the server answer 429 {"error":"Too Many Requests"} to
+// WithRateLimit makes the server answer 429 {"error":"Your request rate has exceeded our rate limit."} to
 // every request beyond perSecond in the current one-second window (a fixed
 // window on the real clock, opened by the first request after the previous
 // window ended; rejected requests count too). With retryAfter the 429 carries

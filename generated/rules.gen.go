@@ -635,8 +635,8 @@ func (b *ListOpportunitiesParams) Validate() []Violation {
 	{
 		if b.PerPage != nil {
 			n44 := int64((*b.PerPage))
-			if n44 < 1 || n44 > 200 {
-				v.add("per_page", "must be between 1 and 200 (minimum, maximum), got %d", n44)
+			if n44 < 1 {
+				v.add("per_page", "must be at least 1 (minimum), got %d", n44)
 			}
 		}
 	}
@@ -668,9 +668,9 @@ func CreateOpportunityProperties() []Property {
 		{Name: "estimated_close_date", Type: "string", Format: "date", Required: true, Enum: []string(nil), Description: "A calendar date, `YYYY-MM-DD` (not a timestamp)."},
 		{Name: "currency", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "An ISO 4217 currency code in upper case."},
 		{Name: "amount_in_cents", Type: "integer", Format: "int64", Required: true, Enum: []string(nil), Description: "The expected value in minor units (cents, pence...). Values above 2^31 are legal."},
-		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string{"recurring", "one-time"}, Description: "The opportunity type. A newer official integration also offers `arr`; that value is\nunconfirmed and therefore not accepted in requests.\n"},
+		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string{"recurring", "one-time"}, Description: "The opportunity type. A newer official integration also offers `arr`; that value is\nunconfirmed and therefore not accepted in requests."},
 		{Name: "forecast_category", Type: "string", Format: "", Required: false, Enum: []string{"pipeline", "best_case", "committed", "lost", "won"}, Description: "The forecast category."},
-		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: "Percent likelihood (0-100) that the opportunity closes. When omitted on create the\nstage's default applies, so an omitted value and an explicit 0 differ.\n"},
+		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: "Percent likelihood (0-100) that the opportunity closes. When omitted on create the\nstage's default applies, so an omitted value and an explicit 0 differ."},
 		{Name: "custom", Type: "array", Format: "", Required: false, Enum: []string(nil), Description: "Custom attributes to set, a list of key/value pairs."},
 	}
 }
@@ -685,10 +685,10 @@ func UpdateOpportunityProperties() []Property {
 		{Name: "estimated_close_date", Type: "string", Format: "date", Required: false, Enum: []string(nil), Description: "A calendar date, `YYYY-MM-DD` (not a timestamp)."},
 		{Name: "currency", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "An ISO 4217 currency code in upper case."},
 		{Name: "amount_in_cents", Type: "integer", Format: "int64", Required: false, Enum: []string(nil), Description: "The expected value in minor units (cents, pence...). Values above 2^31 are legal."},
-		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string{"recurring", "one-time"}, Description: "The opportunity type. A newer official integration also offers `arr`; that value is\nunconfirmed and therefore not accepted in requests.\n"},
+		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string{"recurring", "one-time"}, Description: "The opportunity type. A newer official integration also offers `arr`; that value is\nunconfirmed and therefore not accepted in requests."},
 		{Name: "forecast_category", Type: "string", Format: "", Required: false, Enum: []string{"pipeline", "best_case", "committed", "lost", "won"}, Description: "The forecast category."},
-		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: "Percent likelihood (0-100) that the opportunity closes. When omitted on create the\nstage's default applies, so an omitted value and an explicit 0 differ.\n"},
-		{Name: "custom", Type: "array", Format: "", Required: false, Enum: []string(nil), Description: "Custom attributes to set, a list of key/value pairs. An empty list is sent as `[]`;\nan absent list leaves the attributes alone.\n"},
+		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: "Percent likelihood (0-100) that the opportunity closes. When omitted on create the\nstage's default applies, so an omitted value and an explicit 0 differ."},
+		{Name: "custom", Type: "array", Format: "", Required: false, Enum: []string(nil), Description: "Custom attributes to set, a list of key/value pairs. An empty list is sent as `[]`;\nan absent list leaves the attributes alone."},
 	}
 }
 
@@ -699,14 +699,14 @@ func OpportunityProperties() []Property {
 		{Name: "uuid", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "An opportunity's UUID, without prefix."},
 		{Name: "customer_uuid", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "The customer's UUID, `cus_` followed by a UUID."},
 		{Name: "owner", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "The owner's e-mail address."},
-		{Name: "pipeline", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: ""},
-		{Name: "pipeline_stage", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: ""},
+		{Name: "pipeline", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "The pipeline's name."},
+		{Name: "pipeline_stage", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "The name of the pipeline stage the opportunity is in."},
 		{Name: "estimated_close_date", Type: "string", Format: "date", Required: true, Enum: []string(nil), Description: "A calendar date, `YYYY-MM-DD` (not a timestamp)."},
 		{Name: "currency", Type: "string", Format: "", Required: true, Enum: []string(nil), Description: "An ISO 4217 currency code."},
 		{Name: "amount_in_cents", Type: "integer", Format: "int64", Required: true, Enum: []string(nil), Description: "The expected value in minor units (cents, pence...). Values above 2^31 are legal."},
-		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "`recurring` or `one-time` today. Enumerations may grow, so any string is accepted.\n"},
-		{Name: "forecast_category", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "`pipeline`, `best_case`, `committed`, `lost` or `won` today. Enumerations may grow,\nso any string is accepted.\n"},
-		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: ""},
+		{Name: "type", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "`recurring` or `one-time` today. Enumerations may grow, so any string is accepted."},
+		{Name: "forecast_category", Type: "string", Format: "", Required: false, Enum: []string(nil), Description: "`pipeline`, `best_case`, `committed`, `lost` or `won` today. Enumerations may grow,\nso any string is accepted."},
+		{Name: "win_likelihood", Type: "integer", Format: "", Required: false, Enum: []string(nil), Description: "Percent likelihood (0-100) that the opportunity closes."},
 		{Name: "custom", Type: "object", Format: "", Required: true, Enum: []string(nil), Description: "Custom attributes keyed by name; `{}` when there are none."},
 		{Name: "created_at", Type: "string", Format: "date-time", Required: true, Enum: []string(nil), Description: "RFC 3339 UTC timestamp with milliseconds."},
 		{Name: "updated_at", Type: "string", Format: "date-time", Required: true, Enum: []string(nil), Description: "RFC 3339 UTC timestamp with milliseconds."},

@@ -23,8 +23,10 @@ type Opportunity struct {
 	// The owner's e-mail address.
 	Owner string
 	// Pipeline is pipeline.
+	// The pipeline's name.
 	Pipeline string
 	// PipelineStage is pipeline_stage.
+	// The name of the pipeline stage the opportunity is in.
 	PipelineStage string
 	// EstimatedCloseDate is estimated_close_date.
 	// A calendar date, `YYYY-MM-DD` (not a timestamp).
@@ -45,6 +47,7 @@ type Opportunity struct {
 	// Empty when the API returned none.
 	ForecastCategory generated.ForecastCategory
 	// WinLikelihood is win_likelihood.
+	// Percent likelihood (0-100) that the opportunity closes.
 	// Nil when the API returned none.
 	WinLikelihood *int
 	// CreatedAt is created_at.

@@ -370,7 +370,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 	_, err = c.Update(ctx, recordedUUID, wrapper.NewUpdate())
 	require.True(t, wrapper.IsValidation(err))
 	require.True(t, wrapper.IsValidation(c.Delete(ctx, "bb544336?x=1")))
-	_, err = c.List(ctx, wrapper.ListParams{PerPage: 201})
+	_, err = c.List(ctx, wrapper.ListParams{PerPage: -3})
 	require.True(t, wrapper.IsValidation(err))
 	for _, err := range c.All(ctx, wrapper.ListParams{PerPage: -1}) {
 		require.True(t, wrapper.IsValidation(err))

@@ -117,7 +117,7 @@ func TestListValidation(t *testing.T) {
 		{"dates", wrapper.ListParams{EstimatedCloseDateOnOrAfter: "2024-1-1", EstimatedCloseDateOnOrBefore: "tomorrow"},
 			map[string]string{"estimated_close_date_on_or_after": `must be a date as YYYY-MM-DD (format date), got "2024-1-1"`,
 				"estimated_close_date_on_or_before": `must be a date as YYYY-MM-DD (format date), got "tomorrow"`}},
-		{"per page negative", wrapper.ListParams{PerPage: -5}, map[string]string{"per_page": "must be between 1 and 200 (minimum, maximum), got -5"}},
+		{"per page negative", wrapper.ListParams{PerPage: -5}, map[string]string{"per_page": "must be at least 1 (minimum), got -5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

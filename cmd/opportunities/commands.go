@@ -208,7 +208,7 @@ func runList(e *env, c *command, args []string) int {
 	fs.StringVar(&p.PipelineStage, "stage", "", "only those in this pipeline `stage`")
 	fs.StringVar(&p.EstimatedCloseDateOnOrAfter, "close-date-on-or-after", "", "only those expected to close on or after this `YYYY-MM-DD` date")
 	fs.StringVar(&p.EstimatedCloseDateOnOrBefore, "close-date-on-or-before", "", "only those expected to close on or before this `YYYY-MM-DD` date")
-	fs.IntVar(&p.PerPage, "per-page", 0, "entries per page, 1 to 200 (default: the API's, 200)")
+	fs.IntVar(&p.PerPage, "per-page", 0, "entries per page, at least 1 (default: the API's; it treats more than 200 as 200)")
 	fs.StringVar(&p.Cursor, "cursor", "", "start at this page: the `cursor` of the previous page")
 	all := fs.Bool("all", false, "follow every page and print one opportunity per line (JSON Lines)")
 	pos, err := e.parseFlags(c, fs, args)

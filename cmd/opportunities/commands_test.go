@@ -148,7 +148,7 @@ func TestUsageErrorsExit2AndSendNothing(t *testing.T) {
 		"negative retries":   {"--retries", "-1", "get", missingUUID},
 		"empty update":       {"update", missingUUID},
 		"update customer":    {"update", missingUUID, "--customer-uuid", seedCustomer},
-		"bad per page":       {"list", "--per-page", "500"},
+		"bad per page":       {"list", "--per-page", "-1"},
 		"bad date filter":    {"list", "--close-date-on-or-after", "yesterday"},
 		"extra list arg":     {"list", "extra"},
 		"import no file":     {"import"},
