@@ -187,7 +187,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.retryAfter {
 			w.Header().Set("Retry-After", "1")
 		}
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Your request rate has exceeded our rate limit."} // ChartMogul's documented message)
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Your request rate has exceeded our rate limit."}) // ChartMogul's documented message
 		return
 	}
 	if ex == nil {
