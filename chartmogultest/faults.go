@@ -1,8 +1,10 @@
 package chartmogultest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +72,37 @@ type Fault struct {
 	// processed and applied to the store, modelling "the server did it but the
 	// response was lost". By default the request is not processed.
 	Apply bool
+
+	// The misbehaviours of a hostile or broken server or proxy, to check that
+	// nothing it sends gets out of your code.
+
+	// EchoAuthorization makes the error message sent with Status (Body empty)
+	// repeat the request's credentials, as a careless server or proxy does: the
+	// Authorization header ("Basic " and the base64 of "key:"), the key
+	// itself and the key URL-encoded. In a Body, "{{authorization}}" and
+	// "{{api_key}}" are replaced by the header and the key.
+	EchoAuthorization bool
+	// MessageBytes pads the error message sent with Status (Body empty) to at
+	// least this many bytes.
+	MessageBytes int
+	// EscapeSequences puts terminal escape sequences in the error message
+	// sent with Status (Body empty): clear the screen, set the window title,
+	// ring the bell, an 8-bit CSI and a forged log line.
+	EscapeSequences bool
+	// OmitFields removes these fields from the JSON object sent, the real
+	// response or the fault's: "uuid" from an opportunity, "entries" or
+	// "has_more" from a list page, "entries.uuid" from each entry of a page.
+	// With no Status the request is processed normally, so a create is
+	// applied although its response lacks the field.
+	OmitFields []string
+	// DeclaredLength sends this Content-Length (when it is larger than the
+	// body), then the body, then closes the connection: a client that sizes
+	// its buffer from the declared length can be made to allocate it.
+	DeclaredLength int64
 }
+
+// EscapeSequences is what Fault.EscapeSequences puts in a message.
+const EscapeSequences = "\x1b[2J\x1b[H\x1b]0;pwned\x07\u009b31m\r\nlevel=INFO msg=forged"
 
 // Inject queues f for the next requests to op. Faults of one operation are
 // consumed first in, first out. Inject panics if op is not one of the five
@@ -134,53 +166,109 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, ex *exch
 		hijackAndClose(w)
 		return
 	case f.Status != 0:
-		resp = faultResponse(f)
+		resp = faultResponse(f, r)
 	}
 	for k, v := range f.Header {
 		resp.header[k] = v
 	}
-	deliver(w, resp, f.TruncateBody)
+	if len(f.OmitFields) > 0 {
+		omitFields(resp, f.OmitFields)
+	}
+	deliver(w, resp, f)
 }
 
-func faultResponse(f Fault) *recorder {
+func faultResponse(f Fault, r *http.Request) *recorder {
 	rec := newRecorder()
 	if f.EmptyBody {
 		rec.WriteHeader(f.Status)
 		return rec
 	}
+	auth := r.Header.Get("Authorization")
+	user, _, _ := r.BasicAuth()
 	if f.Body == "" {
-		writeError(rec, f.Status, http.StatusText(f.Status), "")
+		msg := http.StatusText(f.Status)
+		if f.EscapeSequences {
+			msg += " " + EscapeSequences
+		}
+		if f.EchoAuthorization {
+			msg += fmt.Sprintf(" (Authorization: %s; user %s; user URL-encoded %s)", auth, user, url.QueryEscape(user))
+		}
+		if n := f.MessageBytes - len(msg); n > 0 {
+			msg += " " + strings.Repeat("x", n-1)
+		}
+		writeError(rec, f.Status, msg, "")
 		return rec
 	}
+	body := f.Body
+	if f.EchoAuthorization {
+		body = strings.NewReplacer("{{authorization}}", auth, "{{api_key}}", user).Replace(body)
+	}
 	ct := "text/plain; charset=utf-8"
-	if b := strings.TrimSpace(f.Body); strings.HasPrefix(b, "{") || strings.HasPrefix(b, "[") {
+	if b := strings.TrimSpace(body); strings.HasPrefix(b, "{") || strings.HasPrefix(b, "[") {
 		ct = "application/json"
 	}
 	rec.header.Set("Content-Type", ct)
 	rec.WriteHeader(f.Status)
-	rec.body.WriteString(f.Body)
+	rec.body.WriteString(body)
 	return rec
 }
 
-// deliver sends a recorded response, or with truncate only the first half of
-// its body after a Content-Length for all of it, then closes the connection.
-func deliver(w http.ResponseWriter, resp *recorder, truncate bool) {
+// omitFields removes fields from a JSON object response: "name" at the top,
+// "entries.name" from each entry of a list page. A body that is not an
+// object is left alone.
+func omitFields(resp *recorder, fields []string) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(resp.body.Bytes(), &obj) != nil || obj == nil {
+		return
+	}
+	for _, f := range fields {
+		name, ok := strings.CutPrefix(f, "entries.")
+		if !ok {
+			delete(obj, f)
+			continue
+		}
+		var entries []map[string]json.RawMessage
+		if json.Unmarshal(obj["entries"], &entries) != nil {
+			continue
+		}
+		for _, e := range entries {
+			delete(e, name)
+		}
+		obj["entries"], _ = json.Marshal(entries)
+	}
+	body, _ := json.Marshal(obj)
+	resp.body.Reset()
+	resp.body.Write(body)
+}
+
+// deliver sends a recorded response. With f.TruncateBody it sends only the
+// first half of the body after a Content-Length for all of it, and with
+// f.DeclaredLength the whole body after a larger Content-Length; either way
+// it then closes the connection.
+func deliver(w http.ResponseWriter, resp *recorder, f Fault) {
 	h := w.Header()
 	for k, v := range resp.header {
 		h[k] = v
 	}
 	body := resp.body.Bytes()
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	declared := int64(len(body))
+	if f.DeclaredLength > declared {
+		declared = f.DeclaredLength
+	}
+	h.Set("Content-Length", strconv.FormatInt(declared, 10))
 	status := resp.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	if !truncate {
+	switch {
+	case f.TruncateBody:
+		body = body[:len(body)/2]
+	case declared == int64(len(body)):
 		_, _ = w.Write(body)
 		return
 	}
-	_, _ = w.Write(body[:len(body)/2])
+	_, _ = w.Write(body)
 	_ = http.NewResponseController(w).Flush()
 	hijackAndClose(w)
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
 // DefaultBaseURL is ChartMogul's API, version 1.
@@ -29,6 +30,16 @@ const DefaultTimeout = 30 * time.Second
 // DefaultMaxResponseBytes caps how much of a response body is read (success
 // and error alike). A 200-entry list page is about 100 KiB.
 const DefaultMaxResponseBytes = 8 << 20
+
+// MaxResponseBytesLimit is the largest cap [WithMaxResponseBytes] accepts
+// (1 GiB): a larger one could not be honoured, as the body is held in memory.
+const MaxResponseBytesLimit = 1 << 30
+
+// preallocLimit is the most of a declared Content-Length that is trusted to
+// size the read buffer up front; beyond it the buffer grows only as bytes
+// actually arrive, so a server declaring 2^38 bytes and sending none costs
+// nothing.
+const preallocLimit = 64 << 10
 
 // Version is this library's version, sent in the default User-Agent.
 const Version = "0.1.0"
@@ -51,6 +62,7 @@ type Client struct {
 	limiter   *rate.Limiter
 	slots     chan struct{}
 	logger    *slog.Logger
+	red       *safetext.Redactor // every form of the key, for what the server sends back
 }
 
 type options struct {
@@ -124,12 +136,15 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithMaxResponseBytes caps how much of any response body is read (default
-// [DefaultMaxResponseBytes]). A larger body fails with [ErrBodyTooLarge]
-// without being read further.
+// [DefaultMaxResponseBytes], at most [MaxResponseBytesLimit]). A larger body
+// fails with [ErrBodyTooLarge] without being read further.
 func WithMaxResponseBytes(n int64) Option {
 	return func(o *options) error {
 		if n < 1 {
-			return fmt.Errorf("response cap %d is not positive", n)
+			return fmt.Errorf("WithMaxResponseBytes: response cap %d is not positive", n)
+		}
+		if n > MaxResponseBytesLimit {
+			return fmt.Errorf("WithMaxResponseBytes: response cap %d is above the limit of %d (1 GiB)", n, MaxResponseBytesLimit)
 		}
 		o.maxBody = n
 		return nil
@@ -208,6 +223,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		limiter:   o.limiter,
 		slots:     o.slots,
 		logger:    o.logger,
+		red:       safetext.NewRedactor(apiKey),
 	}, nil
 }
 
@@ -278,6 +294,7 @@ type result struct {
 	header http.Header
 	body   []byte
 	path   string
+	red    *safetext.Redactor // the client's, for errors about the body
 }
 
 // path is the request path of an operation, for error messages: the list
@@ -342,7 +359,7 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 	}
 	resp, err := call(ctx)
 	if err != nil {
-		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w", method, c.path(uuid), err)
+		return result{}, retryAfter, c.transportError(method, c.path(uuid), err)
 	}
 	defer resp.Body.Close()
 	var path string
@@ -354,12 +371,37 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 	retryAfter = parseRetryAfter(resp.Header, time.Now)
 	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	if err != nil {
-		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, err)
+		return result{}, retryAfter, buildAPIError(c.red, method, path, resp.StatusCode, resp.Header, body, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return result{}, retryAfter, newAPIError(method, path, resp.StatusCode, resp.Header, body, nil)
+		return result{}, retryAfter, buildAPIError(c.red, method, path, resp.StatusCode, resp.Header, body, nil)
 	}
-	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path}, retryAfter, nil
+	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path, red: c.red}, retryAfter, nil
+}
+
+// transportError is the error of an exchange that failed before a response
+// was read: its text names the request and is safe to print (no form of the
+// key, no control character, bounded), and it unwraps to the cause for
+// errors.Is and errors.As. A cause whose text carried the key (a malformed
+// response echoing it, say) is dropped, as its text would still hold it.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
+
+// GoString is the %#v form: the message only.
+func (e *transportError) GoString() string { return e.msg }
+
+func (c *Client) transportError(method, path string, err error) error {
+	text := err.Error()
+	clean := c.red.String(text)
+	if clean != text {
+		err = nil
+	}
+	return &transportError{msg: c.red.String(safetext.Escape("chartmogul: "+method+" "+path+": "+clean, 2*maxErrorMessage)), err: err}
 }
 
 // withAttempts records how many attempts led to err.
@@ -377,11 +419,14 @@ func withAttempts(err error, n int) error {
 
 // readCapped reads at most max bytes; a longer body is an ErrBodyTooLarge
 // and the rest is never read. size is the announced length (-1 if unknown),
-// used only to size the buffer.
+// used only to size the buffer, and only up to preallocLimit: the buffer
+// beyond that grows with what arrives.
 func readCapped(r io.Reader, size, max int64) ([]byte, error) {
+	max = min(max, MaxResponseBytesLimit) // a Client not made by NewClient has none
 	if size < 0 || size > max {
 		size = 512
 	}
+	size = min(size, preallocLimit)
 	body := make([]byte, 0, size+1)
 	var err error
 	for int64(len(body)) <= max {

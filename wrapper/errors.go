@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
 // ErrBodyTooLarge is the cause (see [APIError.Unwrap]) when a response body is
@@ -55,16 +57,29 @@ type APIError struct {
 	// earlierMayHaveApplied records that an earlier attempt of the same call
 	// may have been acted on (see MayHaveBeenApplied).
 	earlierMayHaveApplied bool
+	// red redacts the client's key from every printed form of the error.
+	red *safetext.Redactor
 }
 
+// Limits on what [APIError.Error] prints of the server's text, in bytes. A
+// longer text is cut and marked "…[cut]"; the fields keep more (see
+// maxErrorBody).
+const (
+	maxErrorMessage = 1 << 10 // the message, the per-field messages together, the cause
+	maxErrorToken   = 128     // code, param, request id
+	maxErrorPath    = 256
+)
+
 // Error returns a one-line description: method, path, status and message. It
-// never includes an HTML page or anything from the request's headers.
+// never includes an HTML page or anything from the request's headers. What
+// the server sent is made inert: control characters and escape sequences are
+// escaped (\x1b), and the message is cut at about 1 KiB.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("chartmogul: ")
-	b.WriteString(e.Method)
+	b.WriteString(safetext.Escape(e.Method, maxErrorToken))
 	b.WriteByte(' ')
-	b.WriteString(e.Path)
+	b.WriteString(safetext.Escape(e.Path, maxErrorPath))
 	b.WriteString(": ")
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	if t := http.StatusText(e.StatusCode); t != "" {
@@ -73,10 +88,12 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(safetext.Escape(e.Message, maxErrorMessage))
 	}
 	if e.Param != "" && !strings.Contains(e.Message, e.Param) {
-		fmt.Fprintf(&b, " (param %s)", e.Param)
+		b.WriteString(" (param ")
+		b.WriteString(safetext.Escape(e.Param, maxErrorToken))
+		b.WriteByte(')')
 	}
 	if len(e.Fields) > 0 {
 		keys := make([]string, 0, len(e.Fields))
@@ -84,28 +101,42 @@ func (e *APIError) Error() string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		var f strings.Builder
 		for i, k := range keys {
-			if i == 0 {
-				b.WriteString(": ")
-			} else {
-				b.WriteString("; ")
+			if i > 0 {
+				f.WriteString("; ")
 			}
-			b.WriteString(k)
-			b.WriteString(": ")
-			b.WriteString(strings.Join(e.Fields[k], ", "))
+			f.WriteString(k)
+			f.WriteString(": ")
+			f.WriteString(strings.Join(e.Fields[k], ", "))
+			if f.Len() > maxErrorMessage {
+				break
+			}
 		}
+		b.WriteString(": ")
+		b.WriteString(safetext.Escape(f.String(), maxErrorMessage))
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(safetext.Escape(e.Err.Error(), maxErrorMessage))
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
+		b.WriteString(" [request id ")
+		b.WriteString(safetext.Escape(e.RequestID, maxErrorToken))
+		b.WriteByte(']')
 	}
-	return b.String()
+	// The fields hold no form of the key already; this also covers a form
+	// that only appears once the parts are joined.
+	return e.red.String(b.String())
+}
+
+// GoString is the %#v form, with the client's key redacted like Error.
+func (e *APIError) GoString() string {
+	type apiError APIError // the same fields, without the methods
+	return e.red.String("&wrapper.APIError" + strings.TrimPrefix(fmt.Sprintf("%#v", (*apiError)(e)), "&wrapper.apiError"))
 }
 
 // Unwrap returns the underlying cause, if any.
@@ -114,14 +145,28 @@ func (e *APIError) Unwrap() error { return e.Err }
 // newAPIError builds the error for a response, parsing the body in any of the
 // shapes ChartMogul uses.
 func newAPIError(method, path string, status int, header http.Header, body []byte, cause error) *APIError {
+	return buildAPIError(nil, method, path, status, header, body, cause)
+}
+
+// buildAPIError is newAPIError with every form of the key red knows
+// replaced, in the body and in everything taken from it or from the headers,
+// before anything is cut: nothing the server echoes of the key is kept.
+func buildAPIError(red *safetext.Redactor, method, path string, status int, header http.Header, body []byte, cause error) *APIError {
 	e := &APIError{
 		StatusCode:  status,
 		Method:      method,
 		Path:        path,
-		ContentType: header.Get("Content-Type"),
-		RequestID:   firstHeader(header, "X-Request-Id", "Request-Id", "X-Chartmogul-Request-Id"),
-		Err:         cause,
+		ContentType: red.String(header.Get("Content-Type")),
+		RequestID:   red.String(firstHeader(header, "X-Request-Id", "Request-Id", "X-Chartmogul-Request-Id")),
+		Err:         redactCause(red, cause),
 		Attempts:    1,
+		red:         red,
+	}
+	if red.Active() {
+		body = red.Bytes(body)
+		if cause != nil { // cut at the cap or by a dropped connection: maybe mid-key
+			body = red.TrimPartial(body)
+		}
 	}
 	if len(body) > maxErrorBody {
 		e.Body = bytes.Clone(body[:maxErrorBody])
@@ -131,8 +176,61 @@ func newAPIError(method, path string, status int, header http.Header, body []byt
 	if cause == nil || status < 200 || status > 299 {
 		parseErrorBody(e, body)
 	}
+	// What the body held escaped (a key written with \u escapes, say) is
+	// redacted once decoded; and no text is kept whole beyond the body's cap.
+	e.Message = truncate(red.String(e.Message), maxErrorBody)
+	e.Code = truncate(red.String(e.Code), maxErrorBody)
+	e.Param = truncate(red.String(e.Param), maxErrorBody)
+	if red.Active() && len(e.Fields) > 0 {
+		fields := make(map[string][]string, len(e.Fields))
+		for k, msgs := range e.Fields {
+			k = red.String(k)
+			for _, m := range msgs {
+				fields[k] = append(fields[k], truncate(red.String(m), maxErrorBody))
+			}
+		}
+		e.Fields = fields
+	}
 	return e
 }
+
+// redactCause returns cause, or when its text carries a form of the key, an
+// error with the same text redacted that still unwraps to what errors.Is
+// looks for in the client's own causes.
+func redactCause(red *safetext.Redactor, cause error) error {
+	if cause == nil || !red.Active() {
+		return cause
+	}
+	msg := cause.Error()
+	if clean := red.String(msg); clean != msg {
+		return &redactedError{msg: clean, sentinel: causeSentinel(cause)}
+	}
+	return cause
+}
+
+// causeSentinel returns the client's own marker in err, for errors.Is and
+// errors.As to keep working once err's text is replaced.
+func causeSentinel(err error) error {
+	var readErr *bodyReadError
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		return ErrBodyTooLarge
+	case errors.As(err, &readErr):
+		return &bodyReadError{errors.New("the connection failed")}
+	}
+	return nil
+}
+
+// redactedError is an error whose text had the API key in it: the text is
+// kept redacted, the error it came from is dropped (its text, reachable by
+// unwrapping, would still hold the key).
+type redactedError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.sentinel }
 
 func firstHeader(h http.Header, names ...string) string {
 	for _, n := range names {

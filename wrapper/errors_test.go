@@ -147,7 +147,7 @@ func TestUnknownEnumValuesAndExtraFieldsDecode(t *testing.T) {
 func TestNullOptionalFieldsDecodeAsUnset(t *testing.T) {
 	body := strings.NewReplacer(`"type":"recurring"`, `"type":null`, `"forecast_category":"best_case"`,
 		`"forecast_category":null`, `"win_likelihood":3`, `"win_likelihood":null`, `"custom":{"from_campaign":true}`,
-		`"custom":null`).Replace(recordedResponse)
+		`"custom":{}`).Replace(recordedResponse)
 	rec := newRecorder(t, reply(200, body))
 	got, err := newUncheckedClient(t, rec).Get(context.Background(), recordedUUID)
 	require.NoError(t, err)
@@ -187,7 +187,9 @@ func TestErrorBodyKeptIsCapped(t *testing.T) {
 	var apiErr *wrapper.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Len(t, apiErr.Body, 8<<10)
-	require.Len(t, apiErr.Message, 20000)
+	require.Len(t, apiErr.Message, 8<<10+len("…"), "the message is kept up to the body's cap")
+	require.Less(t, len(apiErr.Error()), 1200, "Error() cuts the message at about 1 KiB")
+	require.Contains(t, apiErr.Error(), "…[cut]")
 }
 
 func TestValidationErrorListsEveryProblem(t *testing.T) {

@@ -3,6 +3,7 @@ package wrapper
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"golang.org/x/time/rate"
 )
@@ -12,6 +13,14 @@ import (
 const (
 	ChartMogulRequestsPerSecond = 40
 	ChartMogulMaxConcurrent     = 20
+)
+
+// Bounds of the client-side limits: larger values could not be honoured (a
+// channel of that many slots cannot be made) or mean no limit at all.
+const (
+	MaxConcurrentLimit = 1 << 16
+	MaxRateLimit       = 1e6
+	MaxBurst           = 1 << 20
 )
 
 // rateMargin is how far under the configured rate the limiter paces: a
@@ -27,8 +36,11 @@ const rateMargin = 0.97
 // turn inside their context. Off by default.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) error {
-		if perSecond <= 0 || burst < 1 {
-			return fmt.Errorf("rate limit %v/s with burst %d: both must be positive", perSecond, burst)
+		if !(perSecond > 0) || burst < 1 { // NaN too
+			return fmt.Errorf("WithRateLimit: rate limit %v/s with burst %d: both must be positive", perSecond, burst)
+		}
+		if math.IsInf(perSecond, 0) || perSecond > MaxRateLimit || burst > MaxBurst {
+			return fmt.Errorf("WithRateLimit: rate limit %v/s with burst %d: at most %g/s and a burst of %d", perSecond, burst, MaxRateLimit, MaxBurst)
 		}
 		o.limiter = rate.NewLimiter(rate.Limit(perSecond*rateMargin), burst)
 		return nil
@@ -40,7 +52,10 @@ func WithRateLimit(perSecond float64, burst int) Option {
 func WithMaxConcurrent(n int) Option {
 	return func(o *options) error {
 		if n < 1 {
-			return fmt.Errorf("max concurrent %d is below 1", n)
+			return fmt.Errorf("WithMaxConcurrent: max concurrent %d is below 1", n)
+		}
+		if n > MaxConcurrentLimit {
+			return fmt.Errorf("WithMaxConcurrent: max concurrent %d is above the limit of %d", n, MaxConcurrentLimit)
 		}
 		o.slots = make(chan struct{}, n)
 		return nil

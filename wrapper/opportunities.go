@@ -100,7 +100,7 @@ func (c *Client) Delete(ctx context.Context, uuid string) error {
 	}
 	// 204, or 200 with {}: any JSON body is accepted, anything else is not.
 	if b := bytes.TrimSpace(res.body); len(b) > 0 && !json.Valid(b) {
-		return newAPIError(http.MethodDelete, res.path, res.status, res.header, res.body, errors.New("response body is not JSON"))
+		return buildAPIError(res.red, http.MethodDelete, res.path, res.status, res.header, res.body, errors.New("response body is not JSON"))
 	}
 	return nil
 }
@@ -123,7 +123,15 @@ func (c *Client) List(ctx context.Context, params ListParams) (Page, error) {
 	if err := json.Unmarshal(res.body, &w); err != nil {
 		return Page{}, decodeError(http.MethodGet, res, err)
 	}
+	if err := checkRequiredPage(res.body, &w); err != nil {
+		return Page{}, decodeError(http.MethodGet, res, err)
+	}
 	page := Page{Entries: make([]Opportunity, len(w.Entries)), HasMore: w.HasMore}
+	for i := range w.Entries {
+		if err := checkReturnedUUID(w.Entries[i].UUID); err != nil {
+			return Page{}, decodeError(http.MethodGet, res, fmt.Errorf("entries[%d].%w", i, err))
+		}
+	}
 	if w.Cursor != nil {
 		page.Cursor = *w.Cursor
 	}
@@ -178,6 +186,12 @@ func decodeOpportunity(method string, res result) (Opportunity, error) {
 	if err := json.Unmarshal(res.body, &w); err != nil {
 		return Opportunity{}, decodeError(method, res, err)
 	}
+	if err := checkRequiredOpportunity(res.body, &w); err != nil {
+		return Opportunity{}, decodeError(method, res, err)
+	}
+	if err := checkReturnedUUID(w.UUID); err != nil {
+		return Opportunity{}, decodeError(method, res, err)
+	}
 	o, err := fromWire(&w)
 	if err != nil {
 		return Opportunity{}, decodeError(method, res, err)
@@ -186,5 +200,5 @@ func decodeOpportunity(method string, res result) (Opportunity, error) {
 }
 
 func decodeError(method string, res result, err error) error {
-	return newAPIError(method, res.path, res.status, res.header, res.body, fmt.Errorf("response body does not decode: %w", err))
+	return buildAPIError(res.red, method, res.path, res.status, res.header, res.body, fmt.Errorf("response body does not decode: %w", err))
 }

@@ -3,6 +3,7 @@ package wrapper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -35,7 +36,10 @@ type RetryPolicy struct {
 	// no retries.
 	MaxAttempts int
 	// InitialBackoff bounds the first wait; each later bound doubles. The
-	// wait is drawn uniformly between 0 and the bound ("full jitter").
+	// wait is drawn uniformly between the minimum wait and the bound ("full
+	// jitter"). The minimum wait, a fifth of InitialBackoff (100 ms by
+	// default) and never more than MaxBackoff, applies before every retry,
+	// also when Retry-After says 0 or a date in the past.
 	InitialBackoff time.Duration
 	// MaxBackoff caps every wait, including one asked for by Retry-After.
 	MaxBackoff time.Duration
@@ -52,12 +56,27 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
 }
 
+// Bounds of a [RetryPolicy], checked by [WithRetryPolicy]: values beyond them
+// could not be honoured (a wait of centuries, a backoff that overflows).
+const (
+	MaxRetryAttempts = 100
+	MaxRetryBackoff  = time.Hour
+)
+
 // WithRetryPolicy sets the retry policy. Zero fields take the default's
 // values, so RetryPolicy{RetryCreateOnServerError: true} changes only that.
+// MaxAttempts must be at most [MaxRetryAttempts], InitialBackoff and
+// MaxBackoff at most [MaxRetryBackoff].
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxAttempts < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 {
-			return errors.New("retry policy: negative attempts or backoff")
+			return errors.New("WithRetryPolicy: negative attempts or backoff")
+		}
+		if p.MaxAttempts > MaxRetryAttempts {
+			return fmt.Errorf("WithRetryPolicy: MaxAttempts %d is above the limit of %d", p.MaxAttempts, MaxRetryAttempts)
+		}
+		if p.InitialBackoff > MaxRetryBackoff || p.MaxBackoff > MaxRetryBackoff {
+			return fmt.Errorf("WithRetryPolicy: InitialBackoff %v or MaxBackoff %v is above the limit of %v", p.InitialBackoff, p.MaxBackoff, MaxRetryBackoff)
 		}
 		d := DefaultRetryPolicy()
 		if p.MaxAttempts == 0 {
@@ -177,19 +196,29 @@ func transient(err error) bool {
 
 // backoff returns how long to wait before attempt n+1, after attempt n
 // failed; retryAfter is the server's Retry-After, or negative when absent.
+// Every wait is at least minWait, whatever Retry-After says: "0" or a date
+// in the past would otherwise let a server (or a clock skew) turn the retries
+// into a burst.
 func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
+	floor := p.minWait()
 	if retryAfter >= 0 {
-		return min(retryAfter, p.MaxBackoff)
+		return max(min(retryAfter, p.MaxBackoff), floor)
 	}
 	bound := p.InitialBackoff
 	for i := 1; i < n && bound < p.MaxBackoff; i++ {
 		bound *= 2
 	}
 	bound = min(bound, p.MaxBackoff)
-	if bound <= 0 {
-		return 0
+	if bound <= floor {
+		return floor
 	}
-	return time.Duration(rand.Int64N(int64(bound) + 1))
+	return floor + time.Duration(rand.Int64N(int64(bound-floor)+1))
+}
+
+// minWait is the shortest wait before any retry: a fifth of InitialBackoff
+// (100 ms by default), never more than MaxBackoff.
+func (p RetryPolicy) minWait() time.Duration {
+	return max(min(p.InitialBackoff/5, p.MaxBackoff), 0)
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.

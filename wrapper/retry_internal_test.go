@@ -44,20 +44,25 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestBackoffIsFullJitterBoundedAndHonoursRetryAfter(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 10, InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	const floor = 20 * time.Millisecond // a fifth of InitialBackoff
 	for n, bound := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond,
 		3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 9: time.Second} {
 		var seenLow, seenHigh bool
 		for range 2000 {
 			d := p.backoff(n, -1)
-			require.GreaterOrEqual(t, d, time.Duration(0))
+			require.GreaterOrEqual(t, d, floor)
 			require.LessOrEqual(t, d, bound, "attempt %d", n)
-			seenLow = seenLow || d < bound/4
-			seenHigh = seenHigh || d > bound*3/4
+			seenLow = seenLow || d < floor+(bound-floor)/4
+			seenHigh = seenHigh || d > floor+(bound-floor)*3/4
 		}
-		require.True(t, seenLow && seenHigh, "attempt %d: waits are not spread over [0, %v]", n, bound)
+		require.True(t, seenLow && seenHigh, "attempt %d: waits are not spread over [%v, %v]", n, floor, bound)
 	}
 	require.Equal(t, 700*time.Millisecond, p.backoff(1, 700*time.Millisecond), "Retry-After is honoured")
 	require.Equal(t, time.Second, p.backoff(1, time.Hour), "Retry-After is capped by MaxBackoff")
+	require.Equal(t, floor, p.backoff(1, 0), "Retry-After: 0 still waits the minimum")
+	require.Equal(t, 100*time.Millisecond, DefaultRetryPolicy().backoff(3, 0), "100 ms by default")
+	require.Equal(t, time.Millisecond, RetryPolicy{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}.backoff(1, 0),
+		"the minimum never exceeds MaxBackoff")
 	require.Equal(t, time.Duration(0), RetryPolicy{MaxAttempts: 2}.backoff(3, -1), "a zero bound waits not at all")
 }
 
