@@ -121,8 +121,8 @@ func checkRequiredPage(body []byte, w *generated.OpportunityList) error {
 // checkReturnedUUID refuses an opportunity UUID the client could not use in
 // a path (an empty one above all): nothing is taken as created without one.
 func checkReturnedUUID(uuid string) error {
-	if !isUUID(uuid) {
-		return fmt.Errorf("uuid %q is not a UUID", uuid)
+	if vs := generated.ValidateUUIDPathParameter(uuid); len(vs) > 0 {
+		return fmt.Errorf("uuid %q is not a UUID the API's paths take: %s", uuid, vs[0].Problem)
 	}
 	return nil
 }
