@@ -172,3 +172,23 @@ func cli(t *testing.T, dir, bin, stdin string, args ...string) (string, int) {
 	require.NoError(t, err)
 	return buf.String(), 0
 }
+
+// A module that imports wrapper and chartmogultest must not get the code
+// generator (oapi-codegen, x/tools, the speakeasy packages) in its go.mod.
+func TestImportersGetALightGoMod(t *testing.T) {
+	root, err := os.Getwd()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	gomod := "module example.com/importer\n\ngo 1.26.0\n\nrequire github.com/mogulkit/opportunities v0.0.0\n\n" +
+		"replace github.com/mogulkit/opportunities => " + root + "\n"
+	main := "package main\n\nimport (\n\t_ \"github.com/mogulkit/opportunities/chartmogultest\"\n\t_ \"github.com/mogulkit/opportunities/wrapper\"\n)\n\nfunc main() {}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
+	run(t, dir, "go", "mod", "tidy")
+	run(t, dir, "go", "build", "./...")
+	got, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	for _, heavy := range []string{"oapi-codegen/oapi-codegen", "golang.org/x/tools", "speakeasy-api"} {
+		require.NotContains(t, string(got), heavy, "an importer's go.mod:\n%s", got)
+	}
+}
