@@ -95,7 +95,7 @@ func runCreate(e *env, c *command, args []string) int {
 	if err != nil {
 		code := e.fail(err, names)
 		if code == exitError && outcomeUnknown(err) {
-			fmt.Fprintf(e.stderr, "opportunities create: the opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
+			fmt.Fprintf(e.errOut(), "opportunities create: the opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
 				"check before creating it again: opportunities list --customer-uuid %s\n", in.CustomerUUID)
 		}
 		return code
@@ -105,7 +105,7 @@ func runCreate(e *env, c *command, args []string) int {
 
 // output writes v as JSON on stdout.
 func (e *env) output(v any) int {
-	if err := writeJSON(e.stdout, v); err != nil {
+	if err := writeJSON(e.out(), v); err != nil {
 		return e.fail(fmt.Errorf("writing the output: %w", err), nil)
 	}
 	return exitOK

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -607,6 +608,9 @@ func (imp *importer) sendOne(stopCtx, sendCtx context.Context, t importTask) {
 	if !g.sent() {
 		return // its request never left (stopped, or the journal failed): not started
 	}
+	if err == nil && o.UUID == "" { // the wrapper refuses this; never journal a creation without a UUID
+		err = errors.New("the API answered without the opportunity's UUID")
+	}
 	if err == nil {
 		imp.created.Add(1)
 		imp.prog.done.Add(1)
@@ -620,9 +624,14 @@ func (imp *importer) sendOne(stopCtx, sendCtx context.Context, t importTask) {
 	if unknown {
 		imp.unknown.Add(1)
 	}
-	_ = imp.j.write(journalEntry{Line: t.line, State: stateFailed, Error: imp.e.redact(err.Error()), OutcomeUnknown: unknown})
+	// The wrapper's message is capped already; this caps any other error too.
+	_ = imp.j.write(journalEntry{Line: t.line, State: stateFailed, Error: safetext.Escape(imp.e.redact(err.Error()), maxJournalError), OutcomeUnknown: unknown})
 	imp.prog.printf("line %d: %v", t.line, err) // through the redacting stderr
 }
+
+// maxJournalError bounds the error kept in a journal entry: a server's 5 MB
+// message is not copied into every failed row's line.
+const maxJournalError = 2 << 10
 
 // outcomeUnknown reports whether a create that returned err may have been
 // applied all the same (see wrapper.MayHaveBeenApplied).

@@ -24,11 +24,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -72,24 +74,40 @@ type env struct {
 	g              globals
 	cmd            string // the command being run, for messages
 	key            string // the API key in use, to redact from messages
+	keyRead        bool   // key (or keyErr) is settled: the key file is read once
+	keyErr         error  // reading --api-key-file failed
+	red            *safetext.Redactor
+	redFor         string // the key red was made for
+}
+
+// redactor returns the redactor for the key in use.
+func (e *env) redactor() *safetext.Redactor {
+	if e.red == nil || e.redFor != e.key {
+		e.red, e.redFor = safetext.NewRedactor(e.key), e.key
+	}
+	return e.red
 }
 
 // globals are the flags accepted before the command (and after it too).
 type globals struct {
-	apiKey  string
-	baseURL string
-	fake    bool
-	timeout time.Duration
-	retries int
+	apiKey     string
+	apiKeyFile string
+	baseURL    string
+	fake       bool
+	timeout    time.Duration
+	retries    int
 }
 
 // globalNames lists the global flags, to tell them apart in a command's help.
-var globalNames = map[string]bool{"api-key": true, "base-url": true, "fake": true, "timeout": true, "retries": true}
+var globalNames = map[string]bool{"api-key": true, "api-key-file": true, "base-url": true, "fake": true, "timeout": true, "retries": true}
 
 // register defines the global flags on fs, bound to g. The current values are
 // kept, so the flags can be given both before and after the command.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+")")
+	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+").\n"+
+		"Visible to every user of this machine in the process list (ps): prefer $"+envAPIKey+" or --api-key-file")
+	fs.StringVar(&g.apiKeyFile, "api-key-file", g.apiKeyFile, "read the API key from the first line of `FILE` (- for stdin; only that line is read,\n"+
+		"so --file - can follow it). A warning is printed when other users can read FILE")
 	fs.StringVar(&g.baseURL, "base-url", g.baseURL, "API base URL, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+")")
 	fs.BoolVar(&g.fake, "fake", g.fake, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
 		"opportunities from ChartMogul's documentation, "+fakeOpportunityUUID+"\n"+
@@ -225,8 +243,11 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		key, base, done = srv.APIKey(), srv.URL(), srv.Close
 	} else {
 		key = e.apiKey()
+		if e.keyErr != nil {
+			return nil, nil, e.keyErr
+		}
 		if strings.TrimSpace(key) == "" {
-			return nil, nil, usagef("no API key: pass --api-key or set $%s (or try --fake)", envAPIKey)
+			return nil, nil, usagef("no API key: set $%s or pass --api-key-file (or --api-key, or try --fake)", envAPIKey)
 		}
 		if base == "" {
 			base = e.getenv(envBaseURL)
@@ -251,34 +272,100 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	return c, done, nil
 }
 
-// apiKey is the key the command uses without --fake: --api-key, else
-// $CHARTMOGUL_API_KEY. It is also noted for redaction, so that messages
-// printed before the client exists (an import's bad rows) are redacted too;
-// under --fake as well, since the key is a secret all the same.
+// apiKey is the key the command uses without --fake: --api-key, else the
+// first line of --api-key-file, else $CHARTMOGUL_API_KEY. It is also noted
+// for redaction, so that messages printed before the client exists (an
+// import's bad rows) are redacted too; under --fake as well, since the key is
+// a secret all the same. The key file is read once; a failure to read it is
+// reported by client.
 func (e *env) apiKey() string {
+	if e.keyRead {
+		return e.key
+	}
+	e.keyRead = true
 	key := e.g.apiKey
-	if key == "" {
+	switch {
+	case key != "" && e.g.apiKeyFile != "":
+		e.keyErr = usagef("--api-key and --api-key-file cannot be combined")
+	case key == "" && e.g.apiKeyFile != "":
+		key, e.keyErr = e.readKeyFile(e.g.apiKeyFile)
+	case key == "":
 		key = e.getenv(envAPIKey)
 	}
 	e.key = key
 	return key
 }
 
-// errOut is stderr with the API key redacted. Each write must hold whole
-// messages.
-func (e *env) errOut() io.Writer {
-	if len(e.key) >= 8 { // a shorter "key" is a test value, and would mangle every message
-		return &redactor{w: e.stderr, secret: e.key}
+// maxKeyLine bounds the line read as a key.
+const maxKeyLine = 4 << 10
+
+// readKeyFile reads the first line of name ("-": stdin), trimmed. Stdin is
+// read one byte at a time, so that what follows the line is left for --file -.
+// It warns on stderr when the file can be read by other users.
+func (e *env) readKeyFile(name string) (string, error) {
+	var r io.Reader
+	if name == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", usagef("--api-key-file: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+			fmt.Fprintf(e.stderr, "opportunities: warning: the key file %s can be read by other users (mode %04o); chmod 600 %s\n",
+				name, fi.Mode().Perm(), name)
+		}
+		r = f
 	}
-	return e.stderr
+	var line []byte
+	var b [1]byte
+	for len(line) <= maxKeyLine {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", usagef("--api-key-file %s: %v", name, err)
+		}
+	}
+	if len(line) > maxKeyLine {
+		return "", usagef("--api-key-file %s: the first line is longer than %d bytes: not a key", name, maxKeyLine)
+	}
+	key := strings.TrimSpace(string(line))
+	if key == "" {
+		return "", usagef("--api-key-file %s: the first line is empty", name)
+	}
+	return key, nil
 }
 
-// redact returns s with the API key replaced, as errOut writes it.
-func (e *env) redact(s string) string {
-	if len(e.key) >= 8 {
-		return strings.ReplaceAll(s, e.key, "[redacted]")
+// errOut is stderr with the API key redacted, in every form a server could
+// echo it, and control characters other than line breaks and tabs escaped.
+// Each write must hold whole messages.
+func (e *env) errOut() io.Writer {
+	return &redactor{w: e.stderr, red: e.redactor(), keep: "\n\t\r"}
+}
+
+// out is stdout with the API key redacted (a server could echo it in any
+// field).
+func (e *env) out() io.Writer {
+	if !e.redactor().Active() {
+		return e.stdout
 	}
-	return s
+	return &redactor{w: e.stdout, red: e.redactor()}
+}
+
+// redact returns s with the API key replaced, as errOut writes it, and
+// control characters escaped.
+func (e *env) redact(s string) string {
+	return safetext.EscapeKeeping(e.redactor().String(s), "")
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.
@@ -335,15 +422,21 @@ func fieldWithFlag(field string, flagNames map[string]string) string {
 	return field
 }
 
-// redactor writes through to w with every occurrence of secret replaced.
+// redactor writes through to w with every form of the key replaced and,
+// when keep is set, control characters other than those in keep escaped.
 // Each write must hold whole messages (fail writes whole lines).
 type redactor struct {
-	w      io.Writer
-	secret string
+	w    io.Writer
+	red  *safetext.Redactor
+	keep string
 }
 
 func (r *redactor) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(r.w, strings.ReplaceAll(string(p), r.secret, "[redacted]")); err != nil {
+	s := r.red.String(string(p))
+	if r.keep != "" {
+		s = safetext.EscapeKeeping(s, r.keep)
+	}
+	if _, err := io.WriteString(r.w, s); err != nil {
 		return 0, err
 	}
 	return len(p), nil

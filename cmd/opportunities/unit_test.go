@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io"
@@ -343,7 +344,13 @@ func TestFailRedactsTheKey(t *testing.T) {
 	require.Equal(t, "opportunities get: dial https://[redacted]@host: refused\n", buf.String())
 
 	buf.Reset()
-	e.key = "k" // too short to redact without mangling the message
+	e.key = "k" // however short, a key is redacted; a message may be mangled
 	require.Equal(t, exitUsage, e.fail(usagef("bad kind"), nil))
-	require.Equal(t, "opportunities get: bad kind\nRun 'opportunities get --help' for usage.\n", buf.String())
+	require.Equal(t, "opportunities get: bad [redacted]ind\nRun 'opportunities get --help' for usage.\n", buf.String())
+
+	buf.Reset()
+	e.key = "sk_live_s3cr3t_key"
+	echo := base64.StdEncoding.EncodeToString([]byte(e.key + ":"))
+	require.Equal(t, exitError, e.fail(errors.New("proxy: bad header Basic "+echo+"\x1b]0;pwned\x07"), nil))
+	require.Equal(t, "opportunities get: proxy: bad header Basic [redacted]\\x1b]0;pwned\\x07\n", buf.String())
 }
