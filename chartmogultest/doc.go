@@ -68,5 +68,8 @@
 // # Contract tests
 //
 // NewValidatingTransport wraps any http.RoundTripper so that every exchange,
-// with this fake or the real API, is checked against openapi.yaml.
+// with this fake or the real API, is checked against openapi.yaml. It and the
+// fake's own checks are built on package contract, which offers the same
+// checks outside tests: an error-returning validator, a strict or reporting
+// RoundTripper and a provider-side middleware.
 package chartmogultest

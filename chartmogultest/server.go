@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/mogulkit/opportunities/generated"
@@ -240,7 +239,7 @@ func (s *Server) route(r *http.Request) (*exchange, error) {
 // response, all into a recorder.
 func (s *Server) process(r *http.Request, ex *exchange) *recorder {
 	rec := newRecorder()
-	if err := s.spec.validateRequest(r.Context(), ex, openapi3filter.NoopAuthenticationFunc); err != nil {
+	if err := s.spec.validateRequest(r.Context(), ex); err != nil {
 		msg, param := describeRequestError(err)
 		writeError(rec, http.StatusBadRequest, msg, param)
 	} else {

@@ -362,3 +362,10 @@ func TestRecordedExchangesConform(t *testing.T) {
 		require.Empty(t, c.UndocumentedFields(req, resp), x.Source)
 	}
 }
+
+func TestViolationParam(t *testing.T) {
+	for field, want := range map[string]string{"custom[0].value": "custom[0][value]", "win_likelihood": "win_likelihood", "": "", "entries[1].custom.seats": "entries[1][custom][seats]"} {
+		require.Equal(t, want, contract.Violation{Part: contract.PartRequestBody, Field: field}.Param(), field)
+	}
+	require.Equal(t, "per_page", contract.Violation{Part: contract.PartQuery, Field: "per_page"}.Param())
+}

@@ -17,8 +17,9 @@
 // A request must match an operation by method and path, satisfy the
 // schemas of its path and query parameters and body, and carry HTTP basic
 // auth with a non-empty user name (WithoutAuth skips that). A response must
-// have a status the operation documents (a 1xx, 2xx or 3xx status that only
-// a default error response would cover counts as undocumented), a
+// have a status the operation documents (a 1xx or 2xx status that only a
+// default error response would cover counts as undocumented; a 3xx redirect
+// is not checked), a
 // Content-Type that status documents, and headers and a body that satisfy
 // its schemas. The string formats email, date, date-time and uuid are checked
 // for the Contract's own document: no process-wide kin-openapi state is

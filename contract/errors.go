@@ -118,6 +118,25 @@ func (p Part) inRequest() bool {
 	return true
 }
 
+// Param returns Field the way ChartMogul's error bodies name a parameter
+// ({"param": "custom[0][value]"}): a body field "custom[0].value" becomes
+// "custom[0][value]"; parameter and header names are kept as they are.
+func (v Violation) Param() string {
+	if v.Part != PartRequestBody && v.Part != PartResponseBody {
+		return v.Field
+	}
+	segs := strings.FieldsFunc(v.Field, func(r rune) bool { return r == '.' || r == '[' || r == ']' })
+	if len(segs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(segs[0])
+	for _, s := range segs[1:] {
+		b.WriteString("[" + s + "]")
+	}
+	return b.String()
+}
+
 func (e *Error) add(v ...Violation) { e.Violations = append(e.Violations, v...) }
 
 func (e *Error) orNil() error {

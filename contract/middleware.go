@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // maxCapture bounds the response body a Middleware keeps to check in report
@@ -98,14 +97,11 @@ func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (m *Middleware) strict(w http.ResponseWriter, r *http.Request, in Request, reqErr *Error) {
 	if reqErr != nil {
 		v := reqErr.Violations[0]
-		status, param := http.StatusBadRequest, v.Field
+		status := http.StatusBadRequest
 		if v.Part == PartSecurity {
 			status = http.StatusUnauthorized
 		}
-		if v.Part == PartRequestBody && param != "" {
-			param = railsParam(param)
-		}
-		writeProblem(w, status, reqErr.Error(), param)
+		writeProblem(w, status, reqErr.Error(), v.Param())
 		return
 	}
 	rec := &bufferWriter{header: http.Header{}}
@@ -125,23 +121,6 @@ func (m *Middleware) strict(w http.ResponseWriter, r *http.Request, in Request, 
 	h.Set("Content-Length", strconv.Itoa(rec.body.Len()))
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body.Bytes())
-}
-
-// railsParam writes a body field the way ChartMogul names parameters:
-// "custom[0].value" becomes "custom[0][value]".
-func railsParam(field string) string {
-	head, rest, _ := strings.Cut(field, ".")
-	if i := strings.IndexByte(head, '['); i >= 0 {
-		rest = strings.TrimPrefix(head[i:]+"."+rest, ".")
-		rest = strings.TrimSuffix(rest, ".")
-		head = head[:i]
-	}
-	var b strings.Builder
-	b.WriteString(head)
-	for _, seg := range strings.FieldsFunc(rest, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
-		b.WriteString("[" + seg + "]")
-	}
-	return b.String()
 }
 
 // writeProblem writes ChartMogul's {"code":...,"message":...,"param":...} shape.
