@@ -57,6 +57,12 @@
 // (401), the rate limit (429), routing (404, 405), the next scripted fault,
 // request validation (400), the operation, and response validation (500).
 //
+// # Standalone
+//
+// WithAddr, WithRequestLog and WithAdmin (limits, faults, counters and reset
+// over HTTP) let the fake run as a server for clients in any language; the
+// command "opportunities fake-server" does exactly that.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use. Close (called by NewServer's cleanup)
