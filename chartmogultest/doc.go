@@ -58,6 +58,12 @@
 // (401), the rate limit (429), routing (404, 405), the next scripted fault,
 // request validation (400), the operation, and response validation (500).
 //
+// # Standalone
+//
+// WithAddr, WithRequestLog and WithAdmin (limits, faults, counters and reset
+// over HTTP) let the fake run as a server for clients in any language; the
+// command "opportunities fake-server" does exactly that.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use. Close (called by NewServer's cleanup)
@@ -69,5 +75,8 @@
 // # Contract tests
 //
 // NewValidatingTransport wraps any http.RoundTripper so that every exchange,
-// with this fake or the real API, is checked against openapi.yaml.
+// with this fake or the real API, is checked against openapi.yaml. It and the
+// fake's own checks are built on package contract, which offers the same
+// checks outside tests: an error-returning validator, a strict or reporting
+// RoundTripper and a provider-side middleware.
 package chartmogultest

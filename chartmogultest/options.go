@@ -2,6 +2,7 @@ package chartmogultest
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 )
@@ -24,10 +25,12 @@ type config struct {
 	retryAfter        bool
 	maxConcurrent     int
 	validateResponses bool
+	addr              string                                     // listen address (standalone.go)
+	wrappers          []func(*Server, http.Handler) http.Handler // outermost last (standalone.go)
 }
 
 func defaultConfig() config {
-	return config{basePath: DefaultBasePath, apiKey: DefaultAPIKey, clock: time.Now, validateResponses: true}
+	return config{basePath: DefaultBasePath, apiKey: DefaultAPIKey, clock: time.Now, validateResponses: true, addr: "127.0.0.1:0"}
 }
 
 var basePathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)

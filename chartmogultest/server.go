@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/mogulkit/opportunities/generated"
@@ -98,12 +97,12 @@ func Start(opts ...Option) (*Server, error) {
 			writeError(w, http.StatusBadRequest, err.Error(), param)
 		},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, fmt.Errorf("chartmogultest: %w", err)
 	}
 	s.ts = &httptest.Server{Listener: ln, Config: &http.Server{
-		Handler:           http.HandlerFunc(s.serve),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: time.Minute,
 		// Dropped and truncated responses are on purpose: keep the log quiet.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -183,8 +182,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "No valid API key provided", "")
 		return
 	}
-	if s.rateLimited() {
-		if s.cfg.retryAfter {
+	if limited, retryAfter := s.rateLimited(); limited {
+		if retryAfter {
 			w.Header().Set("Retry-After", "1")
 		}
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Your request rate has exceeded our rate limit."}) // ChartMogul's documented message
@@ -240,7 +239,7 @@ func (s *Server) route(r *http.Request) (*exchange, error) {
 // response, all into a recorder.
 func (s *Server) process(r *http.Request, ex *exchange) *recorder {
 	rec := newRecorder()
-	if err := s.spec.validateRequest(r.Context(), ex, openapi3filter.NoopAuthenticationFunc); err != nil {
+	if err := s.spec.validateRequest(r.Context(), ex); err != nil {
 		msg, param := describeRequestError(err)
 		writeError(rec, http.StatusBadRequest, msg, param)
 	} else {
@@ -275,18 +274,21 @@ func (s *Server) release() {
 	s.mu.Unlock()
 }
 
-func (s *Server) rateLimited() bool {
-	if s.cfg.rateLimit <= 0 {
-		return false
-	}
+// rateLimited counts a request against the rate limit and reports whether
+// it is over, and whether a 429 carries Retry-After. The limits are read under
+// s.mu: SetRateLimit may change them while requests are served.
+func (s *Server) rateLimited() (limited, retryAfter bool) {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cfg.rateLimit <= 0 {
+		return false, false
+	}
 	if now.Sub(s.windowStart) >= time.Second {
 		s.windowStart, s.windowCount = now, 0
 	}
 	s.windowCount++
-	return s.windowCount > s.cfg.rateLimit
+	return s.windowCount > s.cfg.rateLimit, s.cfg.retryAfter
 }
 
 // now is the injected clock in UTC, truncated to milliseconds. Callers hold

@@ -1,0 +1,286 @@
+package chartmogultest
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// This file holds what the fake needs to run as a standalone server, like
+// stripe-mock, for clients in any language: a listen address, a request log
+// and an admin endpoint that reaches the limits and faults over HTTP.
+
+// WithAddr sets the TCP address the server listens on, such as
+// "127.0.0.1:12111" (default "127.0.0.1:0": a free port on loopback). The
+// fake has no TLS; keep it on loopback unless it runs in a container.
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
+}
+
+// WithRequestLog logs one line per request at Info: method, path, status
+// (0 when the connection was closed without a response) and duration. It
+// never logs headers, so the API key never appears.
+func WithRequestLog(l *slog.Logger) Option {
+	return func(c *config) {
+		c.wrappers = append(c.wrappers, func(_ *Server, next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				start := time.Now()
+				sw := &statusWriter{ResponseWriter: w}
+				next.ServeHTTP(sw, r)
+				l.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+					"duration", time.Since(start).Round(time.Microsecond))
+			})
+		})
+	}
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack (faults use them).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// DefaultAdminPath is where WithAdmin serves the admin endpoint by default.
+const DefaultAdminPath = "/_fake"
+
+// WithAdmin serves a small admin API under prefix (DefaultAdminPath when
+// empty), outside the API's base path, so that a client in any language can
+// script the fake. Every admin request needs the API key, as the API does.
+// JSON in and out:
+//
+//	GET    PREFIX/state   {"opportunities": N, "requests": {op: n}, "applied": {op: n}, "limits": {...}}
+//	POST   PREFIX/faults  queue a fault (AdminFault): {"operation": "createOpportunity", "status": 500}
+//	DELETE PREFIX/faults  drop every pending fault
+//	PUT    PREFIX/limits  set the limits (AdminLimits): {"rate_per_second": 40, "max_concurrent": 20}
+//	POST   PREFIX/reset   empty the store, clear counters and faults (Reset)
+//
+// A mistake is answered 400 {"code":400,"message":...,"param":...} naming the
+// field.
+func WithAdmin(prefix string) Option {
+	if prefix == "" {
+		prefix = DefaultAdminPath
+	}
+	prefix = "/" + strings.Trim(prefix, "/")
+	return func(c *config) {
+		c.wrappers = append(c.wrappers, func(s *Server, next http.Handler) http.Handler {
+			admin := s.adminMux(prefix)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != prefix && !strings.HasPrefix(r.URL.Path, prefix+"/") {
+					next.ServeHTTP(w, r)
+					return
+				}
+				if user, _, ok := r.BasicAuth(); !ok || subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.apiKey)) != 1 {
+					writeError(w, http.StatusUnauthorized, "No valid API key provided", "")
+					return
+				}
+				admin.ServeHTTP(w, r)
+			})
+		})
+	}
+}
+
+// handler is the fake's handler with the wrappers of the options around it.
+func (s *Server) handler() http.Handler {
+	var h http.Handler = http.HandlerFunc(s.serve)
+	for _, wrap := range s.cfg.wrappers {
+		h = wrap(s, h)
+	}
+	return h
+}
+
+// SetRateLimit changes the rate limit while the server runs; see
+// WithRateLimit. It returns an error for a negative limit.
+func (s *Server) SetRateLimit(perSecond int, retryAfter bool) error {
+	if perSecond < 0 {
+		return errors.New("chartmogultest: the rate limit must not be negative")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.rateLimit, s.cfg.retryAfter = perSecond, retryAfter
+	s.windowStart, s.windowCount = time.Time{}, 0
+	return nil
+}
+
+// SetMaxConcurrent changes the concurrency limit while the server runs; see
+// WithMaxConcurrent. It returns an error for a negative limit.
+func (s *Server) SetMaxConcurrent(n int) error {
+	if n < 0 {
+		return errors.New("chartmogultest: the concurrency limit must not be negative")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.maxConcurrent = n
+	return nil
+}
+
+// AdminLimits is the body of PUT /_fake/limits and part of GET /_fake/state.
+// Zero means no limit.
+type AdminLimits struct {
+	RatePerSecond int  `json:"rate_per_second"`
+	RetryAfter    bool `json:"retry_after"`
+	MaxConcurrent int  `json:"max_concurrent"`
+}
+
+// AdminFault is the body of POST /_fake/faults: a Fault for the next
+// requests to Operation (an operationId, such as "createOpportunity").
+// Delay is a Go duration string such as "2s".
+type AdminFault struct {
+	Operation      Operation         `json:"operation"`
+	Times          int               `json:"times,omitempty"`
+	Status         int               `json:"status,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	Body           string            `json:"body,omitempty"`
+	EmptyBody      bool              `json:"empty_body,omitempty"`
+	Delay          string            `json:"delay,omitempty"`
+	DropConnection bool              `json:"drop_connection,omitempty"`
+	TruncateBody   bool              `json:"truncate_body,omitempty"`
+	Apply          bool              `json:"apply,omitempty"`
+}
+
+// fault checks f and returns it as a Fault; its error names the field.
+func (f AdminFault) fault() (Fault, string, error) {
+	out := Fault{Times: f.Times, Status: f.Status, Body: f.Body, EmptyBody: f.EmptyBody,
+		DropConnection: f.DropConnection, TruncateBody: f.TruncateBody, Apply: f.Apply}
+	switch {
+	case !f.Operation.valid():
+		return out, "operation", fmt.Errorf("operation must be one of %s, %s, %s, %s, %s", OpCreate, OpList, OpRetrieve, OpUpdate, OpDelete)
+	case f.Times < 0:
+		return out, "times", errors.New("times must not be negative")
+	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
+		return out, "status", errors.New("status must be an HTTP status, 100 to 599")
+	case f.Status == 0 && !f.DropConnection && !f.TruncateBody && f.Delay == "" && len(f.Headers) == 0:
+		return out, "status", errors.New("a fault needs a status, drop_connection, truncate_body, a delay or headers")
+	}
+	if f.Delay != "" {
+		d, err := time.ParseDuration(f.Delay)
+		if err != nil || d < 0 {
+			return out, "delay", errors.New(`delay must be a non-negative duration such as "2s"`)
+		}
+		out.Delay = d
+	}
+	if len(f.Headers) > 0 {
+		out.Header = http.Header{}
+		for k, v := range f.Headers {
+			out.Header.Set(k, v)
+		}
+	}
+	return out, "", nil
+}
+
+func (s *Server) adminMux(prefix string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+prefix+"/state", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.adminState())
+	})
+	mux.HandleFunc("POST "+prefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f AdminFault
+		if param, err := decodeAdmin(r, &f); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
+		fault, param, err := f.fault()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
+		s.Inject(f.Operation, fault)
+		writeJSON(w, http.StatusOK, map[string]any{"queued": f.Operation})
+	})
+	mux.HandleFunc("DELETE "+prefix+"/faults", func(w http.ResponseWriter, _ *http.Request) {
+		s.ClearFaults()
+		writeJSON(w, http.StatusOK, struct{}{})
+	})
+	mux.HandleFunc("PUT "+prefix+"/limits", func(w http.ResponseWriter, r *http.Request) {
+		var l AdminLimits
+		if param, err := decodeAdmin(r, &l); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
+		if err := s.SetRateLimit(l.RatePerSecond, l.RetryAfter); err != nil {
+			writeError(w, http.StatusBadRequest, "rate_per_second must not be negative", "rate_per_second")
+			return
+		}
+		if err := s.SetMaxConcurrent(l.MaxConcurrent); err != nil {
+			writeError(w, http.StatusBadRequest, "max_concurrent must not be negative", "max_concurrent")
+			return
+		}
+		writeJSON(w, http.StatusOK, l)
+	})
+	mux.HandleFunc("POST "+prefix+"/reset", func(w http.ResponseWriter, _ *http.Request) {
+		s.Reset()
+		writeJSON(w, http.StatusOK, struct{}{})
+	})
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not Found: see the admin endpoints in the fake-server help"})
+	})
+	return mux
+}
+
+type adminState struct {
+	Opportunities int               `json:"opportunities"`
+	Requests      map[Operation]int `json:"requests"`
+	Applied       map[Operation]int `json:"applied"`
+	Limits        AdminLimits       `json:"limits"`
+}
+
+func (s *Server) adminState() adminState {
+	n := len(s.Opportunities())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := adminState{Opportunities: n, Requests: map[Operation]int{}, Applied: map[Operation]int{},
+		Limits: AdminLimits{RatePerSecond: s.cfg.rateLimit, RetryAfter: s.cfg.retryAfter, MaxConcurrent: s.cfg.maxConcurrent}}
+	for k, v := range s.requests {
+		st.Requests[k] = v
+	}
+	for k, v := range s.applied {
+		st.Applied[k] = v
+	}
+	return st
+}
+
+// decodeAdmin reads one JSON object, refusing unknown fields; on a mistake
+// it returns the field at fault, when known.
+func decodeAdmin(r *http.Request, v any) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return "", errors.New("the body cannot be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return te.Field, fmt.Errorf("%s must be a JSON %s", te.Field, te.Type.Kind())
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			f = strings.Trim(f, `"`)
+			return f, fmt.Errorf("unknown field %q", f)
+		}
+		return "", fmt.Errorf("the body is not a JSON object: %v", err)
+	}
+	return "", nil
+}

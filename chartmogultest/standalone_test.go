@@ -1,0 +1,159 @@
+package chartmogultest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/chartmogultest"
+)
+
+// admin sends an admin request with the server's key.
+func admin(t *testing.T, srv *chartmogultest.Server, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	root := strings.TrimSuffix(srv.URL(), "/v1")
+	req, err := http.NewRequest(method, root+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.SetBasicAuth(srv.APIKey(), "")
+	resp, err := testClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m), "%s", data)
+	return resp.StatusCode, m
+}
+
+func TestAdminEndpoint(t *testing.T) {
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAdmin(""))
+	create(t, srv, nil)
+
+	code, state := admin(t, srv, http.MethodGet, "/_fake/state", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, float64(1), state["opportunities"])
+	require.Equal(t, float64(1), state["applied"].(map[string]any)["createOpportunity"])
+
+	// A fault over HTTP.
+	code, _ = admin(t, srv, http.MethodPost, "/_fake/faults", `{"operation":"createOpportunity","status":503,"times":2,"headers":{"Retry-After":"3"}}`)
+	require.Equal(t, http.StatusOK, code)
+	for range 2 {
+		r := call(t, srv, request{Method: http.MethodPost, Path: "/opportunities", Body: createBody(nil)})
+		require.Equal(t, http.StatusServiceUnavailable, r.Status)
+		require.Equal(t, "3", r.Header.Get("Retry-After"))
+	}
+	create(t, srv, nil)
+	code, _ = admin(t, srv, http.MethodPost, "/_fake/faults", `{"operation":"listOpportunities","drop_connection":true}`)
+	require.Equal(t, http.StatusOK, code)
+	code, _ = admin(t, srv, http.MethodDelete, "/_fake/faults", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, http.StatusOK, call(t, srv, request{Method: http.MethodGet, Path: "/opportunities"}).Status, "the fault was cleared")
+
+	// Limits over HTTP.
+	code, _ = admin(t, srv, http.MethodPut, "/_fake/limits", `{"rate_per_second":1,"retry_after":true}`)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, http.StatusOK, call(t, srv, request{Method: http.MethodGet, Path: "/opportunities"}).Status)
+	limited := call(t, srv, request{Method: http.MethodGet, Path: "/opportunities"})
+	require.Equal(t, http.StatusTooManyRequests, limited.Status)
+	require.Equal(t, "1", limited.Header.Get("Retry-After"))
+	code, _ = admin(t, srv, http.MethodPut, "/_fake/limits", `{"rate_per_second":0,"max_concurrent":5}`)
+	require.Equal(t, http.StatusOK, code)
+	_, state = admin(t, srv, http.MethodGet, "/_fake/state", "")
+	require.Equal(t, map[string]any{"rate_per_second": float64(0), "retry_after": false, "max_concurrent": float64(5)}, state["limits"])
+	require.Equal(t, http.StatusOK, call(t, srv, request{Method: http.MethodGet, Path: "/opportunities"}).Status)
+
+	// Reset.
+	code, _ = admin(t, srv, http.MethodPost, "/_fake/reset", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, srv.Opportunities())
+}
+
+func TestAdminEndpointRejectsMistakes(t *testing.T) {
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAdmin("/admin/"))
+	for _, c := range []struct{ path, body, param string }{
+		{"/admin/faults", `{"operation":"createOpportunities","status":500}`, "operation"},
+		{"/admin/faults", `{"operation":"createOpportunity","status":1000}`, "status"},
+		{"/admin/faults", `{"operation":"createOpportunity"}`, "status"},
+		{"/admin/faults", `{"operation":"createOpportunity","delay":"soon"}`, "delay"},
+		{"/admin/faults", `{"operation":"createOpportunity","times":-1,"status":500}`, "times"},
+		{"/admin/faults", `{"operation":"createOpportunity","status":"500"}`, "status"},
+		{"/admin/faults", `{"operation":"createOpportunity","stauts":500}`, "stauts"},
+		{"/admin/limits", `{"rate_per_second":-1}`, "rate_per_second"},
+		{"/admin/limits", `{"max_concurrent":-1}`, "max_concurrent"},
+	} {
+		method := http.MethodPost
+		if strings.HasSuffix(c.path, "limits") {
+			method = http.MethodPut
+		}
+		code, body := admin(t, srv, method, c.path, c.body)
+		require.Equal(t, http.StatusBadRequest, code, c.body)
+		require.Equal(t, c.param, body["param"], c.body)
+	}
+	code, _ := admin(t, srv, http.MethodGet, "/admin/nothing", "")
+	require.Equal(t, http.StatusNotFound, code)
+
+	// The admin endpoint needs the key.
+	resp, err := testClient.Post(strings.TrimSuffix(srv.URL(), "/v1")+"/admin/reset", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestSetLimitsRejectNegatives(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	require.Error(t, srv.SetRateLimit(-1, false))
+	require.Error(t, srv.SetMaxConcurrent(-1))
+	require.NoError(t, srv.SetMaxConcurrent(0))
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRequestLogAndAddress(t *testing.T) {
+	var log lockedBuffer
+	const key = "sk_secret_key_1234567890"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAPIKey(key), chartmogultest.WithAddr(addr),
+		chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(&log, nil))))
+	require.Equal(t, "http://"+addr+"/v1", srv.URL())
+
+	create(t, srv, nil)
+	call(t, srv, request{Method: http.MethodGet, Path: "/opportunities", Key: "wrong_key_987654321"})
+	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{DropConnection: true, Times: 2})
+	_, err = try(srv, request{Method: http.MethodGet, Path: "/opportunities"})
+	require.Error(t, err)
+
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	require.GreaterOrEqual(t, len(lines), 3, log.String())
+	require.Contains(t, lines[0], "method=POST path=/v1/opportunities status=201")
+	require.Contains(t, lines[1], "method=GET path=/v1/opportunities status=401")
+	require.Contains(t, lines[2], "status=0")
+	require.NotContains(t, log.String(), key)
+	require.NotContains(t, log.String(), "wrong_key")
+}
