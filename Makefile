@@ -28,6 +28,8 @@ test: ## Run every test with the race detector
 
 cover: ## Statement coverage of wrapper/; fails under 85 %
 	$(GO) test -count=1 -coverprofile=coverage.out ./wrapper
+	@# Generated code (fields.gen.go) is exercised by make regen-experiment, not counted here.
+	@grep -v '\.gen\.go:' coverage.out > coverage.hand.out && mv coverage.hand.out coverage.out
 	@$(GO) tool cover -func=coverage.out | awk '/^total:/ { sub("%", "", $$3); print "wrapper coverage: " $$3 " %"; if ($$3 + 0 < 85) { print "below 85 %"; exit 1 } }'
 
 FUZZTIME ?= 10s

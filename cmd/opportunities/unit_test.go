@@ -49,58 +49,6 @@ func TestTypedValue(t *testing.T) {
 	require.ErrorContains(t, c.Set("big=99999999999999999999"), "big:=99999999999999999999")
 }
 
-func TestDecodeBodySeed(t *testing.T) {
-	in, read, err := wrapper.DecodeOpportunityInput([]byte(seedBody))
-	require.NoError(t, err)
-	require.Empty(t, read)
-	want := wrapper.NewOpportunity(seedCustomer, "test1@example.org", "New Business", "Discovery", "2024-04-21", "USD", 100000).
-		WithType(wrapper.TypeRecurring).WithForecastCategory(wrapper.ForecastBestCase).WithWinLikelihood(40).
-		WithCustom(map[string]any{"seats": int64(3), "marketing_campaign": "Facebook"})
-	require.Equal(t, want, in)
-	require.NoError(t, in.Validate())
-
-	// Omitted stays omitted; nulls count as omitted on create; a missing
-	// required number is reported (Go alone cannot tell 0 from absent).
-	in, read, err = wrapper.DecodeOpportunityInput([]byte(`{"win_likelihood": null, "type": null, "amount_in_cents": 9007199254740993}`))
-	require.NoError(t, err)
-	require.NotContains(t, read, wrapper.FieldError{Field: "amount_in_cents", Problem: "is required"})
-	require.Contains(t, read, wrapper.FieldError{Field: "owner", Problem: "is required"})
-	require.Nil(t, in.WinLikelihood)
-	require.Equal(t, int64(9007199254740993), in.AmountInCents, "every digit kept")
-	_, read, _ = wrapper.DecodeOpportunityInput([]byte(`{"owner": "a@b"}`))
-	require.Contains(t, read, wrapper.FieldError{Field: "amount_in_cents", Problem: "is required"})
-
-	for body, want := range map[string]string{
-		`[1]`:       "must be a JSON object",
-		`null`:      "must be a JSON object, got null",
-		``:          "empty",
-		`{} {}`:     "more data",
-		`{"a": }`:   "invalid JSON",
-		"  \n\t   ": "empty",
-	} {
-		_, _, err := wrapper.DecodeOpportunityInput([]byte(body))
-		require.ErrorContains(t, err, want, body)
-	}
-
-	u, read, err := wrapper.DecodeOpportunityUpdate([]byte(`{"customer_uuid": "x", "win_likelihood": 1.5, "owner": 3, "pipeline": null, "custom": [{"key": "a", "value": 1}, {"key": "a", "value": 2}, {"value": 1}, {"key": "b"}, {"key": "c", "value": null, "extra": 1}, {"key": "d", "value": 1, "type": "Integer"}]}`))
-	require.NoError(t, err)
-	fieldsOf := map[string]string{}
-	for _, p := range read {
-		fieldsOf[p.Field] += p.Problem + ";"
-	}
-	require.Contains(t, fieldsOf["customer_uuid"], "unknown field")
-	require.Contains(t, fieldsOf["win_likelihood"], "must be an integer")
-	require.Contains(t, fieldsOf["owner"], "must be a string")
-	require.Contains(t, fieldsOf["pipeline"], "null is not supported")
-	require.Contains(t, fieldsOf["custom.a"], "given twice")
-	require.Contains(t, fieldsOf["custom"], "entry 2 has no key")
-	require.Contains(t, fieldsOf["custom.b"], "has no value")
-	require.Contains(t, fieldsOf["custom.c"], `unknown member "extra"`)
-	require.NotContains(t, fieldsOf, "custom.d", "the spec's type member is accepted")
-	// A null custom value is read, and refused by the spec's CustomValue rule.
-	require.ErrorContains(t, u.Validate(), "custom.c: must be a string, a number or a boolean (oneOf), got null")
-}
-
 func TestParseJournal(t *testing.T) {
 	at := func(s int) string { return time.Date(2024, 3, 21, 6, 0, s, 0, time.UTC).Format(time.RFC3339Nano) }
 	data := strings.Join([]string{

@@ -49,9 +49,16 @@ func run(specPath, out, wrapperDir string) error {
 	if err != nil {
 		return err
 	}
-	doc, err := openapi3.NewLoader().LoadFromData(data)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", specPath, err)
+	}
+	// A spec the fake and the validators would refuse (an example that a
+	// tightened rule no longer allows, say) stops generation here, not at
+	// the first run of the fake.
+	if err := doc.Validate(loader.Context); err != nil {
+		return fmt.Errorf("%s is not valid OpenAPI (fix it before generating): %w", specPath, err)
 	}
 	order, err := propertyOrder(data)
 	if err != nil {
