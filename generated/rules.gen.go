@@ -229,8 +229,6 @@ func (b *CreateOpportunity) Validate() []Violation {
 		}
 	}
 	{
-	}
-	{
 		if b.Type == "" {
 		} else {
 			s9 := string(b.Type)
@@ -273,10 +271,6 @@ func (b *CreateOpportunity) Validate() []Violation {
 			{
 				if t := jsonTypeOf(b.Custom[i12].Value.union); t != "string" && t != "number" && t != "boolean" {
 					v.add(f13+".value", "must be a string, a number or a boolean (oneOf), got %s", t)
-				}
-			}
-			{
-				if b.Custom[i12].Type != nil {
 				}
 			}
 		}
@@ -333,10 +327,6 @@ func (b *UpdateOpportunity) Validate() []Violation {
 		}
 	}
 	{
-		if b.AmountInCents != nil {
-		}
-	}
-	{
 		if b.Type == "" {
 		} else {
 			s22 := string(b.Type)
@@ -379,10 +369,6 @@ func (b *UpdateOpportunity) Validate() []Violation {
 			{
 				if t := jsonTypeOf(b.Custom[i25].Value.union); t != "string" && t != "number" && t != "boolean" {
 					v.add(f26+".value", "must be a string, a number or a boolean (oneOf), got %s", t)
-				}
-			}
-			{
-				if b.Custom[i25].Type != nil {
 				}
 			}
 		}
@@ -447,20 +433,12 @@ func (b *Opportunity) Validate() []Violation {
 		}
 	}
 	{
-	}
-	{
-	}
-	{
-	}
-	{
 		if b.WinLikelihood != nil {
 			n30 := int64((*b.WinLikelihood))
 			if n30 < 0 || n30 > 100 {
 				v.add("win_likelihood", "must be between 0 and 100 (minimum, maximum), got %d", n30)
 			}
 		}
-	}
-	{
 	}
 	{
 		if b.CreatedAt.IsZero() {
@@ -539,20 +517,12 @@ func (b *OpportunityList) Validate() []Violation {
 				}
 			}
 			{
-			}
-			{
-			}
-			{
-			}
-			{
 				if b.Entries[i31].WinLikelihood != nil {
 					n35 := int64((*b.Entries[i31].WinLikelihood))
 					if n35 < 0 || n35 > 100 {
 						v.add(f32+".win_likelihood", "must be between 0 and 100 (minimum, maximum), got %d", n35)
 					}
 				}
-			}
-			{
 			}
 			{
 				if b.Entries[i31].CreatedAt.IsZero() {
@@ -565,12 +535,6 @@ func (b *OpportunityList) Validate() []Violation {
 				}
 			}
 		}
-	}
-	{
-		if b.Cursor != nil {
-		}
-	}
-	{
 	}
 	return v
 }
@@ -626,10 +590,6 @@ func (b *ListOpportunitiesParams) Validate() []Violation {
 			if !isDate(s43) {
 				v.add("estimated_close_date_on_or_before", "must be a date as YYYY-MM-DD (format date), got %q", s43)
 			}
-		}
-	}
-	{
-		if b.Cursor != nil {
 		}
 	}
 	{

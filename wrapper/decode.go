@@ -62,6 +62,9 @@ func decodeBody(data []byte, dst any, props []generated.Property, update bool) (
 	if err != nil {
 		return nil, false, nil, err
 	}
+	for _, k := range duplicateKeys(data) {
+		p.add(k, "is given more than once (a JSON object must not repeat a name)")
+	}
 	fields := jsonFields(reflect.TypeOf(dst).Elem())
 	v := reflect.ValueOf(dst).Elem()
 	for _, prop := range props {
@@ -130,6 +133,33 @@ func jsonObject(data []byte) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
+// duplicateKeys lists the names that a JSON object gives more than once
+// (encoding/json would silently keep the last).
+func duplicateKeys(obj []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	var dups []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return dups
+		}
+		k, _ := t.(string)
+		if seen[k] && !slices.Contains(dups, k) {
+			dups = append(dups, k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return dups
+		}
+	}
+	return dups
+}
+
 // jsonFields maps the JSON names of a struct's fields to their indexes.
 func jsonFields(t reflect.Type) map[string][]int {
 	out := map[string][]int{}
@@ -148,8 +178,13 @@ func jsonFields(t reflect.Type) map[string][]int {
 // so that Validate reports it against the spec's CustomValue schema. Members
 // of an entry are those the spec's CustomAttribute schema has.
 func decodeCustomList(raw json.RawMessage, p *problems) map[string]any {
+	var rawList []json.RawMessage
 	var list []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
+	err := json.Unmarshal(raw, &rawList)
+	if err == nil {
+		err = json.Unmarshal(raw, &list)
+	}
+	if err != nil {
 		p.add("custom", `must be a list of {"key": ..., "value": ...} objects`)
 		return nil
 	}
@@ -162,6 +197,10 @@ func decodeCustomList(raw json.RawMessage, p *problems) map[string]any {
 			continue
 		}
 		field := "custom." + key
+		if dups := duplicateKeys(rawList[i]); len(dups) > 0 {
+			p.add(field, "repeats %q in the entry (a JSON object must not repeat a name)", dups[0])
+			continue
+		}
 		if _, dup := out[key]; dup {
 			p.add(field, "is given twice")
 			continue

@@ -83,3 +83,12 @@ func TestOpportunityMarshalsAsTheAPI(t *testing.T) {
 		`"updated_at":"2024-03-21T06:46:23.100Z"}`, string(b))
 	require.Equal(t, "2024-03-21", wrapper.Date(at))
 }
+
+// A name given twice is refused, not silently replaced by the last value.
+func TestDecodeRefusesRepeatedNames(t *testing.T) {
+	_, read, err := wrapper.DecodeOpportunityInput([]byte(`{"win_likelihood": 500, "win_likelihood": 5,
+		"custom": [{"key": "a", "key": "b", "value": 1}]}`))
+	require.NoError(t, err)
+	require.Contains(t, read, wrapper.FieldError{Field: "win_likelihood", Problem: "is given more than once (a JSON object must not repeat a name)"})
+	require.Contains(t, read, wrapper.FieldError{Field: "custom.b", Problem: `repeats "key" in the entry (a JSON object must not repeat a name)`})
+}

@@ -27,6 +27,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -157,8 +158,23 @@ func rulesFile(doc *openapi3.T, order map[string][]string, gc *goCode) ([]byte, 
 	b.WriteString("package generated\n\nimport (\n\"fmt\"\n\"regexp\"\n\"strconv\"\n\"strings\"\n\"time\"\n\"unicode/utf8\"\n)\n\n")
 	b.WriteString("var (_ = regexp.MustCompile; _ = strconv.Itoa; _ = utf8.RuneCountInString)\n")
 	b.WriteString(rulesSupport)
-	b.Write(g.b.Bytes())
+	b.Write(dropEmptyBlocks(g.b.Bytes()))
 	return b.Bytes(), nil
+}
+
+// emptyBlock matches, in the unformatted output, a block left with nothing to
+// check: "{\n}" or "if x != nil {\n}".
+var emptyBlock = regexp.MustCompile(`\n(if [^\n]* != nil )?\{\n\}`)
+
+// dropEmptyBlocks removes the blocks of properties that have no rule.
+func dropEmptyBlocks(src []byte) []byte {
+	for {
+		out := emptyBlock.ReplaceAll(src, nil)
+		if len(out) == len(src) {
+			return out
+		}
+		src = out
+	}
 }
 
 // params writes a Validate method for each operation's query parameters
