@@ -99,6 +99,7 @@ and prints one opportunity per line (JSON Lines).`,
 			run: runImport,
 		},
 		fakeServerCommand(), // fakeserver.go
+		verifyCommand(),     // verify.go
 	}
 }
 
