@@ -98,6 +98,8 @@ and prints one opportunity per line (JSON Lines).`,
   opportunities import --resume=/tmp/j.jsonl deals.csv`,
 			run: runImport,
 		},
+		fakeServerCommand(), // fakeserver.go
+		verifyCommand(),     // verify.go
 	}
 }
 
@@ -144,9 +146,9 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "  %-8s %s\n", "help", "show this help, or a command's: opportunities help COMMAND")
+	fmt.Fprintf(w, "  %-11s %s\n", "help", "show this help, or a command's: opportunities help COMMAND")
 	fmt.Fprint(w, "\nGlobal flags (before the command, or after it):\n")
 	fs := flag.NewFlagSet("opportunities", flag.ContinueOnError)
 	var g globals

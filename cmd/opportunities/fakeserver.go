@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/mogulkit/opportunities/chartmogultest"
+)
+
+// defaultFakeAddr is fake-server's default address: loopback, on the port
+// stripe-mock made familiar.
+const defaultFakeAddr = "127.0.0.1:12111"
+
+func fakeServerCommand() *command {
+	return &command{
+		name:    "fake-server",
+		usage:   []string{"fake-server [--addr HOST:PORT] [--seed] [--rate-limit N] [--max-concurrent N] [flags]"},
+		summary: "run the fake API as a server any HTTP client can call (like stripe-mock)",
+		about: `Runs the in-memory fake of the Opportunities API (package chartmogultest) as a
+standalone HTTP server, for tests in any language. It serves create, list,
+retrieve, update and delete under --base-path, validates every request against
+openapi.yaml (a violation is answered 400 {"code":400,"message":...,"param":...}
+naming the field) and every response it sends, and requires HTTP basic auth with
+the API key as user name: --api-key or $CHARTMOGUL_API_KEY, else the default
+test key "` + chartmogultest.DefaultAPIKey + `". It prints the base URL it listens on, then one log line per
+request on stderr (never a header, so never the key). SIGINT or SIGTERM (Ctrl-C)
+stops it cleanly, after the requests being served, with exit status 0.
+
+Admin endpoint (same key; JSON), to script limits and failures over HTTP:
+  GET    /_fake/state    {"opportunities": N, "requests": {...}, "applied": {...}, "limits": {...}}
+  POST   /_fake/faults   queue a fault for the next requests to one operation:
+                         {"operation": "createOpportunity", "status": 500, "times": 1,
+                          "headers": {"Retry-After": "1"}, "body": "...", "empty_body": false,
+                          "delay": "2s", "drop_connection": false, "truncate_body": false,
+                          "apply": false}   (apply: the change is made, then the fault happens)
+  DELETE /_fake/faults   drop pending faults
+  PUT    /_fake/limits   {"rate_per_second": 40, "retry_after": true, "max_concurrent": 20}
+                         (429 over the rate, 503 over the concurrency; 0 means none)
+  POST   /_fake/reset    empty the store and clear counters and faults
+Operations are named by operationId: createOpportunity, listOpportunities,
+retrieveOpportunity, updateOpportunity, deleteOpportunity.`,
+		examples: `  opportunities fake-server --seed        # http://127.0.0.1:12111/v1, key test_api_key
+  opportunities fake-server --addr 127.0.0.1:0 --api-key sk_test_123 --rate-limit 40 --max-concurrent 20
+  curl -u test_api_key: http://127.0.0.1:12111/v1/opportunities
+  curl -u test_api_key: -X POST http://127.0.0.1:12111/_fake/faults -d '{"operation":"createOpportunity","status":500}'
+  curl -u test_api_key: http://127.0.0.1:12111/_fake/state`,
+		run: runFakeServer,
+	}
+}
+
+func runFakeServer(e *env, c *command, args []string) int {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	addr := fs.String("addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container")
+	seed := fs.Bool("seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+fakeOpportunityUUID+" and "+fakeSeedUUID)
+	basePath := fs.String("base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
+	rate := fs.Int("rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
+	retryAfter := fs.Bool("retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
+	conc := fs.Int("max-concurrent", 0, "answer 503 to a request beyond `N` being served (ChartMogul's limit is 20); 0 for none")
+	quiet := fs.Bool("quiet", false, "no log line per request")
+	pos, err := e.parseFlags(c, fs, args)
+	if err == nil {
+		err = noArgs(pos)
+	}
+	if err == nil {
+		err = fakeServerFlagsCheck(e, *addr, *rate, *conc)
+	}
+	if err != nil {
+		return e.fail(err, nil)
+	}
+	key := e.apiKey()
+	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
+	if strings.TrimSpace(key) == "" {
+		key, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
+	}
+	opts := []chartmogultest.Option{
+		chartmogultest.WithAddr(*addr),
+		chartmogultest.WithAPIKey(key),
+		chartmogultest.WithBasePath(*basePath),
+		chartmogultest.WithRateLimit(*rate, *retryAfter),
+		chartmogultest.WithMaxConcurrent(*conc),
+		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
+	}
+	if !*quiet {
+		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	srv, err := chartmogultest.Start(opts...)
+	if err != nil {
+		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
+	}
+	if *seed {
+		srv.Seed(fakeSeed()...)
+	}
+	root := strings.TrimSuffix(srv.URL(), strings.TrimRight(*basePath, "/"))
+	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
+	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
+	<-ctx.Done()
+	srv.Close()
+	fmt.Fprintln(e.errOut(), "fake-server: stopped")
+	return exitOK
+}
+
+// fakeServerFlagsCheck refuses what fake-server cannot do, naming the flag.
+func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
+	if e.g.fake || e.g.baseURL != "" {
+		return usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return usagef("--addr %q: %s: want HOST:PORT, such as %s", addr, ae.Err, defaultFakeAddr)
+		}
+		return usagef("--addr %q: want HOST:PORT, such as %s", addr, defaultFakeAddr)
+	}
+	if rate < 0 {
+		return usagef("--rate-limit must not be negative, got %d", rate)
+	}
+	if conc < 0 {
+		return usagef("--max-concurrent must not be negative, got %d", conc)
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// serverExamples are the commands whose help examples need a server running;
+// their own tests run them.
+var serverExamples = map[string]bool{"fake-server": true, "verify": true}
+
+var listening = regexp.MustCompile(`fake-server: listening on (http://\S+)`)
+
+// startFakeServer runs fake-server and returns it with its base URL.
+func startFakeServer(t *testing.T, args ...string) (*started, string) {
+	t.Helper()
+	return startFakeServerEnv(t, nil, args...)
+}
+
+// startFakeServerEnv is startFakeServer with extra environment variables.
+func startFakeServerEnv(t *testing.T, env []string, args ...string) (*started, string) {
+	t.Helper()
+	s := &started{cmd: exec.Command(binary, append([]string{"fake-server"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd.Env = cleanEnv(env)
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	require.NoError(t, s.cmd.Start())
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	var base string
+	eventually(t, 30*time.Second, "fake-server to listen", func() bool {
+		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("fake-server ended: %s", s.stderr)
+		default:
+		}
+		return false
+	})
+	return s, base
+}
+
+// httpCall sends one request with key as basic-auth user name and returns
+// the status and the body.
+func httpCall(t *testing.T, key, method, url, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	if key != "" {
+		req.SetBasicAuth(key, "")
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(data)
+}
+
+func TestFakeServerServesAnyHTTPClient(t *testing.T) {
+	t.Parallel()
+	const key = "sk_test_fake_server_key_4242"
+	s, base := startFakeServer(t, "--addr", "127.0.0.1:0", "--seed", "--api-key", key)
+	root := strings.TrimSuffix(base, "/v1")
+
+	code, body := httpCall(t, key, http.MethodGet, base+"/opportunities", "")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Len(t, decode(t, body)["entries"], 2, "--seed stores the documented examples")
+
+	code, body = httpCall(t, key, http.MethodPost, base+"/opportunities", seedBody)
+	require.Equal(t, http.StatusCreated, code, body)
+	uuid := decode(t, body)["uuid"].(string)
+	code, body = httpCall(t, key, http.MethodPatch, base+"/opportunities/"+uuid, `{"win_likelihood":0}`)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, float64(0), decode(t, body)["win_likelihood"])
+	code, _ = httpCall(t, key, http.MethodGet, base+"/opportunities/"+uuid, "")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = httpCall(t, key, http.MethodDelete, base+"/opportunities/"+uuid, "")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = httpCall(t, key, http.MethodGet, base+"/opportunities/"+uuid, "")
+	require.Equal(t, http.StatusNotFound, code)
+
+	// Requests are validated against the spec, naming the field.
+	code, body = httpCall(t, key, http.MethodPost, base+"/opportunities", strings.Replace(seedBody, `"USD"`, `"usd"`, 1))
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Equal(t, "currency", decode(t, body)["param"])
+	// The key is enforced.
+	code, _ = httpCall(t, "test_api_key", http.MethodGet, base+"/opportunities", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+
+	// Faults and limits over HTTP.
+	code, body = httpCall(t, key, http.MethodPost, root+"/_fake/faults", `{"operation":"createOpportunity","status":500}`)
+	require.Equal(t, http.StatusOK, code, body)
+	code, _ = httpCall(t, key, http.MethodPost, base+"/opportunities", seedBody)
+	require.Equal(t, http.StatusInternalServerError, code)
+	code, body = httpCall(t, key, http.MethodGet, root+"/_fake/state", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, float64(2), decode(t, body)["opportunities"])
+	code, _ = httpCall(t, key, http.MethodPut, root+"/_fake/limits", `{"rate_per_second":1}`)
+	require.Equal(t, http.StatusOK, code)
+	httpCall(t, key, http.MethodGet, base+"/opportunities", "")
+	code, _ = httpCall(t, key, http.MethodGet, base+"/opportunities", "")
+	require.Equal(t, http.StatusTooManyRequests, code)
+
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	r := s.wait(t, 30*time.Second)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "fake-server: stopped")
+	require.Contains(t, r.stdout, "API key: from --api-key or $CHARTMOGUL_API_KEY (not shown)")
+	require.GreaterOrEqual(t, strings.Count(r.stderr, "msg=request"), 14, "one line per request")
+	require.Contains(t, r.stderr, "method=POST path=/v1/opportunities status=400")
+	require.NotContains(t, r.stdout+r.stderr, key)
+}
+
+func TestFakeServerStopsOnSIGTERMWithTheKeyFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	const key = "sk_env_fake_server_9876"
+	s, base := startFakeServerEnv(t, []string{"CHARTMOGUL_API_KEY=" + key}, "--addr", "127.0.0.1:0", "--quiet", "--base-path", "/api")
+	require.True(t, strings.HasSuffix(base, "/api"), base)
+	code, _ := httpCall(t, key, http.MethodGet, base+"/opportunities", "")
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	r := s.wait(t, 30*time.Second)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "msg=request", "--quiet")
+	require.NotContains(t, r.stdout+r.stderr, key)
+}
+
+func TestFakeServerUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fake-server", "--addr", "localhost"}, "--addr"},
+		{[]string{"fake-server", "--rate-limit", "-1"}, "--rate-limit"},
+		{[]string{"fake-server", "--max-concurrent", "-2"}, "--max-concurrent"},
+		{[]string{"fake-server", "extra"}, `unexpected argument "extra"`},
+		{[]string{"--fake", "fake-server"}, "--fake"},
+		{[]string{"fake-server", "--seeds"}, "-seeds"},
+	} {
+		r := cli(t, c.args...)
+		require.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)
+		require.Contains(t, r.stderr, c.want, "%v", c.args)
+	}
+}
+
+func TestFakeServerHelpExamples(t *testing.T) {
+	t.Parallel()
+	c := findCommand("fake-server")
+	var servers []string
+	var curls []string
+	for _, ex := range strings.Split(c.examples, "\n") {
+		ex = strings.TrimSpace(ex)
+		if cmd, _, _ := strings.Cut(ex, "#"); strings.HasPrefix(ex, "opportunities fake-server") {
+			servers = append(servers, strings.TrimSpace(strings.TrimPrefix(cmd, "opportunities ")))
+		} else if strings.HasPrefix(ex, "curl ") {
+			curls = append(curls, ex)
+		}
+	}
+	require.Len(t, servers, 2)
+	require.Len(t, curls, 3)
+	for i, line := range servers {
+		args := strings.Fields(line)[1:]
+		if !strings.Contains(line, "--addr") {
+			args = append(args, "--addr", "127.0.0.1:0") // the documented port may be taken on a shared machine
+		}
+		s, base := startFakeServer(t, args...)
+		if i == 0 { // the curl lines talk to the first example
+			hostPort := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/v1")
+			for _, curl := range curls {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				out, err := exec.CommandContext(ctx, "sh", "-c", strings.ReplaceAll(curl, "127.0.0.1:12111", hostPort)+" --fail --silent --show-error").CombinedOutput()
+				cancel()
+				require.NoError(t, err, "%s: %s", curl, out)
+				require.True(t, json.Valid(out), "%s: %s", curl, out)
+			}
+		}
+		require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+		r := s.wait(t, 30*time.Second)
+		require.Equal(t, 0, r.code, "%s: %s", line, r.stderr)
+	}
+}

@@ -1,0 +1,665 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mogulkit/opportunities/contract"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// verify talks raw net/http, not through wrapper: the wrapper validates,
+// converts, retries and drops what it does not know, which is right for a
+// client and wrong for a drift detector. Here every byte on the wire is
+// checked by package contract, unknown fields included.
+
+func verifyCommand() *command {
+	return &command{
+		name:    "verify",
+		usage:   []string{"verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output text|json]"},
+		summary: "check that an API (the real one, or any server) still matches openapi.yaml",
+		about: `Runs every operation against --base-url and checks every exchange against
+openapi.yaml with package contract: it creates two opportunities for the customer
+(the first with custom values of each type: string, integer, decimal, boolean),
+retrieves one, updates it (win_likelihood 0 included), lists with each filter and
+reads a second page (per_page 1), deletes both and retrieves one again (404).
+
+Use a test account: the customer must exist, the owner must be a user with a CRM
+seat and the pipeline and stage must exist in the account. Whatever verify
+creates it deletes, even when a step fails or on Ctrl-C (a second Ctrl-C stops at
+once); a create whose answer was lost is found again by its marker, the custom
+attribute verify_string. The account may need the custom attributes
+verify_string, verify_integer, verify_decimal and verify_boolean.
+
+The report (a table on stdout, or JSON with --output json) names each drift: an
+undocumented status, a missing required field, a type change, any other
+violation of the spec, or documented behaviour not seen (such as an update to
+win_likelihood 0 not taking); and, as warnings, fields the spec does not know.
+Exit status: 0 everything conforms (warnings allowed); 1 drift, a failed step,
+or an interruption; 2 a usage error (nothing was sent).`,
+		examples: `  opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org
+  opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org --output json
+  opportunities verify --base-url http://127.0.0.1:12111/v1 --api-key test_api_key \
+      --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org`,
+		run: runVerify,
+	}
+}
+
+// Severities and kinds of findings.
+const (
+	sevDrift   = "drift"
+	sevWarning = "warning"
+	sevError   = "error" // the check could not be made
+
+	kindStatus    = "undocumented-status"
+	kindRequired  = "missing-required-field"
+	kindType      = "type-change"
+	kindViolation = "violation"
+	kindUnknown   = "unknown-field"
+	kindBehaviour = "behaviour"
+	kindFailed    = "step-failed"
+)
+
+type finding struct {
+	Severity string `json:"severity"`
+	Kind     string `json:"kind"`
+	Part     string `json:"part,omitempty"`
+	Field    string `json:"field,omitempty"`
+	Rule     string `json:"rule,omitempty"`
+	Message  string `json:"message"`
+}
+
+type stepReport struct {
+	Step      string    `json:"step"`
+	Operation string    `json:"operation"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status,omitempty"`
+	Findings  []finding `json:"findings"`
+}
+
+type cleanupReport struct {
+	Created     int      `json:"created"`
+	Deleted     int      `json:"deleted"`
+	LeftBehind  []string `json:"left_behind"`
+	Interrupted bool     `json:"-"`
+}
+
+type verifyReport struct {
+	BaseURL     string        `json:"base_url"`
+	Run         string        `json:"run"`
+	Conforms    bool          `json:"conforms"`
+	Interrupted bool          `json:"interrupted"`
+	Drift       int           `json:"drift"`
+	Warnings    int           `json:"warnings"`
+	Errors      int           `json:"errors"`
+	Steps       []*stepReport `json:"steps"`
+	Cleanup     cleanupReport `json:"cleanup"`
+}
+
+// verifier runs the steps and keeps track of what it created.
+type verifier struct {
+	base, key string
+	hc        *http.Client
+	c         *contract.Contract
+	rep       *verifyReport
+	run       string
+	created   []string // created and not yet deleted, in order
+	lost      bool     // a create may have been applied without our knowing its UUID
+	customer  string
+	closeDate [2]string
+}
+
+func runVerify(e *env, c *command, args []string) int {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	customer := fs.String("customer-uuid", "", "the test customer the opportunities are created for, `cus_UUID` (required)")
+	owner := fs.String("owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
+	pipeline := fs.String("pipeline", "New Business", "a pipeline of the account")
+	stage := fs.String("stage", "Discovery", "a stage of that pipeline")
+	output := fs.String("output", "text", "report `format`: text or json")
+	pos, err := e.parseFlags(c, fs, args)
+	if err == nil {
+		err = noArgs(pos)
+	}
+	if err != nil {
+		return e.fail(err, nil)
+	}
+	cc, err := contract.Load()
+	if err != nil {
+		return e.fail(err, nil)
+	}
+	v, err := e.newVerifier(cc, *customer, *owner, *pipeline, *stage, *output)
+	if err != nil {
+		return e.fail(err, nil)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	v.steps(ctx, *owner, *pipeline, *stage)
+	if ctx.Err() != nil {
+		stop() // a second Ctrl-C now ends the process at once
+		v.rep.Interrupted = true
+	}
+	v.cleanup()
+	v.rep.summarize()
+	if *output == "json" {
+		if err := writeJSON(e.stdout, v.rep); err != nil {
+			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
+		}
+	} else {
+		v.rep.print(e.stdout)
+	}
+	if v.rep.Conforms {
+		return exitOK
+	}
+	return exitError
+}
+
+// newVerifier checks the flags before anything is sent: the create body is
+// validated against the spec, so a bad value is named by its flag.
+func (e *env) newVerifier(cc *contract.Contract, customer, owner, pipeline, stage, output string) (*verifier, error) {
+	switch {
+	case customer == "":
+		return nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
+	case owner == "":
+		return nil, usagef("--owner is required: a user with a CRM seat")
+	case output != "text" && output != "json":
+		return nil, usagef("--output must be text or json, got %q", output)
+	}
+	if e.g.fake {
+		return nil, usagef("verify checks a running API: use --base-url (try it against 'opportunities fake-server')")
+	}
+	key := e.apiKey()
+	if strings.TrimSpace(key) == "" {
+		return nil, usagef("no API key: pass --api-key or set $%s", envAPIKey)
+	}
+	base := e.g.baseURL
+	if base == "" {
+		base = e.getenv(envBaseURL)
+	}
+	if base == "" {
+		base = wrapper.DefaultBaseURL
+	}
+	if err := checkBaseURL(base); err != nil {
+		return nil, err
+	}
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	v := &verifier{
+		base: strings.TrimRight(base, "/"), key: key, c: cc, run: hex.EncodeToString(id[:]), customer: customer,
+		closeDate: [2]string{"2031-01-15", "2031-01-16"},
+		hc: &http.Client{Timeout: e.g.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // the key goes nowhere else; a redirect is reported as it is
+		}},
+	}
+	v.rep = &verifyReport{BaseURL: redactURL(v.base), Run: v.run, Steps: []*stepReport{}, Cleanup: cleanupReport{LeftBehind: []string{}}}
+	body := v.createBody(0, owner, pipeline, stage)
+	req := contract.Request{Method: http.MethodPost, URL: v.base + "/opportunities", Header: v.header(true), Body: body}
+	if err := cc.ValidateRequest(context.Background(), req); err != nil {
+		var ce *contract.Error
+		if errors.As(err, &ce) {
+			var msgs []string
+			for _, viol := range ce.Violations {
+				msgs = append(msgs, fmt.Sprintf("%s: %s", fieldWithFlag(viol.Field, verifyFlagNames), viol.Message))
+			}
+			return nil, usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}
+
+// checkBaseURL allows https, and http on a loopback host only, so the key
+// never crosses a network in clear text.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
+	}
+	if u.User != nil {
+		return usagef("--base-url must not carry credentials; pass the key with --api-key")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return usagef("--base-url: http is only allowed on a loopback address; use https")
+	}
+	return usagef("--base-url must be https (or http on a loopback address)")
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(invalid URL)"
+}
+
+func (v *verifier) header(body bool) http.Header {
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	r.SetBasicAuth(v.key, "")
+	if body {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	r.Header.Set("User-Agent", "opportunities-verify "+wrapper.DefaultUserAgent)
+	return r.Header
+}
+
+// marker is the value of verify_string on everything this run creates.
+func (v *verifier) marker() string { return "opportunities-verify " + v.run }
+
+// createBody is the create request of opportunity i (0 or 1): the first
+// with every optional field and custom values of each type.
+func (v *verifier) createBody(i int, owner, pipeline, stage string) []byte {
+	body := map[string]any{
+		"customer_uuid": v.customer, "owner": owner, "pipeline": pipeline, "pipeline_stage": stage,
+		"estimated_close_date": v.closeDate[i], "currency": "USD", "amount_in_cents": 123456 + i,
+		"custom": []map[string]any{{"key": "verify_string", "value": v.marker()}},
+	}
+	if i == 0 {
+		body["type"], body["forecast_category"], body["win_likelihood"] = "recurring", "pipeline", 35
+		body["custom"] = []map[string]any{
+			{"key": "verify_string", "value": v.marker()},
+			{"key": "verify_integer", "value": 42},
+			{"key": "verify_decimal", "value": 12.5},
+			{"key": "verify_boolean", "value": true},
+		}
+	} else {
+		body["win_likelihood"] = 0
+	}
+	data, _ := json.Marshal(body)
+	return data
+}
+
+// exchange is one request sent and checked.
+type exchange struct {
+	step   *stepReport
+	status int
+	body   map[string]any // the decoded JSON object, when it is one
+	ok     bool           // the request got the status the step expected
+}
+
+// do sends one request and checks it: the exchange against the spec, the
+// fields the spec does not know, and the status the step expects.
+func (v *verifier) do(ctx context.Context, name, op, method, pathTemplate, path string, query url.Values, body []byte, want ...int) *exchange {
+	step := &stepReport{Step: name, Operation: op, Method: method, Path: pathTemplate, Findings: []finding{}}
+	v.rep.Steps = append(v.rep.Steps, step)
+	ex := &exchange{step: step}
+	u := v.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		step.fail("building the request: %v", err)
+		return ex
+	}
+	req.Header = v.header(body != nil)
+	resp, err := v.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL is already in the report
+		}
+		step.fail("%v", err)
+		return ex
+	}
+	got, err := contract.ReadResponse(resp)
+	resp.Body.Close()
+	if err != nil {
+		step.fail("reading the response: %v", err)
+		return ex
+	}
+	ex.status, step.Status = got.Status, got.Status
+	creq := contract.Request{Method: method, URL: u, Header: req.Header, Body: body}
+	if err := v.c.ValidateExchange(context.WithoutCancel(ctx), creq, got); err != nil {
+		var ce *contract.Error
+		if !errors.As(err, &ce) {
+			step.fail("checking the exchange: %v", err)
+			return ex
+		}
+		for _, viol := range ce.Violations {
+			step.Findings = append(step.Findings, classify(viol))
+		}
+	}
+	for _, f := range v.c.UndocumentedFields(creq, got) {
+		step.Findings = append(step.Findings, finding{Severity: sevWarning, Kind: kindUnknown, Part: string(contract.PartResponseBody),
+			Field: f, Message: "the spec's schema does not declare this field"})
+	}
+	_ = json.Unmarshal(got.Body, &ex.body)
+	for _, w := range want {
+		if got.Status == w {
+			ex.ok = true
+		}
+	}
+	if !ex.ok && !hasKind(step.Findings, kindStatus) {
+		step.fail("expected status %v, got %d%s", want, got.Status, apiMessage(ex.body))
+	}
+	return ex
+}
+
+func hasKind(fs []finding, kind string) bool {
+	for _, f := range fs {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// apiMessage quotes the message of an error body, if it has one.
+func apiMessage(body map[string]any) string {
+	for _, k := range []string{"message", "error"} {
+		if s, ok := body[k].(string); ok && s != "" {
+			if len(s) > 200 {
+				s = s[:200] + "..."
+			}
+			return fmt.Sprintf(" (%q)", s)
+		}
+	}
+	return ""
+}
+
+func (s *stepReport) fail(format string, args ...any) {
+	s.Findings = append(s.Findings, finding{Severity: sevError, Kind: kindFailed, Message: fmt.Sprintf(format, args...)})
+}
+
+func (s *stepReport) behaviour(severity, field, format string, args ...any) {
+	s.Findings = append(s.Findings, finding{Severity: severity, Kind: kindBehaviour, Part: string(contract.PartResponseBody), Field: field,
+		Message: fmt.Sprintf(format, args...)})
+}
+
+// classify turns a violation into a finding.
+func classify(v contract.Violation) finding {
+	f := finding{Severity: sevDrift, Kind: kindViolation, Part: string(v.Part), Field: v.Field, Rule: v.Rule, Message: v.Message}
+	switch {
+	case v.Part == contract.PartStatus:
+		f.Kind = kindStatus
+	case v.Rule == "required" && v.Part == contract.PartResponseBody:
+		f.Kind = kindRequired
+	case v.Rule == "type" || v.Rule == "nullable":
+		f.Kind = kindType
+	}
+	return f
+}
+
+// steps runs the operations in order; a step that cannot run without an
+// earlier one is left out when that one failed.
+func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
+	const one = "/opportunities/{uuid}"
+	var uuids [2]string
+	for i := range 2 {
+		name := "create with custom values of each type"
+		if i == 1 {
+			name = "create with win_likelihood 0"
+		}
+		ex := v.do(ctx, name, contract.OpCreate, http.MethodPost, "/opportunities", "/opportunities", nil, v.createBody(i, owner, pipeline, stage), http.StatusCreated)
+		id, _ := ex.body["uuid"].(string)
+		switch {
+		case ex.status == 0 || ex.status >= 500:
+			v.lost = true // it may have been applied
+		case ex.ok && id != "":
+			uuids[i] = id
+			v.created = append(v.created, id)
+		}
+		if ctx.Err() != nil || uuids[i] == "" {
+			return
+		}
+		if i == 0 {
+			checkCustom(ex, v.marker())
+			checkInt(ex, "win_likelihood", 35)
+		} else {
+			checkInt(ex, "win_likelihood", 0)
+		}
+	}
+	a := uuids[0]
+	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusOK); ex.ok {
+		if got, _ := ex.body["uuid"].(string); got != a {
+			ex.step.behaviour(sevDrift, "uuid", "retrieve returned %q, not the opportunity asked for", got)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	upd := []byte(`{"win_likelihood":0,"forecast_category":"best_case","amount_in_cents":654321}`)
+	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, "/opportunities/"+a, nil, upd, http.StatusOK); ex.ok {
+		checkInt(ex, "win_likelihood", 0)
+		checkInt(ex, "amount_in_cents", 654321)
+	}
+	for _, f := range []struct{ param, value string }{
+		{"customer_uuid", v.customer}, {"owner", owner}, {"pipeline", pipeline}, {"pipeline_stage", stage},
+		{"estimated_close_date_on_or_after", v.closeDate[0]}, {"estimated_close_date_on_or_before", v.closeDate[1]},
+	} {
+		if ctx.Err() != nil {
+			return
+		}
+		q := url.Values{f.param: {f.value}}
+		if ex := v.do(ctx, "list by "+f.param, contract.OpList, http.MethodGet, "/opportunities?"+f.param+"=...", "/opportunities", q, nil, http.StatusOK); ex.ok {
+			if !listed(ex.body, a) {
+				ex.step.behaviour(sevWarning, "entries", "the opportunity just created is not on the first page of this filter")
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	q := url.Values{"customer_uuid": {v.customer}, "per_page": {"1"}}
+	first := v.do(ctx, "list page 1 (per_page 1)", contract.OpList, http.MethodGet, "/opportunities?customer_uuid=...&per_page=1", "/opportunities", q, nil, http.StatusOK)
+	if first.ok {
+		entries, _ := first.body["entries"].([]any)
+		more, _ := first.body["has_more"].(bool)
+		cursor, _ := first.body["cursor"].(string)
+		switch {
+		case len(entries) != 1:
+			first.step.behaviour(sevDrift, "entries", "per_page 1 returned %d entries", len(entries))
+		case !more || cursor == "":
+			first.step.behaviour(sevDrift, "has_more", "with two opportunities and per_page 1, has_more is false or the cursor is empty")
+		default:
+			if ctx.Err() != nil {
+				return
+			}
+			q.Set("cursor", cursor)
+			second := v.do(ctx, "list page 2 (cursor)", contract.OpList, http.MethodGet, "/opportunities?customer_uuid=...&per_page=1&cursor=...", "/opportunities", q, nil, http.StatusOK)
+			if e2, _ := second.body["entries"].([]any); second.ok && (len(e2) != 1 || uuidOf(e2[0]) == uuidOf(entries[0])) {
+				second.step.behaviour(sevDrift, "entries", "the second page does not hold one other opportunity")
+			}
+		}
+	}
+	for i, id := range uuids {
+		if ctx.Err() != nil {
+			return
+		}
+		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, "/opportunities/"+id, nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
+			v.forget(id)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusNotFound)
+}
+
+func (v *verifier) forget(id string) {
+	for i, c := range v.created {
+		if c == id {
+			v.created = append(v.created[:i], v.created[i+1:]...)
+			break
+		}
+	}
+	v.rep.Cleanup.Deleted++
+}
+
+func uuidOf(entry any) string {
+	m, _ := entry.(map[string]any)
+	s, _ := m["uuid"].(string)
+	return s
+}
+
+func listed(page map[string]any, id string) bool {
+	entries, _ := page["entries"].([]any)
+	for _, e := range entries {
+		if uuidOf(e) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInt reports a drift when a field does not hold the value just sent.
+func checkInt(ex *exchange, field string, want float64) {
+	if got, ok := ex.body[field].(float64); !ok || got != want {
+		ex.step.behaviour(sevDrift, field, "sent %v, got %v back", want, ex.body[field])
+	}
+}
+
+// checkCustom warns when a custom value does not come back with the JSON
+// type it was sent with.
+func checkCustom(ex *exchange, marker string) {
+	custom, _ := ex.body["custom"].(map[string]any)
+	for key, want := range map[string]any{"verify_string": marker, "verify_integer": float64(42), "verify_decimal": 12.5, "verify_boolean": true} {
+		if got, ok := custom[key]; !ok || got != want {
+			ex.step.behaviour(sevWarning, "custom."+key, "sent %v (%T), got %v (%T) back", want, want, got, got)
+		}
+	}
+}
+
+// cleanup deletes what the run created and did not delete, and, when a
+// create's answer was lost, finds it by its marker. It runs with a context
+// of its own, so that it also runs after Ctrl-C.
+func (v *verifier) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if v.lost {
+		q := url.Values{"customer_uuid": {v.customer}, "estimated_close_date_on_or_after": {v.closeDate[0]},
+			"estimated_close_date_on_or_before": {v.closeDate[1]}}
+		for range 20 { // pages
+			page, err := v.raw(ctx, http.MethodGet, "/opportunities?"+q.Encode())
+			if err != nil {
+				break
+			}
+			entries, _ := page["entries"].([]any)
+			for _, e := range entries {
+				m, _ := e.(map[string]any)
+				custom, _ := m["custom"].(map[string]any)
+				if id := uuidOf(e); custom["verify_string"] == v.marker() && !slices.Contains(v.created, id) {
+					v.created = append(v.created, id)
+				}
+			}
+			cursor, _ := page["cursor"].(string)
+			if more, _ := page["has_more"].(bool); !more || cursor == "" {
+				break
+			}
+			q.Set("cursor", cursor)
+		}
+	}
+	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created)
+	for _, id := range append([]string(nil), v.created...) {
+		if _, err := v.raw(ctx, http.MethodDelete, "/opportunities/"+id); err == nil {
+			v.forget(id)
+		}
+	}
+	v.rep.Cleanup.LeftBehind = append([]string{}, v.created...)
+}
+
+// raw sends a cleanup request and decodes its JSON answer; a status other
+// than 2xx is an error (a 404 on delete counts as done).
+func (v *verifier) raw(ctx context.Context, method, path string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, method, v.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = v.header(false)
+	resp, err := v.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&out)
+	if resp.StatusCode/100 != 2 && !(method == http.MethodDelete && resp.StatusCode == http.StatusNotFound) {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return out, nil
+}
+
+func (r *verifyReport) summarize() {
+	for _, s := range r.Steps {
+		for _, f := range s.Findings {
+			switch f.Severity {
+			case sevDrift:
+				r.Drift++
+			case sevWarning:
+				r.Warnings++
+			default:
+				r.Errors++
+			}
+		}
+	}
+	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0
+}
+
+// print writes the report for a terminal.
+func (r *verifyReport) print(w io.Writer) {
+	fmt.Fprintf(w, "Verifying %s against openapi.yaml (run %s)\n\n", r.BaseURL, r.Run)
+	for _, s := range r.Steps {
+		label := "ok"
+		for _, f := range s.Findings {
+			switch {
+			case f.Severity == sevError:
+				label = "FAILED"
+			case f.Severity == sevDrift && label != "FAILED":
+				label = "DRIFT"
+			case f.Severity == sevWarning && label == "ok":
+				label = "warn"
+			}
+		}
+		status := "-"
+		if s.Status != 0 {
+			status = fmt.Sprint(s.Status)
+		}
+		fmt.Fprintf(w, "%-7s%-42s %-6s %s -> %s\n", label, s.Step, s.Method, s.Path, status)
+		for _, f := range s.Findings {
+			where := strings.TrimSpace(f.Part + " " + f.Field)
+			if where != "" {
+				where += ": "
+			}
+			fmt.Fprintf(w, "         %s %s: %s%s\n", f.Severity, f.Kind, where, f.Message)
+		}
+	}
+	c := r.Cleanup
+	left := "nothing left behind"
+	if len(c.LeftBehind) > 0 {
+		left = "LEFT BEHIND: " + strings.Join(c.LeftBehind, ", ")
+	}
+	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, left)
+	if r.Interrupted {
+		fmt.Fprintln(w, "Interrupted: not every step ran.")
+	}
+	verdict := "the API conforms to openapi.yaml"
+	if !r.Conforms {
+		verdict = "the API does NOT conform to openapi.yaml, or the check could not complete"
+	}
+	fmt.Fprintf(w, "Result: %d drift, %d warning(s), %d failed step(s): %s\n", r.Drift, r.Warnings, r.Errors, verdict)
+}
