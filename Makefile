@@ -14,9 +14,13 @@ demo: ## Create, update, list, retrieve and delete against the embedded fake (no
 generate: ## Regenerate generated/ and wrapper/fields.gen.go from openapi.yaml
 	$(GO) generate ./generated
 
-check-generated: generate ## Fail if regenerating changes or adds any file, or go.mod is untidy
-	@changed=$$(git status --porcelain -- generated wrapper/fields.gen.go internal/specgen openapi.yaml oapi-codegen.yaml); \
-	if [ -n "$$changed" ]; then echo "generated code is stale or edited by hand:"; echo "$$changed"; git --no-pager diff --stat -- generated wrapper/fields.gen.go; exit 1; fi
+check-generated: ## Fail if regenerating would change or add a generated file, or go.mod is untidy
+	@tmp=$$(mktemp -d); cp -r generated "$$tmp/generated"; cp wrapper/fields.gen.go "$$tmp/"; \
+	$(MAKE) --no-print-directory generate || { rm -rf "$$tmp"; exit 1; }; \
+	if ! diff -r "$$tmp/generated" generated >/dev/null || ! diff "$$tmp/fields.gen.go" wrapper/fields.gen.go >/dev/null; then \
+		echo "generated code is stale or edited by hand (it is now regenerated; review and commit it):"; \
+		diff -r "$$tmp/generated" generated | head -40; diff "$$tmp/fields.gen.go" wrapper/fields.gen.go | head -20; \
+		rm -rf "$$tmp"; exit 1; fi; rm -rf "$$tmp"
 	$(GO) mod tidy -diff
 	@echo "generated/ is up to date"
 

@@ -105,7 +105,7 @@ func (ff *fieldFlags) register(fs *flag.FlagSet, create bool) {
 // flagUsage is a field flag's help: the API name, the spec's description,
 // and what the schema allows.
 func flagUsage(p generated.Property, create bool) string {
-	desc, _, _ := strings.Cut(strings.TrimSpace(p.Description), "\n")
+	desc := strings.Join(strings.Fields(strings.ReplaceAll(p.Description, "`", "")), " ")
 	u := p.Name + ": " + desc
 	if len(p.Enum) > 0 {
 		u += " One of " + strings.Join(p.Enum, ", ") + "."

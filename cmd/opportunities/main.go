@@ -116,7 +116,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 		"with --fake; what a command changes ends with the command")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, fmt.Sprintf("bound on each attempt of a request, 0 for none (default %v)", wrapper.DefaultTimeout))
 	fs.IntVar(&g.retries, "retries", g.retries, fmt.Sprintf("at most `n` retries of a failed request, after the first attempt; 0 for none (default %d).\n"+
-		"Retried: 429, 503 and a refused connection; a 5xx or a timeout too, except for create", defaultRetries))
+		"Retried: 429, 503 and a refused connection; other 5xx and timeouts too, except for create\n(which may have been applied)", defaultRetries))
 }
 
 // defaultRetries is --retries' default: the wrapper's default policy, whose
