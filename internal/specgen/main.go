@@ -243,4 +243,3 @@ func (g *ruleGen) params(doc *openapi3.T) error {
 	}
 	return nil
 }
-
