@@ -114,12 +114,23 @@ func WithUserAgent(ua string) Option {
 		if strings.TrimSpace(ua) == "" {
 			return errors.New("user agent is empty")
 		}
-		if strings.ContainsAny(ua, "\r\n") {
-			return errors.New("user agent contains a line break")
+		if hasControl(ua) {
+			return errors.New("WithUserAgent: user agent contains a control character")
 		}
 		o.userAgent = ua
 		return nil
 	}
+}
+
+// hasControl reports a byte no HTTP header value may hold: an ASCII control
+// character (tab aside) or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // WithTimeout bounds each attempt of a request, body included (default
@@ -177,6 +188,11 @@ func WithLogger(l *slog.Logger) Option {
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, errors.New("chartmogul: API key is empty")
+	}
+	if strings.TrimSpace(apiKey) != apiKey || hasControl(apiKey) {
+		// Such a key could not be sent as it is, and would come back from a
+		// server in a form the redaction does not know.
+		return nil, errors.New("chartmogul: API key has surrounding white space or a control character")
 	}
 	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout,
 		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy()}

@@ -35,7 +35,7 @@ func TestNewClientRejectsBadConfiguration(t *testing.T) {
 		{"negative timeout", testKey, []wrapper.Option{wrapper.WithTimeout(-time.Second)}, "negative"},
 		{"zero cap", testKey, []wrapper.Option{wrapper.WithMaxResponseBytes(0)}, "not positive"},
 		{"empty user agent", testKey, []wrapper.Option{wrapper.WithUserAgent(" ")}, "user agent is empty"},
-		{"header injection", testKey, []wrapper.Option{wrapper.WithUserAgent("x\r\nX-Evil: 1")}, "line break"},
+		{"header injection", testKey, []wrapper.Option{wrapper.WithUserAgent("x\r\nX-Evil: 1")}, "control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

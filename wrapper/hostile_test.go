@@ -184,12 +184,22 @@ func TestOptionsAreBounded(t *testing.T) {
 		{wrapper.WithRateLimit(math.Inf(1), 1), "WithRateLimit"},
 		{wrapper.WithRateLimit(math.NaN(), 1), "WithRateLimit"},
 		{wrapper.WithRateLimit(10, math.MaxInt), "WithRateLimit"},
+		{wrapper.WithRateLimit(1e-9, 1), "WithRateLimit"},
+		{wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 100, InitialBackoff: 4, MaxBackoff: 4}), "WithRetryPolicy"},
+		{wrapper.WithUserAgent("x\x00y"), "WithUserAgent"},
 	}
 	for _, tt := range tests {
 		_, err := wrapper.NewClient(testKey, tt.opt)
 		require.ErrorContains(t, err, tt.option)
 	}
-	_, err := wrapper.NewClient(testKey, wrapper.WithMaxResponseBytes(wrapper.MaxResponseBytesLimit),
+	for _, key := range []string{" " + testKey, testKey + "\n", "a\x1b[2Jb", "k\x7f"} {
+		_, err := wrapper.NewClient(key)
+		require.ErrorContains(t, err, "API key has surrounding white space or a control character", "%q", key)
+	}
+	_, err := wrapper.NewClient(testKey, wrapper.WithRateLimit(wrapper.MinRateLimit, 1),
+		wrapper.WithRetryPolicy(wrapper.RetryPolicy{InitialBackoff: wrapper.MinRetryBackoff, MaxBackoff: wrapper.MinRetryBackoff}))
+	require.NoError(t, err, "the lower bounds themselves are accepted")
+	_, err = wrapper.NewClient(testKey, wrapper.WithMaxResponseBytes(wrapper.MaxResponseBytesLimit),
 		wrapper.WithRetryPolicy(wrapper.RetryPolicy{InitialBackoff: wrapper.MaxRetryBackoff, MaxBackoff: wrapper.MaxRetryBackoff, MaxAttempts: wrapper.MaxRetryAttempts}))
 	require.NoError(t, err, "the bounds themselves are accepted")
 }

@@ -20,6 +20,7 @@ const (
 const (
 	MaxConcurrentLimit = 1 << 16
 	MaxRateLimit       = 1e6
+	MinRateLimit       = 1.0 / 3600
 	MaxBurst           = 1 << 20
 )
 
@@ -38,6 +39,9 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) error {
 		if !(perSecond > 0) || burst < 1 { // NaN too
 			return fmt.Errorf("WithRateLimit: rate limit %v/s with burst %d: both must be positive", perSecond, burst)
+		}
+		if perSecond < MinRateLimit {
+			return fmt.Errorf("WithRateLimit: rate limit %v/s is below the minimum of %g/s (one request an hour)", perSecond, MinRateLimit)
 		}
 		if math.IsInf(perSecond, 0) || perSecond > MaxRateLimit || burst > MaxBurst {
 			return fmt.Errorf("WithRateLimit: rate limit %v/s with burst %d: at most %g/s and a burst of %d", perSecond, burst, MaxRateLimit, MaxBurst)

@@ -61,12 +61,15 @@ func DefaultRetryPolicy() RetryPolicy {
 const (
 	MaxRetryAttempts = 100
 	MaxRetryBackoff  = time.Hour
+	// MinRetryBackoff is the least InitialBackoff or MaxBackoff may be, and
+	// the least any wait before a retry is: retries are never a burst.
+	MinRetryBackoff = time.Millisecond
 )
 
 // WithRetryPolicy sets the retry policy. Zero fields take the default's
 // values, so RetryPolicy{RetryCreateOnServerError: true} changes only that.
 // MaxAttempts must be at most [MaxRetryAttempts], InitialBackoff and
-// MaxBackoff at most [MaxRetryBackoff].
+// MaxBackoff between [MinRetryBackoff] and [MaxRetryBackoff].
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxAttempts < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 {
@@ -74,6 +77,9 @@ func WithRetryPolicy(p RetryPolicy) Option {
 		}
 		if p.MaxAttempts > MaxRetryAttempts {
 			return fmt.Errorf("WithRetryPolicy: MaxAttempts %d is above the limit of %d", p.MaxAttempts, MaxRetryAttempts)
+		}
+		if (p.InitialBackoff != 0 && p.InitialBackoff < MinRetryBackoff) || (p.MaxBackoff != 0 && p.MaxBackoff < MinRetryBackoff) {
+			return fmt.Errorf("WithRetryPolicy: InitialBackoff %v or MaxBackoff %v is below the minimum of %v", p.InitialBackoff, p.MaxBackoff, MinRetryBackoff)
 		}
 		if p.InitialBackoff > MaxRetryBackoff || p.MaxBackoff > MaxRetryBackoff {
 			return fmt.Errorf("WithRetryPolicy: InitialBackoff %v or MaxBackoff %v is above the limit of %v", p.InitialBackoff, p.MaxBackoff, MaxRetryBackoff)
@@ -216,9 +222,10 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 }
 
 // minWait is the shortest wait before any retry: a fifth of InitialBackoff
-// (100 ms by default), never more than MaxBackoff.
+// (100 ms by default), never more than MaxBackoff, never less than
+// MinRetryBackoff.
 func (p RetryPolicy) minWait() time.Duration {
-	return max(min(p.InitialBackoff/5, p.MaxBackoff), 0)
+	return max(min(p.InitialBackoff/5, p.MaxBackoff), MinRetryBackoff)
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.

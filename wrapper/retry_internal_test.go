@@ -63,7 +63,7 @@ func TestBackoffIsFullJitterBoundedAndHonoursRetryAfter(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, DefaultRetryPolicy().backoff(3, 0), "100 ms by default")
 	require.Equal(t, time.Millisecond, RetryPolicy{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}.backoff(1, 0),
 		"the minimum never exceeds MaxBackoff")
-	require.Equal(t, time.Duration(0), RetryPolicy{MaxAttempts: 2}.backoff(3, -1), "a zero bound waits not at all")
+	require.Equal(t, MinRetryBackoff, RetryPolicy{MaxAttempts: 2}.backoff(3, -1), "even a zero bound waits the minimum")
 }
 
 func TestRetryableByMethodAndOutcome(t *testing.T) {
