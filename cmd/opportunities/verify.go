@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mogulkit/opportunities/contract"
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -113,6 +114,7 @@ type verifyReport struct {
 // verifier runs the steps and keeps track of what it created.
 type verifier struct {
 	base, key string
+	red       *safetext.Redactor // the key in every form a server could echo it
 	hc        *http.Client
 	c         *contract.Contract
 	rep       *verifyReport
@@ -154,6 +156,9 @@ func runVerify(e *env, c *command, args []string) int {
 	}
 	v.cleanup()
 	v.rep.summarize()
+	// Everything in the report may come from the server: redact the key and
+	// escape control characters, as every other command does.
+	v.rep.sanitize(e.redact)
 	if *output == "json" {
 		if err := writeJSON(e.stdout, v.rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
@@ -198,7 +203,7 @@ func (e *env) newVerifier(cc *contract.Contract, customer, owner, pipeline, stag
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	v := &verifier{
-		base: strings.TrimRight(base, "/"), key: key, c: cc, run: hex.EncodeToString(id[:]), customer: customer,
+		base: strings.TrimRight(base, "/"), key: key, red: e.redactor(), c: cc, run: hex.EncodeToString(id[:]), customer: customer,
 		closeDate: [2]string{"2031-01-15", "2031-01-16"},
 		hc: &http.Client{Timeout: e.g.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // the key goes nowhere else; a redirect is reported as it is
@@ -355,7 +360,7 @@ func (v *verifier) do(ctx context.Context, name, op, method, pathTemplate, path 
 		}
 	}
 	if !ex.ok && !hasKind(step.Findings, kindStatus) {
-		step.fail("expected status %v, got %d%s", want, got.Status, apiMessage(ex.body))
+		step.fail("expected status %v, got %d%s", want, got.Status, v.apiMessage(ex.body))
 	}
 	return ex
 }
@@ -369,12 +374,15 @@ func hasKind(fs []finding, kind string) bool {
 	return false
 }
 
-// apiMessage quotes the message of an error body, if it has one.
-func apiMessage(body map[string]any) string {
+// apiMessage quotes the message of an error body, if it has one. The key is
+// redacted before the message is cut or quoted, so that neither a cut nor
+// quoting can leave part of it in a form the redactor would not know.
+func (v *verifier) apiMessage(body map[string]any) string {
 	for _, k := range []string{"message", "error"} {
 		if s, ok := body[k].(string); ok && s != "" {
+			s = v.red.String(s)
 			if len(s) > 200 {
-				s = s[:200] + "..."
+				s = string(v.red.TrimPartial([]byte(s[:200]))) + "..."
 			}
 			return fmt.Sprintf(" (%q)", s)
 		}
@@ -618,6 +626,23 @@ func (r *verifyReport) summarize() {
 		}
 	}
 	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0
+}
+
+// sanitize passes every string of the report through clean (the key
+// redacted, control characters escaped): a server chooses much of what ends
+// up here (messages, field names, UUIDs).
+func (r *verifyReport) sanitize(clean func(string) string) {
+	r.BaseURL, r.Run = clean(r.BaseURL), clean(r.Run)
+	for _, s := range r.Steps {
+		s.Step, s.Operation, s.Method, s.Path = clean(s.Step), clean(s.Operation), clean(s.Method), clean(s.Path)
+		for i := range s.Findings {
+			f := &s.Findings[i]
+			f.Severity, f.Kind, f.Part, f.Field, f.Rule, f.Message = clean(f.Severity), clean(f.Kind), clean(f.Part), clean(f.Field), clean(f.Rule), clean(f.Message)
+		}
+	}
+	for i, id := range r.Cleanup.LeftBehind {
+		r.Cleanup.LeftBehind[i] = clean(id)
+	}
 }
 
 // print writes the report for a terminal.
