@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mogulkit/opportunities/contract"
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -113,16 +114,17 @@ type verifyReport struct {
 
 // verifier runs the steps and keeps track of what it created.
 type verifier struct {
-	base, key string
-	red       *safetext.Redactor // the key in every form a server could echo it
-	hc        *http.Client
-	c         *contract.Contract
-	rep       *verifyReport
-	run       string
-	created   []string // created and not yet deleted, in order
-	lost      bool     // a create may have been applied without our knowing its UUID
-	customer  string
-	closeDate [2]string
+	base, key   string
+	red         *safetext.Redactor // the key in every form a server could echo it
+	hc          *http.Client
+	c           *contract.Contract
+	rep         *verifyReport
+	run         string
+	created     []string // created and not yet deleted, in order
+	lost        bool     // a create may have been applied without our knowing its UUID
+	unreachable []string // found by the marker under a UUID the spec refuses: not deleted
+	customer    string
+	closeDate   [2]string
 }
 
 func runVerify(e *env, c *command, args []string) int {
@@ -428,6 +430,8 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		switch {
 		case ex.status == 0 || ex.status >= 500:
 			v.lost = true // it may have been applied
+		case ex.ok && id != "" && !v.safeUUID(ex.step, id):
+			v.lost = true // created, but under a UUID verify will not use: found again by its marker
 		case ex.ok && id != "":
 			uuids[i] = id
 			v.created = append(v.created, id)
@@ -443,7 +447,7 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		}
 	}
 	a := uuids[0]
-	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusOK); ex.ok {
+	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusOK); ex.ok {
 		if got, _ := ex.body["uuid"].(string); got != a {
 			ex.step.behaviour(sevDrift, "uuid", "retrieve returned %q, not the opportunity asked for", got)
 		}
@@ -452,7 +456,7 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		return
 	}
 	upd := []byte(`{"win_likelihood":0,"forecast_category":"best_case","amount_in_cents":654321}`)
-	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, "/opportunities/"+a, nil, upd, http.StatusOK); ex.ok {
+	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, opportunityPath(a), nil, upd, http.StatusOK); ex.ok {
 		checkInt(ex, "win_likelihood", 0)
 		checkInt(ex, "amount_in_cents", 654321)
 	}
@@ -499,15 +503,39 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		if ctx.Err() != nil {
 			return
 		}
-		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, "/opportunities/"+id, nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
+		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, opportunityPath(id), nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
 			v.forget(id)
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusNotFound)
+	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusNotFound)
 }
+
+// safeUUID reports whether id, a UUID the server returned, satisfies the
+// spec's rule for the {uuid} path parameter. One that does not (such as
+// "../../admin/drop-all?x=") is reported as drift on step, unless the
+// contract check already did, and is never put in a request: a server must
+// not choose where verify sends the key.
+func (v *verifier) safeUUID(step *stepReport, id string) bool {
+	vs := generated.ValidateUUIDPathParameter(id)
+	if len(vs) == 0 {
+		return true
+	}
+	for _, f := range step.Findings {
+		if f.Field == "uuid" && f.Severity == sevDrift {
+			return false
+		}
+	}
+	step.Findings = append(step.Findings, finding{Severity: sevDrift, Kind: kindViolation, Part: string(contract.PartResponseBody),
+		Field: "uuid", Rule: "pattern", Message: vs[0].Problem + "; verify sends no request to it"})
+	return false
+}
+
+// opportunityPath is the path of one opportunity, its UUID escaped (it is
+// checked before use as well: see safeUUID).
+func opportunityPath(id string) string { return "/opportunities/" + url.PathEscape(id) }
 
 func (v *verifier) forget(id string) {
 	for i, c := range v.created {
@@ -571,7 +599,12 @@ func (v *verifier) cleanup() {
 			for _, e := range entries {
 				m, _ := e.(map[string]any)
 				custom, _ := m["custom"].(map[string]any)
-				if id := uuidOf(e); custom["verify_string"] == v.marker() && !slices.Contains(v.created, id) {
+				id := uuidOf(e)
+				switch {
+				case custom["verify_string"] != v.marker() || slices.Contains(v.created, id) || slices.Contains(v.unreachable, id):
+				case len(generated.ValidateUUIDPathParameter(id)) > 0:
+					v.unreachable = append(v.unreachable, id) // never followed: reported as left behind
+				default:
 					v.created = append(v.created, id)
 				}
 			}
@@ -582,13 +615,13 @@ func (v *verifier) cleanup() {
 			q.Set("cursor", cursor)
 		}
 	}
-	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created)
+	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created) + len(v.unreachable)
 	for _, id := range append([]string(nil), v.created...) {
-		if _, err := v.raw(ctx, http.MethodDelete, "/opportunities/"+id); err == nil {
+		if _, err := v.raw(ctx, http.MethodDelete, opportunityPath(id)); err == nil {
 			v.forget(id)
 		}
 	}
-	v.rep.Cleanup.LeftBehind = append([]string{}, v.created...)
+	v.rep.Cleanup.LeftBehind = append(append([]string{}, v.created...), v.unreachable...)
 }
 
 // raw sends a cleanup request and decodes its JSON answer; a status other

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -65,5 +70,100 @@ func TestVerifyRedactsWhatTheServerEchoes(t *testing.T) {
 	}
 }
 
-// keep strings imported for later tests
-var _ = strings.Contains
+// recordingProxy serves srv's API through rewrite, which may change the
+// status and body of each answer, and records every request line it gets.
+func recordingProxy(t *testing.T, srv *chartmogultest.Server, rewrite func(r *http.Request, status int, body []byte) (int, []byte)) (string, func() []string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var seen []string
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.RequestURI)
+		mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequest(r.Method, srv.URL()+strings.TrimPrefix(r.RequestURI, "/v1"), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		status := resp.StatusCode
+		if rewrite != nil {
+			status, data = rewrite(r, status, data)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(data)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL + "/v1", func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+func TestVerifyNeverFollowsAUUIDTheSpecRefuses(t *testing.T) {
+	t.Parallel()
+	const hostile = "../../admin/drop-all?confirm=yes&x="
+	srv := chartmogultest.NewServer(t)
+	// Every create is applied, and answered with a UUID that is a path.
+	base, seen := recordingProxy(t, srv, func(r *http.Request, status int, body []byte) (int, []byte) {
+		if r.Method != http.MethodPost {
+			return status, body
+		}
+		var o map[string]any
+		require.NoError(t, json.Unmarshal(body, &o))
+		o["uuid"] = hostile
+		body, _ = json.Marshal(o)
+		return status, body
+	})
+	r := cli(t, verifyArgs(base, srv.APIKey(), "--output", "json")...)
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	rep := parseVerify(t, r.stdout)
+	var reported bool
+	for _, f := range rep.findings() {
+		if f.Severity == sevDrift && f.Field == "uuid" {
+			reported = true
+		}
+	}
+	require.True(t, reported, "the UUID is reported as drift: %s", r.stdout)
+	for _, line := range seen() {
+		require.NotContains(t, line, "admin", "verify followed the UUID: %v", seen())
+		require.NotContains(t, line, "..", "verify followed the UUID: %v", seen())
+		require.NotContains(t, line, "drop-all", "verify followed the UUID: %v", seen())
+	}
+	// The opportunity created was found again by its marker and deleted,
+	// through its real UUID.
+	require.Empty(t, srv.Opportunities())
+	require.Equal(t, 1, srv.Applied(chartmogultest.OpDelete))
+}
+
+func TestVerifyCleanupNeverFollowsAUUIDTheSpecRefuses(t *testing.T) {
+	t.Parallel()
+	const hostile = "../../admin/drop-all?confirm=yes&x="
+	srv := chartmogultest.NewServer(t)
+	// Every opportunity, created or listed, comes back under a path.
+	base, seen := recordingProxy(t, srv, func(r *http.Request, status int, body []byte) (int, []byte) {
+		return status, bytes.ReplaceAll(body, []byte(`"uuid":"`), []byte(`"uuid":"`+hostile))
+	})
+	r := cli(t, verifyArgs(base, srv.APIKey(), "--output", "json")...)
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	rep := parseVerify(t, r.stdout)
+	for _, line := range seen() {
+		require.NotContains(t, line, "admin", "verify followed the UUID: %v", seen())
+	}
+	require.Len(t, rep.Cleanup.LeftBehind, 1, "the opportunity found by its marker is reported, not followed")
+	require.True(t, strings.HasPrefix(rep.Cleanup.LeftBehind[0], hostile), rep.Cleanup.LeftBehind)
+	require.Len(t, srv.Opportunities(), 1)
+	require.Zero(t, srv.Requests(chartmogultest.OpDelete))
+}
+
+func TestVerifyEscapesPathSegments(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "/opportunities/a%2Fb%3Fc", opportunityPath("a/b?c"))
+}
