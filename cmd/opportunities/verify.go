@@ -94,10 +94,16 @@ type stepReport struct {
 }
 
 type cleanupReport struct {
-	Created     int      `json:"created"`
-	Deleted     int      `json:"deleted"`
-	LeftBehind  []string `json:"left_behind"`
-	Interrupted bool     `json:"-"`
+	Created    int      `json:"created"`
+	Deleted    int      `json:"deleted"`
+	LeftBehind []string `json:"left_behind"`
+	// OutcomeUnknown: a create may have been applied without its answer,
+	// and looking for it by its marker failed (LookupError): something may
+	// be left behind that is not in LeftBehind. Find it by Marker, the value
+	// of the custom attribute verify_string.
+	OutcomeUnknown bool   `json:"outcome_unknown"`
+	LookupError    string `json:"lookup_error,omitempty"`
+	Marker         string `json:"marker"`
 }
 
 type verifyReport struct {
@@ -587,32 +593,10 @@ func checkCustom(ex *exchange, marker string) {
 func (v *verifier) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	v.rep.Cleanup.Marker = v.marker()
 	if v.lost {
-		q := url.Values{"customer_uuid": {v.customer}, "estimated_close_date_on_or_after": {v.closeDate[0]},
-			"estimated_close_date_on_or_before": {v.closeDate[1]}}
-		for range 20 { // pages
-			page, err := v.raw(ctx, http.MethodGet, "/opportunities?"+q.Encode())
-			if err != nil {
-				break
-			}
-			entries, _ := page["entries"].([]any)
-			for _, e := range entries {
-				m, _ := e.(map[string]any)
-				custom, _ := m["custom"].(map[string]any)
-				id := uuidOf(e)
-				switch {
-				case custom["verify_string"] != v.marker() || slices.Contains(v.created, id) || slices.Contains(v.unreachable, id):
-				case len(generated.ValidateUUIDPathParameter(id)) > 0:
-					v.unreachable = append(v.unreachable, id) // never followed: reported as left behind
-				default:
-					v.created = append(v.created, id)
-				}
-			}
-			cursor, _ := page["cursor"].(string)
-			if more, _ := page["has_more"].(bool); !more || cursor == "" {
-				break
-			}
-			q.Set("cursor", cursor)
+		if err := v.lookup(ctx); err != nil {
+			v.rep.Cleanup.OutcomeUnknown, v.rep.Cleanup.LookupError = true, err.Error()
 		}
 	}
 	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created) + len(v.unreachable)
@@ -622,6 +606,49 @@ func (v *verifier) cleanup() {
 		}
 	}
 	v.rep.Cleanup.LeftBehind = append(append([]string{}, v.created...), v.unreachable...)
+}
+
+// maxLookupPages bounds the pages read looking for the marker.
+const maxLookupPages = 20
+
+// lookup finds what this run created by its marker, among the opportunities
+// of the customer with the run's close dates, and adds it to v.created. It
+// returns an error unless every page was read: only then is the outcome of a
+// lost create known.
+func (v *verifier) lookup(ctx context.Context) error {
+	q := url.Values{"customer_uuid": {v.customer}, "estimated_close_date_on_or_after": {v.closeDate[0]},
+		"estimated_close_date_on_or_before": {v.closeDate[1]}}
+	for range maxLookupPages {
+		page, err := v.raw(ctx, http.MethodGet, "/opportunities?"+q.Encode())
+		if err != nil {
+			return err
+		}
+		entries, ok := page["entries"].([]any)
+		if !ok {
+			return errors.New("the list answer has no entries")
+		}
+		for _, e := range entries {
+			m, _ := e.(map[string]any)
+			custom, _ := m["custom"].(map[string]any)
+			id := uuidOf(e)
+			switch {
+			case custom["verify_string"] != v.marker() || slices.Contains(v.created, id) || slices.Contains(v.unreachable, id):
+			case len(generated.ValidateUUIDPathParameter(id)) > 0:
+				v.unreachable = append(v.unreachable, id) // never followed: reported as left behind
+			default:
+				v.created = append(v.created, id)
+			}
+		}
+		cursor, _ := page["cursor"].(string)
+		if more, _ := page["has_more"].(bool); !more {
+			return nil
+		}
+		if cursor == "" {
+			return errors.New("has_more without a cursor")
+		}
+		q.Set("cursor", cursor)
+	}
+	return fmt.Errorf("more than %d pages", maxLookupPages)
 }
 
 // raw sends a cleanup request and decodes its JSON answer; a status other
@@ -658,7 +685,7 @@ func (r *verifyReport) summarize() {
 			}
 		}
 	}
-	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0
+	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0 && !r.Cleanup.OutcomeUnknown
 }
 
 // sanitize passes every string of the report through clean (the key
@@ -673,6 +700,7 @@ func (r *verifyReport) sanitize(clean func(string) string) {
 			f.Severity, f.Kind, f.Part, f.Field, f.Rule, f.Message = clean(f.Severity), clean(f.Kind), clean(f.Part), clean(f.Field), clean(f.Rule), clean(f.Message)
 		}
 	}
+	r.Cleanup.Marker, r.Cleanup.LookupError = clean(r.Cleanup.Marker), clean(r.Cleanup.LookupError)
 	for i, id := range r.Cleanup.LeftBehind {
 		r.Cleanup.LeftBehind[i] = clean(id)
 	}
@@ -707,11 +735,18 @@ func (r *verifyReport) print(w io.Writer) {
 		}
 	}
 	c := r.Cleanup
-	left := "nothing left behind"
+	var left []string
 	if len(c.LeftBehind) > 0 {
-		left = "LEFT BEHIND: " + strings.Join(c.LeftBehind, ", ")
+		left = append(left, "LEFT BEHIND: "+strings.Join(c.LeftBehind, ", "))
 	}
-	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, left)
+	if c.OutcomeUnknown {
+		left = append(left, fmt.Sprintf("outcome unknown: a create may have been applied and looking for it failed (%s), "+
+			"so an opportunity may be LEFT BEHIND; find it by its custom attribute verify_string %q and delete it", c.LookupError, c.Marker))
+	}
+	if len(left) == 0 {
+		left = append(left, "nothing left behind")
+	}
+	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, strings.Join(left, "; "))
 	if r.Interrupted {
 		fmt.Fprintln(w, "Interrupted: not every step ran.")
 	}

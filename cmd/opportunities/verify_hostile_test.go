@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -166,4 +167,42 @@ func TestVerifyCleanupNeverFollowsAUUIDTheSpecRefuses(t *testing.T) {
 func TestVerifyEscapesPathSegments(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "/opportunities/a%2Fb%3Fc", opportunityPath("a/b?c"))
+}
+
+func TestVerifyNeverClaimsNothingLeftBehindWhenTheLookupFailed(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	inject := func() {
+		// The create is applied but its answer lost, and the lookup by
+		// marker fails.
+		srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Apply: true, DropConnection: true})
+		srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Status: http.StatusInternalServerError, Times: 10})
+	}
+	inject()
+	r := cli(t, verifyArgs(srv.URL(), srv.APIKey(), "--retries", "0")...)
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	require.Len(t, srv.Opportunities(), 1)
+	require.NotContains(t, r.stdout, "nothing left behind")
+	require.Contains(t, r.stdout, "outcome unknown")
+	run := regexp.MustCompile(`run ([0-9a-f]{12})`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, run, r.stdout)
+	require.Contains(t, r.stdout, `verify_string "opportunities-verify `+run[1]+`"`, "the marker to find it by")
+
+	srv.ClearFaults()
+	inject()
+	r = cli(t, verifyArgs(srv.URL(), srv.APIKey(), "--retries", "0", "--output", "json")...)
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	var rep struct {
+		Conforms bool `json:"conforms"`
+		Cleanup  struct {
+			OutcomeUnknown bool   `json:"outcome_unknown"`
+			Marker         string `json:"marker"`
+			LookupError    string `json:"lookup_error"`
+		} `json:"cleanup"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	require.False(t, rep.Conforms)
+	require.True(t, rep.Cleanup.OutcomeUnknown, r.stdout)
+	require.True(t, strings.HasPrefix(rep.Cleanup.Marker, "opportunities-verify "), r.stdout)
+	require.Contains(t, rep.Cleanup.LookupError, "500")
 }
