@@ -13,8 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mogulkit/opportunities/contract"
@@ -41,10 +44,16 @@ reads a second page (per_page 1), deletes both and retrieves one again (404).
 
 Use a test account: the customer must exist, the owner must be a user with a CRM
 seat and the pipeline and stage must exist in the account. Whatever verify
-creates it deletes, even when a step fails or on Ctrl-C (a second Ctrl-C stops at
-once); a create whose answer was lost is found again by its marker, the custom
-attribute verify_string. The account may need the custom attributes
-verify_string, verify_integer, verify_decimal and verify_boolean.
+creates it deletes, even when a step fails or on Ctrl-C, SIGTERM or SIGHUP (a
+second one stops at once); a create whose answer was lost is found again by its
+marker, the custom attribute verify_string. The account may need the custom
+attributes verify_string, verify_integer, verify_decimal and verify_boolean.
+The marker is printed before the first request and each UUID as it is created
+(on stderr with --output json), so that even a run killed outright leaves what
+is needed to find and delete what it created. If a lost create cannot be looked
+up, the report says its outcome is unknown rather than that nothing is left.
+A UUID the server returns that the spec's rule refuses is drift, never a path
+verify sends a request to.
 
 The report (a table on stdout, or JSON with --output json) names each drift: an
 undocumented status, a missing required field, a type change, any other
@@ -131,6 +140,26 @@ type verifier struct {
 	unreachable []string // found by the marker under a UUID the spec refuses: not deleted
 	customer    string
 	closeDate   [2]string
+
+	progress io.Writer           // where say writes
+	clean    func(string) string // redaction and escaping of what say writes
+	printed  []string            // the UUIDs said to be created
+}
+
+// say writes one line of progress at once (stdout is not buffered, so the
+// line is out even if the process is then killed).
+func (v *verifier) say(format string, args ...any) {
+	if v.progress == nil {
+		return
+	}
+	line := fmt.Sprintf(format, args...)
+	if v.clean != nil {
+		line = v.clean(line)
+	}
+	_, _ = io.WriteString(v.progress, line+"\n")
+	if f, ok := v.progress.(interface{ Flush() error }); ok {
+		_ = f.Flush()
+	}
 }
 
 func runVerify(e *env, c *command, args []string) int {
@@ -155,7 +184,22 @@ func runVerify(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	ctx, stop := signalContext()
+	// The progress (the run's marker, each UUID as it is created) is written
+	// before and during the run, so that even a kill -9 leaves what is needed
+	// to find and delete what the run created: on stdout for the text
+	// report, on stderr with --output json (stdout holds one JSON document).
+	v.progress = e.stdout
+	if *output == "json" {
+		v.progress = e.stderr
+	}
+	v.clean = e.redact
+	v.say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", v.rep.BaseURL, v.run, v.marker())
+	if *output != "json" {
+		v.say("")
+	}
+	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
+	// what was created is deleted.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	v.steps(ctx, *owner, *pipeline, *stage)
 	if ctx.Err() != nil {
@@ -172,6 +216,9 @@ func runVerify(e *env, c *command, args []string) int {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
 		}
 	} else {
+		if len(v.printed) > 0 {
+			v.say("")
+		}
 		v.rep.print(e.stdout)
 	}
 	if v.rep.Conforms {
@@ -441,6 +488,8 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		case ex.ok && id != "":
 			uuids[i] = id
 			v.created = append(v.created, id)
+			v.printed = append(v.printed, id)
+			v.say("Created %s (marker %q)", id, v.marker())
 		}
 		if ctx.Err() != nil || uuids[i] == "" {
 			return
@@ -637,6 +686,7 @@ func (v *verifier) lookup(ctx context.Context) error {
 				v.unreachable = append(v.unreachable, id) // never followed: reported as left behind
 			default:
 				v.created = append(v.created, id)
+				v.say("Found %s by its marker", id)
 			}
 		}
 		cursor, _ := page["cursor"].(string)
@@ -706,9 +756,9 @@ func (r *verifyReport) sanitize(clean func(string) string) {
 	}
 }
 
-// print writes the report for a terminal.
+// print writes the report for a terminal, after the progress lines (the
+// run's header included).
 func (r *verifyReport) print(w io.Writer) {
-	fmt.Fprintf(w, "Verifying %s against openapi.yaml (run %s)\n\n", r.BaseURL, r.Run)
 	for _, s := range r.Steps {
 		label := "ok"
 		for _, f := range s.Findings {

@@ -6,9 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,4 +209,58 @@ func TestVerifyNeverClaimsNothingLeftBehindWhenTheLookupFailed(t *testing.T) {
 	require.True(t, rep.Cleanup.OutcomeUnknown, r.stdout)
 	require.True(t, strings.HasPrefix(rep.Cleanup.Marker, "opportunities-verify "), r.stdout)
 	require.Contains(t, rep.Cleanup.LookupError, "500")
+}
+
+func TestVerifyHangupCleansUpLikeCtrlC(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Delay: time.Minute})
+	s := startCLI(t, verifyArgs(srv.URL(), srv.APIKey())...)
+	eventually(t, 30*time.Second, "the list step", func() bool { return srv.Requests(chartmogultest.OpList) >= 1 })
+	require.Len(t, srv.Opportunities(), 2)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGHUP))
+	r := s.wait(t, 30*time.Second)
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "Interrupted")
+	require.Contains(t, r.stdout, "Cleanup: created 2, deleted 2, nothing left behind")
+	require.Empty(t, srv.Opportunities())
+}
+
+func TestVerifyKilledLeavesTheMarkerAndUUIDsInItsOutput(t *testing.T) {
+	t.Parallel()
+	for _, output := range []string{"text", "json"} {
+		srv := chartmogultest.NewServer(t)
+		srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Delay: time.Minute})
+		dir := t.TempDir()
+		stdout, err := os.Create(filepath.Join(dir, "stdout"))
+		require.NoError(t, err)
+		stderr, err := os.Create(filepath.Join(dir, "stderr"))
+		require.NoError(t, err)
+		cmd := exec.Command(binary, verifyArgs(srv.URL(), srv.APIKey(), "--output", output)...)
+		cmd.Env = cleanEnv(nil)
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		require.NoError(t, cmd.Start())
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		eventually(t, 30*time.Second, "the list step", func() bool { return srv.Requests(chartmogultest.OpList) >= 1 })
+		require.NoError(t, cmd.Process.Kill())
+		<-done
+		stdout.Close()
+		stderr.Close()
+		// The progress goes to stdout in text, to stderr with --output json
+		// (stdout holds the one JSON document).
+		name := "stdout"
+		if output == "json" {
+			name = "stderr"
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		out := string(data)
+		require.Regexp(t, `Verifying .* \(run [0-9a-f]{12}, marker: verify_string "opportunities-verify [0-9a-f]{12}"\)`, out)
+		opps := srv.Opportunities()
+		require.Len(t, opps, 2)
+		for _, o := range opps {
+			require.Contains(t, out, "Created "+o.UUID, "each UUID is printed as it is created")
+		}
+	}
 }
