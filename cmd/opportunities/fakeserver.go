@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
 )
@@ -28,7 +33,9 @@ naming the field) and every response it sends, and requires HTTP basic auth with
 the API key as user name: --api-key or $CHARTMOGUL_API_KEY, else the default
 test key "` + chartmogultest.DefaultAPIKey + `". It prints the base URL it listens on, then one log line per
 request on stderr (never a header, so never the key). SIGINT or SIGTERM (Ctrl-C)
-stops it cleanly, after the requests being served, with exit status 0.
+stops it, with exit status 0, after the requests being served: those still
+running after 5s are cut off; a second signal stops it at once (status 1). A
+client has 10s to send a request's header and 30s for the whole request.
 
 Admin endpoint (same key; JSON), to script limits and failures over HTTP:
   GET    /_fake/state    {"opportunities": N, "requests": {...}, "applied": {...}, "limits": {...}}
@@ -100,10 +107,34 @@ func runFakeServer(e *env, c *command, args []string) int {
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
 	<-ctx.Done()
-	srv.Close()
-	fmt.Fprintln(e.errOut(), "fake-server: stopped")
-	return exitOK
+	// A second signal stops at once; until then the requests being served
+	// get fakeShutdownGrace to finish, then their connections are cut.
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(second)
+	stop()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), fakeShutdownGrace)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
+		}
+		fmt.Fprintln(e.errOut(), "fake-server: stopped")
+		return exitOK
+	case <-second:
+		fmt.Fprintln(e.errOut(), "fake-server: stopped at once (second signal)")
+		return exitError
+	}
 }
+
+// fakeShutdownGrace is how long fake-server waits, once told to stop, for
+// the requests being served.
+const fakeShutdownGrace = 5 * time.Second
 
 // fakeServerFlagsCheck refuses what fake-server cannot do, naming the flag.
 func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
