@@ -205,3 +205,38 @@ func TestShutdownWithNothingInFlightIsImmediate(t *testing.T) {
 	require.NoError(t, srv.Shutdown(context.Background()))
 	require.Less(t, time.Since(start), 2*time.Second)
 }
+
+func TestAdminEndpointNamesWhatIsWrong(t *testing.T) {
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAdmin(""))
+	for _, c := range []struct{ body, param, message string }{
+		{`{"operation":"createOpportunity","status":500,"headers":{"X-A\r\nSet-Cookie: a":"1"}}`, "headers", "not a valid header name"},
+		{`{"operation":"createOpportunity","status":500,"headers":{"X-A":"1\r\nSet-Cookie: a=1"}}`, "headers", "must not contain CR, LF"},
+		{`{"operation":"createOpportunity","status":500,"headers":{"":"1"}}`, "headers", "not a valid header name"},
+		{`{"operation":"createOpportunity","delay":"2h"}`, "delay", "at most 1m0s"},
+		{`{"operation":"createOpportunity","status":500,"times":1000000}`, "times", "at most 10000"},
+		{`[]`, "", "the body must be a JSON object, got a JSON array"},
+		{`{"operation":"createOpportunity","status":[500]}`, "status", "status must be a JSON number, got a JSON array"},
+	} {
+		code, body := admin(t, srv, http.MethodPost, "/_fake/faults", c.body)
+		require.Equal(t, http.StatusBadRequest, code, c.body)
+		if c.param != "" {
+			require.Equal(t, c.param, body["param"], c.body)
+		}
+		require.Contains(t, body["message"], c.message, c.body)
+	}
+	code, _ := admin(t, srv, http.MethodPost, "/_fake/faults", `{"operation":"createOpportunity","delay":"1m","times":10000}`)
+	require.Equal(t, http.StatusOK, code, "the bounds themselves are allowed")
+	admin(t, srv, http.MethodDelete, "/_fake/faults", "")
+
+	// A known path with the wrong method: 405 naming the methods allowed.
+	for path, allow := range map[string]string{"/_fake/state": "GET, HEAD", "/_fake/faults": "POST, DELETE", "/_fake/limits": "PUT", "/_fake/reset": "POST"} {
+		req, err := http.NewRequest(http.MethodPatch, strings.TrimSuffix(srv.URL(), "/v1")+path, nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(srv.APIKey(), "")
+		resp, err := testClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, path)
+		require.Equal(t, allow, resp.Header.Get("Allow"), path)
+	}
+}

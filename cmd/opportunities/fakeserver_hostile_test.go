@@ -62,3 +62,37 @@ func TestFakeServerSecondSignalStopsAtOnce(t *testing.T) {
 	require.Equal(t, 1, r.code, r.stderr)
 	require.Contains(t, r.stderr, "stopped at once")
 }
+
+func TestFakeServerAddressChecks(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:http-ish"} {
+		r := cli(t, "fake-server", "--addr", addr)
+		require.Equal(t, 2, r.code, "%s: %s", addr, r.stderr)
+		require.Contains(t, r.stderr, "--addr", addr)
+		require.Contains(t, r.stderr, "0 to 65535", addr)
+	}
+	// Loopback: no warning.
+	s, _ := startFakeServer(t, "--addr", "127.0.0.1:0", "--quiet")
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	r := s.wait(t, 20*time.Second)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "warning")
+	for where, want := range map[string]string{"every interface": "every interface"} {
+		require.Equal(t, want, exposed(":0"), where)
+		require.Equal(t, want, exposed("0.0.0.0:0"), where)
+		require.Equal(t, want, exposed("[::]:0"), where)
+	}
+	require.Equal(t, "192.0.2.1", exposed("192.0.2.1:0"))
+	require.Empty(t, exposed("localhost:0"))
+	require.Empty(t, exposed("[::1]:0"))
+}
+
+func TestFakeServerWarnsWhenReachableFromOtherMachines(t *testing.T) {
+	t.Parallel()
+	// 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning is
+	// printed, then listening fails, and nothing is ever exposed.
+	r := cli(t, "fake-server", "--addr", "192.0.2.1:0")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "fake-server: warning: --addr 192.0.2.1:0 listens on 192.0.2.1: the fake is reachable from other machines")
+	require.Contains(t, r.stderr, "starting the fake")
+}
