@@ -68,7 +68,9 @@
 //
 // A Server is safe for concurrent use. Close (called by NewServer's cleanup)
 // aborts pending fault delays and returns only once every request handler has
-// finished. The package keeps no mutable package-level state: even the "email"
+// finished; Shutdown does the same within a deadline, then closes the
+// connections left. A client that stalls while sending a request is cut off
+// after ReadHeaderTimeout or ReadTimeout. The package keeps no mutable package-level state: even the "email"
 // format check is registered on the Server's own copy of the spec rather than
 // with kin-openapi's global openapi3.DefineStringFormat.
 //

@@ -2,6 +2,7 @@ package chartmogultest
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,8 +31,12 @@ type Server struct {
 	cfg      config
 	spec     *contract
 	api      *http.ServeMux // the generated std-http routes over the strict handler
-	ts       *httptest.Server
+	hs       *http.Server
+	url      string        // http://HOST:PORT
+	served   chan struct{} // closed when Serve returned
 	closing  chan struct{}
+	connMu   sync.Mutex
+	newConns map[net.Conn]bool // connections that have not sent a request yet
 	closed   sync.Once
 	handlers sync.WaitGroup
 
@@ -101,29 +105,86 @@ func Start(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chartmogultest: %w", err)
 	}
-	s.ts = &httptest.Server{Listener: ln, Config: &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: time.Minute,
+	s.newConns = map[net.Conn]bool{}
+	s.served = make(chan struct{})
+	s.hs = &http.Server{
+		Handler: s.handler(),
+		// A client that stalls while sending its request must not hold a
+		// handler (and Close) for ever.
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ConnState:         s.connState,
 		// Dropped and truncated responses are on purpose: keep the log quiet.
 		ErrorLog: log.New(io.Discard, "", 0),
-	}}
-	s.ts.Start()
+	}
+	s.url = "http://" + ln.Addr().String()
+	go func() {
+		defer close(s.served)
+		_ = s.hs.Serve(ln)
+	}()
 	return s, nil
 }
 
+// The server's read timeouts: a request's header must arrive within
+// ReadHeaderTimeout and the whole request within ReadTimeout. Fault delays
+// are not bounded by them.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+)
+
+// connState tracks the connections that have not sent a request yet, which
+// Shutdown closes at once (http.Server would wait 5 s for them). Once the
+// server is closing, a new connection is closed as soon as it is accepted.
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st != http.StateNew {
+		delete(s.newConns, c)
+		return
+	}
+	select {
+	case <-s.closing:
+		_ = c.Close()
+	default:
+		s.newConns[c] = true
+	}
+}
+
 // Close stops the server. It aborts pending Fault delays, waits for the
-// requests being served and is safe to call more than once.
-func (s *Server) Close() {
+// requests being served and is safe to call more than once. A request whose
+// client stalls is bounded by ReadTimeout; use Shutdown to bound the wait.
+func (s *Server) Close() { _ = s.Shutdown(context.Background()) }
+
+// Shutdown stops the server like Close, but waits for the requests being
+// served only until ctx is done: then it closes every connection, which ends
+// their handlers, and returns ctx's error. It is safe to call more than once,
+// and with Close: a later call waits for the first to finish and returns an
+// error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := errors.New("chartmogultest: the server is already closed")
 	s.closed.Do(func() {
 		close(s.closing)
-		s.ts.Close()
+		s.connMu.Lock()
+		for c := range s.newConns {
+			_ = c.Close()
+		}
+		s.newConns = map[net.Conn]bool{}
+		s.connMu.Unlock()
+		err = s.hs.Shutdown(ctx)
+		if err != nil {
+			_ = s.hs.Close() // the grace period is over: cut the connections left
+		}
+		<-s.served
 		s.handlers.Wait()
 	})
+	return err
 }
 
 // URL returns the API's base URL including the base path, such as
 // "http://127.0.0.1:41234/v1"; the list endpoint is URL()+"/opportunities".
-func (s *Server) URL() string { return s.ts.URL + s.cfg.basePath }
+func (s *Server) URL() string { return s.url + s.cfg.basePath }
 
 // APIKey returns the API key the server accepts.
 func (s *Server) APIKey() string { return s.cfg.apiKey }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -161,6 +162,28 @@ type AdminFault struct {
 	Apply          bool              `json:"apply,omitempty"`
 }
 
+// The bounds of a fault queued over HTTP: more is a mistake, not a test.
+const (
+	MaxAdminTimes = 10000
+	MaxAdminDelay = time.Minute
+)
+
+// validHeaderName reports whether k is an HTTP token (RFC 9110), so that
+// no CR, LF or other separator can end up in a response's header block.
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
 // fault checks f and returns it as a Fault; its error names the field.
 func (f AdminFault) fault() (Fault, string, error) {
 	out := Fault{Times: f.Times, Status: f.Status, Body: f.Body, EmptyBody: f.EmptyBody,
@@ -175,16 +198,28 @@ func (f AdminFault) fault() (Fault, string, error) {
 	case f.Status == 0 && !f.DropConnection && !f.TruncateBody && f.Delay == "" && len(f.Headers) == 0:
 		return out, "status", errors.New("a fault needs a status, drop_connection, truncate_body, a delay or headers")
 	}
+	if f.Times > MaxAdminTimes {
+		return out, "times", fmt.Errorf("times must be at most %d", MaxAdminTimes)
+	}
 	if f.Delay != "" {
 		d, err := time.ParseDuration(f.Delay)
 		if err != nil || d < 0 {
 			return out, "delay", errors.New(`delay must be a non-negative duration such as "2s"`)
+		}
+		if d > MaxAdminDelay {
+			return out, "delay", fmt.Errorf("delay must be at most %v", MaxAdminDelay)
 		}
 		out.Delay = d
 	}
 	if len(f.Headers) > 0 {
 		out.Header = http.Header{}
 		for k, v := range f.Headers {
+			if !validHeaderName(k) {
+				return out, "headers", fmt.Errorf("headers: %q is not a valid header name", k)
+			}
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return out, "headers", fmt.Errorf("headers: the value of %q must not contain CR, LF or NUL", k)
+			}
 			out.Header.Set(k, v)
 		}
 	}
@@ -234,7 +269,13 @@ func (s *Server) adminMux(prefix string) *http.ServeMux {
 		s.Reset()
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
-	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
+	allowed := map[string]string{prefix + "/state": "GET, HEAD", prefix + "/faults": "POST, DELETE", prefix + "/limits": "PUT", prefix + "/reset": "POST"}
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		if allow, ok := allowed[r.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "Method Not Allowed: use " + allow})
+			return
+		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not Found: see the admin endpoints in the fake-server help"})
 	})
 	return mux
@@ -274,7 +315,10 @@ func decodeAdmin(r *http.Request, v any) (string, error) {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return te.Field, fmt.Errorf("%s must be a JSON %s", te.Field, te.Type.Kind())
+			if te.Field == "" {
+				return "", fmt.Errorf("the body must be a JSON object, got a JSON %s", te.Value)
+			}
+			return te.Field, fmt.Errorf("%s must be a JSON %s, got a JSON %s", te.Field, jsonKind(te.Type.Kind()), te.Value)
 		}
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			f = strings.Trim(f, `"`)
@@ -283,4 +327,22 @@ func decodeAdmin(r *http.Request, v any) (string, error) {
 		return "", fmt.Errorf("the body is not a JSON object: %v", err)
 	}
 	return "", nil
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16,
+		reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return k.String()
 }

@@ -2,6 +2,7 @@ package chartmogultest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -156,4 +158,85 @@ func TestRequestLogAndAddress(t *testing.T) {
 	require.Contains(t, lines[2], "status=0")
 	require.NotContains(t, log.String(), key)
 	require.NotContains(t, log.String(), "wrong_key")
+}
+
+// stall opens a connection to srv and sends the start of a create whose body
+// never arrives, and waits until the server is reading it.
+func stall(t *testing.T, srv *chartmogultest.Server) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(srv.URL(), "/v1"), "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	req, _ := http.NewRequest(http.MethodPost, "/v1/opportunities", nil)
+	req.SetBasicAuth(srv.APIKey(), "")
+	_, err = io.WriteString(c, "POST /v1/opportunities HTTP/1.1\r\nHost: fake\r\nAuthorization: "+req.Header.Get("Authorization")+
+		"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	require.NoError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Requests(chartmogultest.OpCreate) == 0 {
+		require.True(t, time.Now().Before(deadline), "the server never got the request")
+		time.Sleep(5 * time.Millisecond)
+	}
+	return c
+}
+
+func TestShutdownCutsOffAStalledClient(t *testing.T) {
+	srv, err := chartmogultest.Start()
+	require.NoError(t, err)
+	stall(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	require.ErrorIs(t, srv.Shutdown(ctx), context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 5*time.Second)
+	srv.Close() // a no-op now
+}
+
+func TestShutdownWithNothingInFlightIsImmediate(t *testing.T) {
+	srv, err := chartmogultest.Start()
+	require.NoError(t, err)
+	// An idle keep-alive connection and one that never sent a request do
+	// not hold it.
+	create(t, srv, nil)
+	c, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(srv.URL(), "/v1"), "http://"))
+	require.NoError(t, err)
+	defer c.Close()
+	start := time.Now()
+	require.NoError(t, srv.Shutdown(context.Background()))
+	require.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestAdminEndpointNamesWhatIsWrong(t *testing.T) {
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAdmin(""))
+	for _, c := range []struct{ body, param, message string }{
+		{`{"operation":"createOpportunity","status":500,"headers":{"X-A\r\nSet-Cookie: a":"1"}}`, "headers", "not a valid header name"},
+		{`{"operation":"createOpportunity","status":500,"headers":{"X-A":"1\r\nSet-Cookie: a=1"}}`, "headers", "must not contain CR, LF"},
+		{`{"operation":"createOpportunity","status":500,"headers":{"":"1"}}`, "headers", "not a valid header name"},
+		{`{"operation":"createOpportunity","delay":"2h"}`, "delay", "at most 1m0s"},
+		{`{"operation":"createOpportunity","status":500,"times":1000000}`, "times", "at most 10000"},
+		{`[]`, "", "the body must be a JSON object, got a JSON array"},
+		{`{"operation":"createOpportunity","status":[500]}`, "status", "status must be a JSON number, got a JSON array"},
+	} {
+		code, body := admin(t, srv, http.MethodPost, "/_fake/faults", c.body)
+		require.Equal(t, http.StatusBadRequest, code, c.body)
+		if c.param != "" {
+			require.Equal(t, c.param, body["param"], c.body)
+		}
+		require.Contains(t, body["message"], c.message, c.body)
+	}
+	code, _ := admin(t, srv, http.MethodPost, "/_fake/faults", `{"operation":"createOpportunity","delay":"1m","times":10000}`)
+	require.Equal(t, http.StatusOK, code, "the bounds themselves are allowed")
+	admin(t, srv, http.MethodDelete, "/_fake/faults", "")
+
+	// A known path with the wrong method: 405 naming the methods allowed.
+	for path, allow := range map[string]string{"/_fake/state": "GET, HEAD", "/_fake/faults": "POST, DELETE", "/_fake/limits": "PUT", "/_fake/reset": "POST"} {
+		req, err := http.NewRequest(http.MethodPatch, strings.TrimSuffix(srv.URL(), "/v1")+path, nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(srv.APIKey(), "")
+		resp, err := testClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, path)
+		require.Equal(t, allow, resp.Header.Get("Allow"), path)
+	}
 }

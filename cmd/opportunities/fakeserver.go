@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
 )
@@ -28,7 +34,9 @@ naming the field) and every response it sends, and requires HTTP basic auth with
 the API key as user name: --api-key or $CHARTMOGUL_API_KEY, else the default
 test key "` + chartmogultest.DefaultAPIKey + `". It prints the base URL it listens on, then one log line per
 request on stderr (never a header, so never the key). SIGINT or SIGTERM (Ctrl-C)
-stops it cleanly, after the requests being served, with exit status 0.
+stops it, with exit status 0, after the requests being served: those still
+running after 5s are cut off; a second signal stops it at once (status 1). A
+client has 10s to send a request's header and 30s for the whole request.
 
 Admin endpoint (same key; JSON), to script limits and failures over HTTP:
   GET    /_fake/state    {"opportunities": N, "requests": {...}, "applied": {...}, "limits": {...}}
@@ -36,13 +44,15 @@ Admin endpoint (same key; JSON), to script limits and failures over HTTP:
                          {"operation": "createOpportunity", "status": 500, "times": 1,
                           "headers": {"Retry-After": "1"}, "body": "...", "empty_body": false,
                           "delay": "2s", "drop_connection": false, "truncate_body": false,
-                          "apply": false}   (apply: the change is made, then the fault happens)
+                          "apply": false}   (apply: the change is made, then the fault happens;
+                         times at most 10000, delay at most 1m, header names and values checked)
   DELETE /_fake/faults   drop pending faults
   PUT    /_fake/limits   {"rate_per_second": 40, "retry_after": true, "max_concurrent": 20}
                          (429 over the rate, 503 over the concurrency; 0 means none)
   POST   /_fake/reset    empty the store and clear counters and faults
 Operations are named by operationId: createOpportunity, listOpportunities,
-retrieveOpportunity, updateOpportunity, deleteOpportunity.`,
+retrieveOpportunity, updateOpportunity, deleteOpportunity. A mistake is answered
+400 naming the field; a known path with the wrong method, 405 with Allow.`,
 		examples: `  opportunities fake-server --seed        # http://127.0.0.1:12111/v1, key test_api_key
   opportunities fake-server --addr 127.0.0.1:0 --api-key sk_test_123 --rate-limit 40 --max-concurrent 20
   curl -u test_api_key: http://127.0.0.1:12111/v1/opportunities
@@ -54,7 +64,7 @@ retrieveOpportunity, updateOpportunity, deleteOpportunity.`,
 
 func runFakeServer(e *env, c *command, args []string) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	addr := fs.String("addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container")
+	addr := fs.String("addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
 	seed := fs.Bool("seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+fakeOpportunityUUID+" and "+fakeSeedUUID)
 	basePath := fs.String("base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
 	rate := fs.Int("rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
@@ -70,6 +80,10 @@ func runFakeServer(e *env, c *command, args []string) int {
 	}
 	if err != nil {
 		return e.fail(err, nil)
+	}
+	if where := exposed(*addr); where != "" {
+		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
+			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", *addr, where)
 	}
 	key := e.apiKey()
 	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
@@ -100,22 +114,50 @@ func runFakeServer(e *env, c *command, args []string) int {
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
 	<-ctx.Done()
-	srv.Close()
-	fmt.Fprintln(e.errOut(), "fake-server: stopped")
-	return exitOK
+	// A second signal stops at once; until then the requests being served
+	// get fakeShutdownGrace to finish, then their connections are cut.
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(second)
+	stop()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), fakeShutdownGrace)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
+		}
+		fmt.Fprintln(e.errOut(), "fake-server: stopped")
+		return exitOK
+	case <-second:
+		fmt.Fprintln(e.errOut(), "fake-server: stopped at once (second signal)")
+		return exitError
+	}
 }
+
+// fakeShutdownGrace is how long fake-server waits, once told to stop, for
+// the requests being served.
+const fakeShutdownGrace = 5 * time.Second
 
 // fakeServerFlagsCheck refuses what fake-server cannot do, naming the flag.
 func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
 	if e.g.fake || e.g.baseURL != "" {
 		return usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path")
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		var ae *net.AddrError
 		if errors.As(err, &ae) {
 			return usagef("--addr %q: %s: want HOST:PORT, such as %s", addr, ae.Err, defaultFakeAddr)
 		}
 		return usagef("--addr %q: want HOST:PORT, such as %s", addr, defaultFakeAddr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usagef("--addr %q: the port must be a number from 0 to 65535 (0 picks a free one)", addr)
 	}
 	if rate < 0 {
 		return usagef("--rate-limit must not be negative, got %d", rate)
@@ -124,4 +166,22 @@ func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
 		return usagef("--max-concurrent must not be negative, got %d", conc)
 	}
 	return nil
+}
+
+// exposed says where addr (HOST:PORT, already checked) listens when that is
+// not loopback only: "every interface" for an empty or unspecified host, else
+// the host. It returns "" for loopback.
+func exposed(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return ""
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || (ip != nil && ip.IsUnspecified()):
+		return "every interface"
+	case ip != nil && ip.IsLoopback():
+		return ""
+	}
+	return host
 }

@@ -13,11 +13,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mogulkit/opportunities/contract"
+	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -39,10 +44,16 @@ reads a second page (per_page 1), deletes both and retrieves one again (404).
 
 Use a test account: the customer must exist, the owner must be a user with a CRM
 seat and the pipeline and stage must exist in the account. Whatever verify
-creates it deletes, even when a step fails or on Ctrl-C (a second Ctrl-C stops at
-once); a create whose answer was lost is found again by its marker, the custom
-attribute verify_string. The account may need the custom attributes
-verify_string, verify_integer, verify_decimal and verify_boolean.
+creates it deletes, even when a step fails or on Ctrl-C, SIGTERM or SIGHUP (a
+second one stops at once); a create whose answer was lost is found again by its
+marker, the custom attribute verify_string. The account may need the custom
+attributes verify_string, verify_integer, verify_decimal and verify_boolean.
+The marker is printed before the first request and each UUID as it is created
+(on stderr with --output json), so that even a run killed outright leaves what
+is needed to find and delete what it created. If a lost create cannot be looked
+up, the report says its outcome is unknown rather than that nothing is left.
+A UUID the server returns that the spec's rule refuses is drift, never a path
+verify sends a request to.
 
 The report (a table on stdout, or JSON with --output json) names each drift: an
 undocumented status, a missing required field, a type change, any other
@@ -92,10 +103,16 @@ type stepReport struct {
 }
 
 type cleanupReport struct {
-	Created     int      `json:"created"`
-	Deleted     int      `json:"deleted"`
-	LeftBehind  []string `json:"left_behind"`
-	Interrupted bool     `json:"-"`
+	Created    int      `json:"created"`
+	Deleted    int      `json:"deleted"`
+	LeftBehind []string `json:"left_behind"`
+	// OutcomeUnknown: a create may have been applied without its answer,
+	// and looking for it by its marker failed (LookupError): something may
+	// be left behind that is not in LeftBehind. Find it by Marker, the value
+	// of the custom attribute verify_string.
+	OutcomeUnknown bool   `json:"outcome_unknown"`
+	LookupError    string `json:"lookup_error,omitempty"`
+	Marker         string `json:"marker"`
 }
 
 type verifyReport struct {
@@ -112,15 +129,37 @@ type verifyReport struct {
 
 // verifier runs the steps and keeps track of what it created.
 type verifier struct {
-	base, key string
-	hc        *http.Client
-	c         *contract.Contract
-	rep       *verifyReport
-	run       string
-	created   []string // created and not yet deleted, in order
-	lost      bool     // a create may have been applied without our knowing its UUID
-	customer  string
-	closeDate [2]string
+	base, key   string
+	red         *safetext.Redactor // the key in every form a server could echo it
+	hc          *http.Client
+	c           *contract.Contract
+	rep         *verifyReport
+	run         string
+	created     []string // created and not yet deleted, in order
+	lost        bool     // a create may have been applied without our knowing its UUID
+	unreachable []string // found by the marker under a UUID the spec refuses: not deleted
+	customer    string
+	closeDate   [2]string
+
+	progress io.Writer           // where say writes
+	clean    func(string) string // redaction and escaping of what say writes
+	printed  []string            // the UUIDs said to be created
+}
+
+// say writes one line of progress at once (stdout is not buffered, so the
+// line is out even if the process is then killed).
+func (v *verifier) say(format string, args ...any) {
+	if v.progress == nil {
+		return
+	}
+	line := fmt.Sprintf(format, args...)
+	if v.clean != nil {
+		line = v.clean(line)
+	}
+	_, _ = io.WriteString(v.progress, line+"\n")
+	if f, ok := v.progress.(interface{ Flush() error }); ok {
+		_ = f.Flush()
+	}
 }
 
 func runVerify(e *env, c *command, args []string) int {
@@ -145,7 +184,22 @@ func runVerify(e *env, c *command, args []string) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	ctx, stop := signalContext()
+	// The progress (the run's marker, each UUID as it is created) is written
+	// before and during the run, so that even a kill -9 leaves what is needed
+	// to find and delete what the run created: on stdout for the text
+	// report, on stderr with --output json (stdout holds one JSON document).
+	v.progress = e.stdout
+	if *output == "json" {
+		v.progress = e.stderr
+	}
+	v.clean = e.redact
+	v.say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", v.rep.BaseURL, v.run, v.marker())
+	if *output != "json" {
+		v.say("")
+	}
+	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
+	// what was created is deleted.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	v.steps(ctx, *owner, *pipeline, *stage)
 	if ctx.Err() != nil {
@@ -154,11 +208,17 @@ func runVerify(e *env, c *command, args []string) int {
 	}
 	v.cleanup()
 	v.rep.summarize()
+	// Everything in the report may come from the server: redact the key and
+	// escape control characters, as every other command does.
+	v.rep.sanitize(e.redact)
 	if *output == "json" {
 		if err := writeJSON(e.stdout, v.rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
 		}
 	} else {
+		if len(v.printed) > 0 {
+			v.say("")
+		}
 		v.rep.print(e.stdout)
 	}
 	if v.rep.Conforms {
@@ -198,7 +258,7 @@ func (e *env) newVerifier(cc *contract.Contract, customer, owner, pipeline, stag
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	v := &verifier{
-		base: strings.TrimRight(base, "/"), key: key, c: cc, run: hex.EncodeToString(id[:]), customer: customer,
+		base: strings.TrimRight(base, "/"), key: key, red: e.redactor(), c: cc, run: hex.EncodeToString(id[:]), customer: customer,
 		closeDate: [2]string{"2031-01-15", "2031-01-16"},
 		hc: &http.Client{Timeout: e.g.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // the key goes nowhere else; a redirect is reported as it is
@@ -355,7 +415,7 @@ func (v *verifier) do(ctx context.Context, name, op, method, pathTemplate, path 
 		}
 	}
 	if !ex.ok && !hasKind(step.Findings, kindStatus) {
-		step.fail("expected status %v, got %d%s", want, got.Status, apiMessage(ex.body))
+		step.fail("expected status %v, got %d%s", want, got.Status, v.apiMessage(ex.body))
 	}
 	return ex
 }
@@ -369,12 +429,15 @@ func hasKind(fs []finding, kind string) bool {
 	return false
 }
 
-// apiMessage quotes the message of an error body, if it has one.
-func apiMessage(body map[string]any) string {
+// apiMessage quotes the message of an error body, if it has one. The key is
+// redacted before the message is cut or quoted, so that neither a cut nor
+// quoting can leave part of it in a form the redactor would not know.
+func (v *verifier) apiMessage(body map[string]any) string {
 	for _, k := range []string{"message", "error"} {
 		if s, ok := body[k].(string); ok && s != "" {
+			s = v.red.String(s)
 			if len(s) > 200 {
-				s = s[:200] + "..."
+				s = string(v.red.TrimPartial([]byte(s[:200]))) + "..."
 			}
 			return fmt.Sprintf(" (%q)", s)
 		}
@@ -420,9 +483,13 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		switch {
 		case ex.status == 0 || ex.status >= 500:
 			v.lost = true // it may have been applied
+		case ex.ok && id != "" && !v.safeUUID(ex.step, id):
+			v.lost = true // created, but under a UUID verify will not use: found again by its marker
 		case ex.ok && id != "":
 			uuids[i] = id
 			v.created = append(v.created, id)
+			v.printed = append(v.printed, id)
+			v.say("Created %s (marker %q)", id, v.marker())
 		}
 		if ctx.Err() != nil || uuids[i] == "" {
 			return
@@ -435,7 +502,7 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		}
 	}
 	a := uuids[0]
-	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusOK); ex.ok {
+	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusOK); ex.ok {
 		if got, _ := ex.body["uuid"].(string); got != a {
 			ex.step.behaviour(sevDrift, "uuid", "retrieve returned %q, not the opportunity asked for", got)
 		}
@@ -444,7 +511,7 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		return
 	}
 	upd := []byte(`{"win_likelihood":0,"forecast_category":"best_case","amount_in_cents":654321}`)
-	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, "/opportunities/"+a, nil, upd, http.StatusOK); ex.ok {
+	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, opportunityPath(a), nil, upd, http.StatusOK); ex.ok {
 		checkInt(ex, "win_likelihood", 0)
 		checkInt(ex, "amount_in_cents", 654321)
 	}
@@ -491,15 +558,39 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		if ctx.Err() != nil {
 			return
 		}
-		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, "/opportunities/"+id, nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
+		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, opportunityPath(id), nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
 			v.forget(id)
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, "/opportunities/"+a, nil, nil, http.StatusNotFound)
+	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusNotFound)
 }
+
+// safeUUID reports whether id, a UUID the server returned, satisfies the
+// spec's rule for the {uuid} path parameter. One that does not (such as
+// "../../admin/drop-all?x=") is reported as drift on step, unless the
+// contract check already did, and is never put in a request: a server must
+// not choose where verify sends the key.
+func (v *verifier) safeUUID(step *stepReport, id string) bool {
+	vs := generated.ValidateUUIDPathParameter(id)
+	if len(vs) == 0 {
+		return true
+	}
+	for _, f := range step.Findings {
+		if f.Field == "uuid" && f.Severity == sevDrift {
+			return false
+		}
+	}
+	step.Findings = append(step.Findings, finding{Severity: sevDrift, Kind: kindViolation, Part: string(contract.PartResponseBody),
+		Field: "uuid", Rule: "pattern", Message: vs[0].Problem + "; verify sends no request to it"})
+	return false
+}
+
+// opportunityPath is the path of one opportunity, its UUID escaped (it is
+// checked before use as well: see safeUUID).
+func opportunityPath(id string) string { return "/opportunities/" + url.PathEscape(id) }
 
 func (v *verifier) forget(id string) {
 	for i, c := range v.created {
@@ -551,36 +642,63 @@ func checkCustom(ex *exchange, marker string) {
 func (v *verifier) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	v.rep.Cleanup.Marker = v.marker()
 	if v.lost {
-		q := url.Values{"customer_uuid": {v.customer}, "estimated_close_date_on_or_after": {v.closeDate[0]},
-			"estimated_close_date_on_or_before": {v.closeDate[1]}}
-		for range 20 { // pages
-			page, err := v.raw(ctx, http.MethodGet, "/opportunities?"+q.Encode())
-			if err != nil {
-				break
-			}
-			entries, _ := page["entries"].([]any)
-			for _, e := range entries {
-				m, _ := e.(map[string]any)
-				custom, _ := m["custom"].(map[string]any)
-				if id := uuidOf(e); custom["verify_string"] == v.marker() && !slices.Contains(v.created, id) {
-					v.created = append(v.created, id)
-				}
-			}
-			cursor, _ := page["cursor"].(string)
-			if more, _ := page["has_more"].(bool); !more || cursor == "" {
-				break
-			}
-			q.Set("cursor", cursor)
+		if err := v.lookup(ctx); err != nil {
+			v.rep.Cleanup.OutcomeUnknown, v.rep.Cleanup.LookupError = true, err.Error()
 		}
 	}
-	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created)
+	v.rep.Cleanup.Created = v.rep.Cleanup.Deleted + len(v.created) + len(v.unreachable)
 	for _, id := range append([]string(nil), v.created...) {
-		if _, err := v.raw(ctx, http.MethodDelete, "/opportunities/"+id); err == nil {
+		if _, err := v.raw(ctx, http.MethodDelete, opportunityPath(id)); err == nil {
 			v.forget(id)
 		}
 	}
-	v.rep.Cleanup.LeftBehind = append([]string{}, v.created...)
+	v.rep.Cleanup.LeftBehind = append(append([]string{}, v.created...), v.unreachable...)
+}
+
+// maxLookupPages bounds the pages read looking for the marker.
+const maxLookupPages = 20
+
+// lookup finds what this run created by its marker, among the opportunities
+// of the customer with the run's close dates, and adds it to v.created. It
+// returns an error unless every page was read: only then is the outcome of a
+// lost create known.
+func (v *verifier) lookup(ctx context.Context) error {
+	q := url.Values{"customer_uuid": {v.customer}, "estimated_close_date_on_or_after": {v.closeDate[0]},
+		"estimated_close_date_on_or_before": {v.closeDate[1]}}
+	for range maxLookupPages {
+		page, err := v.raw(ctx, http.MethodGet, "/opportunities?"+q.Encode())
+		if err != nil {
+			return err
+		}
+		entries, ok := page["entries"].([]any)
+		if !ok {
+			return errors.New("the list answer has no entries")
+		}
+		for _, e := range entries {
+			m, _ := e.(map[string]any)
+			custom, _ := m["custom"].(map[string]any)
+			id := uuidOf(e)
+			switch {
+			case custom["verify_string"] != v.marker() || slices.Contains(v.created, id) || slices.Contains(v.unreachable, id):
+			case len(generated.ValidateUUIDPathParameter(id)) > 0:
+				v.unreachable = append(v.unreachable, id) // never followed: reported as left behind
+			default:
+				v.created = append(v.created, id)
+				v.say("Found %s by its marker", id)
+			}
+		}
+		cursor, _ := page["cursor"].(string)
+		if more, _ := page["has_more"].(bool); !more {
+			return nil
+		}
+		if cursor == "" {
+			return errors.New("has_more without a cursor")
+		}
+		q.Set("cursor", cursor)
+	}
+	return fmt.Errorf("more than %d pages", maxLookupPages)
 }
 
 // raw sends a cleanup request and decodes its JSON answer; a status other
@@ -617,12 +735,30 @@ func (r *verifyReport) summarize() {
 			}
 		}
 	}
-	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0
+	r.Conforms = r.Drift == 0 && r.Errors == 0 && !r.Interrupted && len(r.Cleanup.LeftBehind) == 0 && !r.Cleanup.OutcomeUnknown
 }
 
-// print writes the report for a terminal.
+// sanitize passes every string of the report through clean (the key
+// redacted, control characters escaped): a server chooses much of what ends
+// up here (messages, field names, UUIDs).
+func (r *verifyReport) sanitize(clean func(string) string) {
+	r.BaseURL, r.Run = clean(r.BaseURL), clean(r.Run)
+	for _, s := range r.Steps {
+		s.Step, s.Operation, s.Method, s.Path = clean(s.Step), clean(s.Operation), clean(s.Method), clean(s.Path)
+		for i := range s.Findings {
+			f := &s.Findings[i]
+			f.Severity, f.Kind, f.Part, f.Field, f.Rule, f.Message = clean(f.Severity), clean(f.Kind), clean(f.Part), clean(f.Field), clean(f.Rule), clean(f.Message)
+		}
+	}
+	r.Cleanup.Marker, r.Cleanup.LookupError = clean(r.Cleanup.Marker), clean(r.Cleanup.LookupError)
+	for i, id := range r.Cleanup.LeftBehind {
+		r.Cleanup.LeftBehind[i] = clean(id)
+	}
+}
+
+// print writes the report for a terminal, after the progress lines (the
+// run's header included).
 func (r *verifyReport) print(w io.Writer) {
-	fmt.Fprintf(w, "Verifying %s against openapi.yaml (run %s)\n\n", r.BaseURL, r.Run)
 	for _, s := range r.Steps {
 		label := "ok"
 		for _, f := range s.Findings {
@@ -649,11 +785,18 @@ func (r *verifyReport) print(w io.Writer) {
 		}
 	}
 	c := r.Cleanup
-	left := "nothing left behind"
+	var left []string
 	if len(c.LeftBehind) > 0 {
-		left = "LEFT BEHIND: " + strings.Join(c.LeftBehind, ", ")
+		left = append(left, "LEFT BEHIND: "+strings.Join(c.LeftBehind, ", "))
 	}
-	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, left)
+	if c.OutcomeUnknown {
+		left = append(left, fmt.Sprintf("outcome unknown: a create may have been applied and looking for it failed (%s), "+
+			"so an opportunity may be LEFT BEHIND; find it by its custom attribute verify_string %q and delete it", c.LookupError, c.Marker))
+	}
+	if len(left) == 0 {
+		left = append(left, "nothing left behind")
+	}
+	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, strings.Join(left, "; "))
 	if r.Interrupted {
 		fmt.Fprintln(w, "Interrupted: not every step ran.")
 	}
