@@ -530,7 +530,7 @@ func (r *runner) reconcile(ctx context.Context) error {
 		i = j
 	}
 	if r.integ.Damage != "" {
-		if err := r.opts.Journal.Append(Record{State: StateChecked}); err != nil {
+		if err := r.append(Record{State: StateChecked}); err != nil {
 			return err
 		}
 	}
@@ -618,7 +618,7 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 				uuid := cands[c].o.UUID
 				r.claimed[uuid] = true
 				r.decided[p.line] = decision{uuid: uuid}
-				if err := r.opts.Journal.Append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
+				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
 					return err
 				}
 			}
@@ -634,7 +634,7 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 			r.decided[p.line] = decision{candidates: uuids}
 			// Recorded as possibly created, so that no later run sends it
 			// unchecked.
-			if err := r.opts.Journal.Append(Record{Line: p.line, State: StateFailed, OutcomeUnknown: true,
+			if err := r.append(Record{Line: p.line, State: StateFailed, OutcomeUnknown: true,
 				Error: fmt.Sprintf("needs review: %d opportunities match %d row(s): %s", len(uuids), len(members), strings.Join(uuids, ", "))}); err != nil {
 				return err
 			}
@@ -727,7 +727,7 @@ func (r *runner) send(rows Source) error {
 			for i, p := range probs {
 				problems[i] = r.safe(p)
 			}
-			if err := r.opts.Journal.Append(Record{Line: row.Line, State: StateFailed, Invalid: true, Problems: problems, Fingerprint: row.Fingerprint}); err != nil {
+			if err := r.append(Record{Line: row.Line, State: StateFailed, Invalid: true, Problems: problems, Fingerprint: row.Fingerprint}); err != nil {
 				r.journalFailed(err)
 			}
 			continue
@@ -751,6 +751,14 @@ func (r *runner) send(rows Source) error {
 		return *e
 	}
 	return srcErr
+}
+
+// append journals rec, stamped with the time.
+func (r *runner) append(rec Record) error {
+	if rec.At.IsZero() {
+		rec.At = time.Now()
+	}
+	return r.opts.Journal.Append(rec)
 }
 
 func (r *runner) journalFailed(err error) {
@@ -777,7 +785,7 @@ func (r *runner) sendOne(row Row) {
 		if !state.CompareAndSwap(rowWaiting, rowSent) {
 			return errStopped
 		}
-		if err := r.opts.Journal.Append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
+		if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
 			state.Store(rowStopped)
 			r.journalFailed(err)
 			return err
@@ -803,7 +811,7 @@ func (r *runner) sendOne(row Row) {
 			err = errors.New("the API answered without the opportunity's UUID")
 		}
 		if err == nil {
-			if jerr := r.opts.Journal.Append(Record{Line: row.Line, State: StateCreated, UUID: o.UUID, Fingerprint: fp}); jerr != nil {
+			if jerr := r.append(Record{Line: row.Line, State: StateCreated, UUID: o.UUID, Fingerprint: fp}); jerr != nil {
 				r.journalFailed(jerr)
 			}
 			r.emit(Outcome{Line: row.Line, State: Created, UUID: o.UUID})
@@ -814,7 +822,7 @@ func (r *runner) sendOne(row Row) {
 		}
 		mayExist := wrapper.MayHaveBeenApplied(err)
 		msg := r.safe(err.Error())
-		if jerr := r.opts.Journal.Append(Record{Line: row.Line, State: StateFailed, Error: msg, OutcomeUnknown: mayExist}); jerr != nil {
+		if jerr := r.append(Record{Line: row.Line, State: StateFailed, Error: msg, OutcomeUnknown: mayExist}); jerr != nil {
 			r.journalFailed(jerr)
 		}
 		r.emit(Outcome{Line: row.Line, State: Failed, Error: msg, MayExist: mayExist})

@@ -24,8 +24,8 @@ const (
 	// StateCreated: the row's opportunity exists, with UUID.
 	StateCreated = "created"
 	// StateFailed: the attempt failed; OutcomeUnknown says whether the
-	// opportunity may exist all the same, NotSent that the request never
-	// left, Invalid that the row was skipped as invalid.
+	// opportunity may exist all the same, Invalid that the row was skipped
+	// as invalid (never sent).
 	StateFailed = "failed"
 	// StateChecked is not about a row (Line 0): every row without a created
 	// record was checked against the API after the journal was found
@@ -46,8 +46,6 @@ type Record struct {
 	// OutcomeUnknown marks a failure after which the opportunity may exist
 	// (a 5xx, a dropped connection, a timeout).
 	OutcomeUnknown bool `json:"outcome_unknown,omitempty"`
-	// NotSent marks a failure before the request left (the import stopped).
-	NotSent bool `json:"not_sent,omitempty"`
 	// Reconciled marks a created record found by a check against the API.
 	Reconciled bool `json:"reconciled,omitempty"`
 	// Invalid marks a row skipped as invalid, never sent; Problems says why.
@@ -288,9 +286,9 @@ func (j *FileJournal) load(data []byte, source string) error {
 	first, _, _ := bytes.Cut(data, []byte("\n"))
 	var h journalHeader
 	if json.Unmarshal(first, &h) != nil || h.Journal != journalKind {
-		var e v1Entry
-		if json.Unmarshal(first, &e) == nil && e.Line > 0 && e.State != "" {
-			return j.convert(data, source)
+		var c chained
+		if json.Unmarshal(first, &c) == nil && c.Seq == 0 && c.Line > 0 && c.State != "" {
+			return j.convert(data, source) // version 1: records without seq
 		}
 		j.integ.Damage = "the journal's first line is not its header (lines deleted or the file replaced)"
 		return j.restartKeeping(data, source)
