@@ -29,36 +29,48 @@ owner, pipeline, pipeline_stage, estimated_close_date, currency,
 amount_in_cents, type, forecast_category, win_likelihood, and custom.KEY for a
 custom attribute. Cells of custom.KEY are typed like --custom values (true/false,
 a JSON number, else a string); a header custom.KEY: (trailing colon) keeps them
-as strings. An empty cell is a field or attribute not given.
+as strings. An empty cell is a field or attribute not given. The file must be
+UTF-8 (a byte order mark is fine); a line or cell that is not is an invalid row.
 
-Every row is checked before anything is sent. Bad rows are reported by line
-number ("line 7: win_likelihood: must be between 0 and 100, got 101") and
-nothing is sent (exit status 2), unless --skip-invalid: then they are reported,
-journalled as failed, skipped and counted as failures.
+Every row is checked before anything is sent, reading the file once to check
+and once to send, so memory stays flat however long it is. Bad rows are
+reported by line number ("line 7: win_likelihood: must be between 0 and 100,
+got 101") and nothing is sent (exit status 2), unless --skip-invalid: then
+they are reported, journalled as failed, skipped and counted as failures.
+--check stops after the check.
 
 Rows are sent with at most --concurrency requests in flight and at most --rate
-requests per second. Progress goes to stderr: on a terminal a bar redrawn in
-place ("[#####.....] 30/60 50% 12.3 rows/s ETA 3s failures 0"), else a line
-every --progress-interval. A summary ends the run. The exit status is 0 only if
-every row ended created (now or by an earlier run).
+requests per second. The rate is shared with whatever else uses the API key:
+on a 429 the whole import slows down (honouring Retry-After) and then speeds
+up again, and a 429 never counts as a row's failure or uses up its --retries.
+
+Output: one JSON line per row on stdout, {"line":N,"state":"created","uuid":...}
+(state created, skipped, reconciled, failed with "error" and "may_exist",
+invalid with "problems", not_sent, or needs_review with "candidates"), then
+{"summary":{...}} with the counts. Progress goes to stderr: on a terminal a bar
+redrawn in place, else a line every --progress-interval; a summary line ends
+the run. The exit status is 0 only if every row ended created (now or by an
+earlier run).
 
 The journal (--journal, default FILE.journal) records every row as it goes,
-each line synced to disk: {"line":N,"state":"sending","at":...} when its
-request leaves (after waiting for --rate and --concurrency, just before it is
-sent), then {"line":N,"state":"created","uuid":...} or
-{"line":N,"state":"failed","error":...} after it; a row skipped by
---skip-invalid gets {"line":N,"state":"failed","invalid":true,"problems":[...]}.
-Rerun with --resume (or --resume JOURNAL) to continue: rows already created
-are skipped; the others (failed, invalid or never sent) are checked again and
-sent. A row whose request was cut short (the process was killed, or the outcome
-is unknown after a 5xx, a dropped connection or a timeout) may have been
-created, and ChartMogul has no idempotency key: before resending such a row the
-import lists its customer's opportunities and, if one matches every field sent
-and was created after the attempt began (less 5 minutes of clock skew), records
-it as created instead of sending it again. So an import that is killed and
-rerun with --resume ends with every row created exactly once. (An identical
-opportunity created by someone else in that window would be taken for the
-row's.)
+each line synced to disk: "sending" when its request leaves (after waiting for
+--rate and --concurrency), then "created" with its UUID or "failed". Its
+header binds it to FILE's name and its lines are numbered and hash-chained, so
+lines deleted, cut or edited, an emptied journal and lines cut off its end are
+detected. Rerun with --resume (or --resume JOURNAL) to continue: rows already
+created are skipped; the others are checked again and sent. A row whose
+request was cut short (the process was killed, or a 5xx, a dropped connection
+or a timeout) may have been created, and ChartMogul has no idempotency key:
+before resending it the import lists its customer's opportunities and claims
+one only if it is exactly what the row sends (every field it sent equal,
+fields it did not send absent, win_likelihood excepted, custom equal as a
+whole) and was created after the attempt began (less 5 minutes of clock skew).
+If more opportunities match than rows could own them, the row is reported as
+needs_review with the candidates' UUIDs, neither sent nor claimed, and the
+exit status is 1. When the journal is damaged, --resume says so and checks
+every row without a created record that way before sending anything. A
+journal of the previous format is converted (the old file is kept as
+JOURNAL.v1) and checked the same way.
 
 On SIGINT or SIGTERM no new request is sent: rows still waiting for the rate
 limit or a free slot are not sent (nothing is journalled for them; --resume
