@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"sort"
@@ -201,10 +202,9 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 	if opts.InFlight == nil {
 		opts.InFlight = ctx
 	}
-	r := &runner{client: client, opts: opts, stop: ctx, states: map[int]*rowState{}, claimed: map[string]bool{}}
-	defer func() { r.sum.Elapsed = time.Since(start) }()
+	r := &runner{client: client, opts: opts, stop: ctx, start: start, states: map[int]*rowState{}, claimed: map[string]bool{}}
 	if err := r.replay(); err != nil {
-		return r.sum, err
+		return r.finish(), err
 	}
 	if err := r.check(rows); err != nil {
 		return r.finish(), err
@@ -247,6 +247,7 @@ type runner struct {
 	client  *wrapper.Client
 	opts    Options
 	stop    context.Context
+	start   time.Time
 	states  map[int]*rowState
 	claimed map[string]bool
 	integ   Integrity
@@ -294,6 +295,7 @@ func (r *runner) finish() Summary {
 	r.outMu.Lock()
 	defer r.outMu.Unlock()
 	r.sum.Interrupted = r.stop.Err() != nil
+	r.sum.Elapsed = time.Since(r.start)
 	return r.sum
 }
 
@@ -801,6 +803,7 @@ func (r *runner) sendOne(row Row) {
 		}
 	})
 	defer unwatch()
+	limited := 0
 	for {
 		o, err := r.client.Create(ctx, row.Input)
 		if state.Load() != rowSent {
@@ -818,7 +821,16 @@ func (r *runner) sendOne(row Row) {
 			return
 		}
 		if wrapper.IsRateLimited(err) && !wrapper.MayHaveBeenApplied(err) && r.stop.Err() == nil && ctx.Err() == nil {
-			continue // a 429 means not processed: never a failure
+			// A 429 means not processed: never a failure. (Under a
+			// RateBudget the client waits already; without one, back off.)
+			limited++
+			wait := min(100*time.Millisecond<<min(limited, 6), 5*time.Second)
+			wait = wait/2 + rand.N(wait/2+1)
+			select {
+			case <-time.After(wait):
+			case <-r.stop.Done():
+			}
+			continue
 		}
 		mayExist := wrapper.MayHaveBeenApplied(err)
 		msg := r.safe(err.Error())

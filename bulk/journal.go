@@ -207,7 +207,7 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, ErrJournalExists)
 		}
-		if err := j.begin(o.Source, time.Now(), 0); err != nil {
+		if err := j.begin(o.Source, time.Now(), 0, ""); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -226,13 +226,17 @@ type journalHeader struct {
 	Source    string `json:"source"`
 	Started   string `json:"started"`
 	Converted int    `json:"converted_from,omitempty"`
-	LastSeq   string `json:"last_seq"`
+	// Unverified says why records may be missing from before this header
+	// (the journal was rebuilt after damage, or converted); it holds until
+	// a StateChecked record.
+	Unverified string `json:"unverified,omitempty"`
+	LastSeq    string `json:"last_seq"`
 }
 
 // begin writes the header of an empty file and syncs it and its directory.
-func (j *FileJournal) begin(source string, started time.Time, converted int) error {
+func (j *FileJournal) begin(source string, started time.Time, converted int, unverified string) error {
 	h := journalHeader{Journal: journalKind, Version: journalVersion, Source: source,
-		Started: started.UTC().Format(time.RFC3339Nano), Converted: converted, LastSeq: zeros}
+		Started: started.UTC().Format(time.RFC3339Nano), Converted: converted, Unverified: unverified, LastSeq: zeros}
 	line, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -246,10 +250,7 @@ func (j *FileJournal) begin(source string, started time.Time, converted int) err
 	}
 	j.end = int64(len(line) + 1)
 	j.prev = lineHash(line)
-	j.integ = Integrity{Started: started}
-	if converted != 0 {
-		j.integ.Damage = fmt.Sprintf("the journal was written by an older version (format %d), which could not tell whether lines were lost", converted)
-	}
+	j.integ = Integrity{Started: started, Damage: unverified}
 	if err := j.f.Sync(); err != nil {
 		return err
 	}
@@ -301,9 +302,7 @@ func (j *FileJournal) load(data []byte, source string) error {
 	}
 	started, _ := time.Parse(time.RFC3339Nano, h.Started)
 	j.integ.Started = started
-	if h.Converted != 0 {
-		j.integ.Damage = fmt.Sprintf("the journal was converted from format %d, which could not tell whether lines were lost", h.Converted)
-	}
+	j.integ.Damage = h.Unverified
 	lastSeq, err := strconv.ParseInt(h.LastSeq, 10, 64)
 	if err != nil || len(h.LastSeq) != seqDigits {
 		return fmt.Errorf("%s: the journal's header is damaged (last_seq %q): start a new journal", j.path, h.LastSeq)
@@ -315,11 +314,14 @@ func (j *FileJournal) load(data []byte, source string) error {
 	j.replay = data[min(j.end, int64(len(data))):]
 	damage, settled := j.check(lastSeq)
 	if settled {
-		j.integ.Damage = "" // a converted journal was checked against the API since
+		j.integ.Damage = "" // the rows were checked against the API since
 	}
 	if damage != "" {
 		j.integ.Damage = damage
 	}
+	// Continue after the highest number the journal ever reached: lines cut
+	// off its end stay a visible gap until an import settles the damage.
+	j.seq = max(j.seq, lastSeq)
 	j.end = int64(len(data))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		// A torn last line: the next record starts on a line of its own.
@@ -422,12 +424,9 @@ func (j *FileJournal) restart(source string, old []byte, started time.Time, conv
 			recs = append(recs, r)
 		}
 	})
-	damage, notes := j.integ.Damage, j.integ.Notes
-	if err := j.begin(source, started, converted); err != nil {
+	notes := j.integ.Notes
+	if err := j.begin(source, started, converted, j.integ.Damage); err != nil {
 		return err
-	}
-	if damage != "" {
-		j.integ.Damage = damage
 	}
 	j.integ.Notes = notes
 	var buf bytes.Buffer
@@ -448,6 +447,7 @@ func (j *FileJournal) restart(source string, old []byte, started time.Time, conv
 // convert turns a version 1 journal into a version 2 one; the old file is
 // kept beside it as path+".v1".
 func (j *FileJournal) convert(data []byte, source string) error {
+	j.integ.Damage = "the journal was written by an older version (format 1), which could not tell whether lines were lost"
 	if err := os.WriteFile(j.path+".v1", data, 0o644); err != nil {
 		return fmt.Errorf("keeping the version 1 journal: %w", err)
 	}

@@ -184,3 +184,31 @@ func TestJournalOfAnUnknownVersionIsRefused(t *testing.T) {
 	_, err := bulk.OpenJournal(path, bulk.JournalOptions{Resume: true})
 	require.ErrorContains(t, err, "journal format 9 is not known")
 }
+
+// Damage stays reported until an import settles it, also when the run that
+// found it was killed before: a rebuilt header says so, and a cut end stays
+// a gap in the numbering.
+func TestJournalDamageSurvivesAKilledRun(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(l []string) string
+	}{
+		{"emptied", func([]string) string { return "" }},
+		{"the header deleted", func(l []string) string { return strings.Join(l[1:], "") }},
+		{"lines cut from the end", func(l []string) string { return strings.Join(l[:len(l)-2], "") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeJournal(t, 3)
+			require.NoError(t, os.WriteFile(path, []byte(tt.damage(lines(t, path))), 0o644))
+			j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+			require.NoError(t, err)
+			integ, err := j.Replay(func(bulk.Record) {})
+			require.NoError(t, err)
+			require.NotEmpty(t, integ.Damage)
+			require.NoError(t, j.Append(bulk.Record{Line: 9, State: bulk.StateSending}))
+			require.NoError(t, j.Close()) // killed before the check
+			_, integ = replay(t, path)
+			require.NotEmpty(t, integ.Damage, "still damaged")
+		})
+	}
+}
