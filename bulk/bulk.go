@@ -62,9 +62,13 @@ const (
 // Outcome is what became of one row. Its JSON form is one line of the
 // command's output.
 type Outcome struct {
-	Line  int    `json:"line"`
-	State State  `json:"state"`
-	UUID  string `json:"uuid,omitempty"`
+	// Line is the row's identity.
+	Line int `json:"line"`
+	// State is what became of it.
+	State State `json:"state"`
+	// UUID is the opportunity's, when the row is created, skipped or
+	// reconciled.
+	UUID string `json:"uuid,omitempty"`
 	// Error is why it failed, safe to print (escaped, capped at 2 KiB).
 	Error string `json:"error,omitempty"`
 	// MayExist: a failed create that may have been applied (5xx, dropped
@@ -149,6 +153,7 @@ type ChangedError struct {
 	Rows []string
 }
 
+// Error lists the first few rows that changed.
 func (e *ChangedError) Error() string {
 	return fmt.Sprintf("%d row(s) changed since the journal recorded them: %s", len(e.Rows), strings.Join(e.Rows[:min(len(e.Rows), 5)], "; "))
 }
@@ -157,7 +162,10 @@ func (e *ChangedError) Error() string {
 // be read, a bad CSV header, row identities out of order).
 type SourceError struct{ Err error }
 
+// Error is the source's error.
 func (e *SourceError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the source's error.
 func (e *SourceError) Unwrap() error { return e.Err }
 
 // clockSkew is how much earlier than the journal's "sending" time an

@@ -35,9 +35,12 @@ const (
 
 // Record is one entry of a journal.
 type Record struct {
-	Line  int       `json:"line"`
-	State string    `json:"state"`
-	At    time.Time `json:"at"`
+	// Line is the row's identity (0 for StateChecked).
+	Line int `json:"line"`
+	// State is one of the State constants above.
+	State string `json:"state"`
+	// At is when it happened (Run stamps it).
+	At time.Time `json:"at"`
 	// Fingerprint identifies the row's content when it was sent, so that a
 	// resumed import notices a row that changed since.
 	Fingerprint string `json:"row_sha256,omitempty"`
@@ -448,7 +451,7 @@ func (j *FileJournal) restart(source string, old []byte, started time.Time, conv
 // kept beside it as path+".v1".
 func (j *FileJournal) convert(data []byte, source string) error {
 	j.integ.Damage = "the journal was written by an older version (format 1), which could not tell whether lines were lost"
-	if err := os.WriteFile(j.path+".v1", data, 0o644); err != nil {
+	if err := writeSynced(j.path+".v1", data); err != nil {
 		return fmt.Errorf("keeping the version 1 journal: %w", err)
 	}
 	var started time.Time
@@ -585,4 +588,25 @@ func LooksLikeJournal(line []byte) bool {
 		return true
 	}
 	return false
+}
+
+// writeSynced writes a file and syncs it and its directory: the copy must be
+// on disk before the journal is rewritten.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }

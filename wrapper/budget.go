@@ -17,7 +17,8 @@ import (
 // It paces requests evenly at its current rate, at most the ceiling given to
 // [NewRateBudget]. On a 429 it slows down (additive increase, multiplicative
 // decrease): at most once a second the rate drops to 90 % of what the server
-// accepted in the last second, but by no more than half and by at least 15 %;
+// accepted in the last second, but by no more than half and by at least 15 %
+// (a decrease held back by the half bound may be repeated after 250 ms);
 // a Retry-After pauses every request of the budget until then. While requests
 // succeed it probes back up by 2.5 % of the ceiling per second.
 //
@@ -34,6 +35,7 @@ type RateBudget struct {
 	next    time.Time // the earliest time the next request may leave
 	paused  time.Time // Retry-After: nothing leaves before
 	cut     time.Time // the last decrease
+	halved  bool      // the last decrease was bounded by half the rate
 	grown   time.Time // the last increase
 	oks     []time.Time
 	limited int64
@@ -134,12 +136,17 @@ func (b *RateBudget) rateLimited(retryAfter time.Duration) {
 			b.paused = until
 		}
 	}
-	if now.Sub(b.cut) < time.Second {
-		return // one decrease per second: the 429s of one window are one signal
+	// One decrease per second: the 429s of one server window are one
+	// signal. Only a decrease that was held back by the "at most half" bound
+	// may follow sooner, a quarter of a second on, to reach what the server
+	// accepts within the first window.
+	if since := now.Sub(b.cut); since < time.Second && !(b.halved && since >= time.Second/4) {
+		return
 	}
 	b.oks = pruneBefore(b.oks, now.Add(-time.Second))
-	accepted := float64(len(b.oks))
-	b.rate = max(b.floor, min(max(0.9*accepted, b.rate*0.5), b.rate*0.85))
+	target := 0.9 * float64(len(b.oks))
+	b.halved = target < b.rate*0.5
+	b.rate = max(b.floor, min(max(target, b.rate*0.5), b.rate*0.85))
 	b.cut, b.grown = now, now
 	if next := now.Add(time.Duration(float64(time.Second) / b.rate)); next.After(b.next) {
 		b.next = next

@@ -28,9 +28,17 @@ func TestRateBudgetAIMD(t *testing.T) {
 	b.rateLimited(-1)
 	require.InDelta(t, 40*rateMargin*0.5, b.Rate(), 1e-9, "no more than half at once")
 	require.EqualValues(t, 1, b.RateLimited())
-	// More 429s within the second are the same signal.
+	// More 429s within a quarter of a second are the same signal; after it,
+	// a decrease held back by the half bound goes on.
 	b.rateLimited(-1)
 	require.InDelta(t, 40*rateMargin*0.5, b.Rate(), 1e-9)
+	now = now.Add(300 * time.Millisecond)
+	b.rateLimited(-1)
+	require.InDelta(t, 0.9*18, b.Rate(), 1e-9, "18 of the successes are within the last second")
+	now = now.Add(300 * time.Millisecond)
+	b.rateLimited(-1)
+	require.InDelta(t, 0.9*18, b.Rate(), 1e-9, "not bounded by half: one decrease per second")
+	now = now.Add(500 * time.Millisecond)
 
 	// A second later, 17 accepted within the last second: 90 % of that is
 	// within the bounds.
@@ -39,8 +47,10 @@ func TestRateBudgetAIMD(t *testing.T) {
 		b.succeeded()
 	}
 	now = now.Add(200 * time.Millisecond)
+	prev := b.Rate()
 	b.rateLimited(-1)
-	require.InDelta(t, 0.9*17, b.Rate(), 1e-9)
+	require.LessOrEqual(t, b.Rate(), prev*0.85+1e-9, "at least 15 % down")
+	require.GreaterOrEqual(t, b.Rate(), prev*0.5, "at most half")
 
 	// Successes for a while: it grows by 2.5 % of the ceiling per second, up
 	// to the ceiling and no further.
