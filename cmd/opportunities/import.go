@@ -331,7 +331,7 @@ func (e *env) importFile(file string, o importOptions) int {
 	defer stop()
 	sendCtx, abort := context.WithCancel(context.Background())
 	defer abort()
-	var prog *progress
+	var progRef atomic.Pointer[progress] // set once every row was checked
 	var interrupted atomic.Bool
 	finished := make(chan struct{})
 	var watch sync.WaitGroup
@@ -346,7 +346,7 @@ func (e *env) importFile(file string, o importOptions) int {
 			interrupted.Store(true)
 			stop() // first: once the message is out, no request leaves
 			msg := fmt.Sprintf("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); waiting for the requests in flight (again to abort them)", s)
-			if prog != nil {
+			if prog := progRef.Load(); prog != nil {
 				prog.printf("%s", msg)
 			} else {
 				fmt.Fprintln(stderr, msg)
@@ -375,7 +375,7 @@ func (e *env) importFile(file string, o importOptions) int {
 
 	var outMu sync.Mutex
 	say := func(format string, args ...any) {
-		if prog != nil {
+		if prog := progRef.Load(); prog != nil {
 			prog.printf(format, args...)
 			return
 		}
@@ -393,10 +393,12 @@ func (e *env) importFile(file string, o importOptions) int {
 			if o.checkOnly {
 				return
 			}
-			prog = newProgress(stderr, e.stderrTTY, o.interval, todo)
+			prog := newProgress(stderr, e.stderrTTY, o.interval, todo)
+			progRef.Store(prog)
 			prog.run()
 		},
 		OnOutcome: func(out bulk.Outcome) {
+			prog := progRef.Load()
 			outMu.Lock()
 			_ = writeJSON(stdout, out)
 			outMu.Unlock()
@@ -408,11 +410,13 @@ func (e *env) importFile(file string, o importOptions) int {
 				return
 			case bulk.Skipped:
 				return
-			case bulk.Failed:
-				say("line %d: %s", out.Line, out.Error)
-				prog.failed.Add(1)
-			case bulk.NeedsReview:
-				prog.failed.Add(1)
+			case bulk.Failed, bulk.NeedsReview:
+				if out.State == bulk.Failed {
+					say("line %d: %s", out.Line, out.Error)
+				}
+				if prog != nil {
+					prog.failed.Add(1)
+				}
 			}
 			if prog != nil {
 				prog.done.Add(1)
@@ -420,7 +424,7 @@ func (e *env) importFile(file string, o importOptions) int {
 		},
 	}
 	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), opts)
-	if prog != nil {
+	if prog := progRef.Load(); prog != nil {
 		prog.finish()
 	}
 	writeSummary := func() {

@@ -194,9 +194,10 @@ func TestImportKillNineAtRandomPoints(t *testing.T) {
 	})
 	args := []string{"--base-url", p.url(), "--api-key", srv.APIKey(), "import", "--concurrency", "4", "--rate", "200", "--progress-interval", "0"}
 	for round := range rounds {
+
 		a := args
-		if round > 0 {
-			a = append(a, "--resume")
+		if _, err := os.Stat(file + ".journal"); err == nil {
+			a = append(a, "--resume") // killed before the first row left: no journal yet
 		}
 		s := startCLI(t, append(a, file)...)
 		time.Sleep(time.Duration(20+random(250)) * time.Millisecond)
@@ -209,7 +210,11 @@ func TestImportKillNineAtRandomPoints(t *testing.T) {
 	}
 	<-hostile
 	hostile <- false
-	r := cli(t, append(append(args, "--resume"), file)...)
+	final := args
+	if _, err := os.Stat(file + ".journal"); err == nil {
+		final = append(final, "--resume")
+	}
+	r := cli(t, append(final, file)...)
 	require.Equal(t, 0, r.code, "seed %d: %s", seed, r.stderr)
 	requireEachHostileRowOnce(t, srv, rows)
 	// Each row's journal ends created.
@@ -291,4 +296,40 @@ func TestImportResumesAVersion1Journal(t *testing.T) {
 	requireEachRowOnce(t, srv, 4)
 	_, err := os.Stat(file + ".journal.v1")
 	require.NoError(t, err, "the old journal is kept")
+}
+
+// A 429 storm: the server allows 8 requests a second, the import runs at its
+// defaults (40/s) with no retries at all. One run creates every row once
+// and fails none.
+func TestImport429StormFailsNoRow(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t, chartmogultest.WithRateLimit(8, false))
+	const n = 24
+	file := jsonlFile(t, n)
+	r := cli(t, srvArgs(srv, "--retries", "0", "import", "--progress-interval", "0", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	s := summary(t, r.stderr)
+	require.Equal(t, n, s["created"])
+	require.Zero(t, s["failed"])
+	requireEachRowOnce(t, srv, n)
+	require.Greater(t, srv.Requests(chartmogultest.OpCreate), n, "there were 429s")
+}
+
+// A server that creates and then drops the connection: the row fails as
+// "may exist" (exit 1), and --resume finds it instead of creating it again.
+func TestImportServerDropsTheConnectionAfterCreating(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	rows := hostileRows()[:6]
+	file := writeFile(t, "rows.jsonl", strings.Join(rows, "\n")+"\n")
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Apply: true, DropConnection: true, Times: 3})
+	r := cli(t, srvArgs(srv, "import", "--concurrency", "2", file)...)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stdout, `"may_exist":true`)
+	require.Equal(t, 6, srv.Applied(chartmogultest.OpCreate))
+	r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 3, summary(t, r.stderr)["reconciled"])
+	require.Equal(t, 6, srv.Applied(chartmogultest.OpCreate))
+	requireEachHostileRowOnce(t, srv, rows)
 }
