@@ -419,17 +419,19 @@ func fieldRank(field string) int {
 }
 
 // utf8Problems names the fields of in that are not valid UTF-8 (JSON would
-// silently send U+FFFD instead). Fields are found by reflection, named by
-// the spec's property at the same position, so a new property is covered.
+// silently send U+FFFD instead). Fields are found by reflection and named
+// by the spec's property of the same name, so a new property is covered.
 func utf8Problems(in wrapper.OpportunityInput) []wrapper.FieldError {
 	var out []wrapper.FieldError
 	v := reflect.ValueOf(in)
 	for i := range v.NumField() {
 		f := v.Field(i)
 		if f.Kind() == reflect.String && !utf8.ValidString(f.String()) {
-			name := v.Type().Field(i).Name
-			if i < len(createProps) {
-				name = createProps[i].Name
+			name := v.Type().Field(i).Name // CustomerUUID: customer_uuid
+			for _, p := range createProps {
+				if strings.EqualFold(strings.ReplaceAll(p.Name, "_", ""), name) {
+					name = p.Name
+				}
 			}
 			out = append(out, wrapper.FieldError{Field: name, Problem: "is not valid UTF-8"})
 		}
