@@ -429,3 +429,52 @@ func TestManyRowsConcurrently(t *testing.T) {
 	require.True(t, sum.OK())
 	require.Equal(t, 200, srv.Applied(chartmogultest.OpCreate))
 }
+
+// failingJournal fails every Append after the first ok ones.
+type failingJournal struct {
+	bulk.MemoryJournal
+	ok int
+}
+
+func (f *failingJournal) Append(r bulk.Record) error {
+	if len(f.Records()) >= f.ok {
+		return errors.New("disk full")
+	}
+	return f.MemoryJournal.Append(r)
+}
+
+// When the journal cannot be written, no request leaves without its
+// "sending" record: the import stops, and says why.
+func TestJournalFailureStopsSending(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	var ins []wrapper.OpportunityInput
+	for i := range 10 {
+		ins = append(ins, base().WithCustom(map[string]any{"row": i}))
+	}
+	j := &failingJournal{ok: 5}
+	sum, err := bulk.Run(context.Background(), c, rowsOf(ins...), bulk.Options{Journal: j, Concurrency: 1})
+	require.ErrorContains(t, err, "disk full")
+	require.False(t, sum.OK())
+	sending := 0
+	for _, r := range j.Records() {
+		if r.State == bulk.StateSending {
+			sending++
+		}
+	}
+	require.Equal(t, sending, srv.Requests(chartmogultest.OpCreate), "a request per sending record, none without")
+	require.Positive(t, sum.NotSent)
+
+	// A very long JSON line is read whole.
+	long := `{"customer_uuid":"` + customer + `","owner":"test1@example.org","pipeline":"P","pipeline_stage":"S",` +
+		`"estimated_close_date":"2024-04-21","currency":"USD","amount_in_cents":1,"custom":[{"key":"note","value":"` +
+		strings.Repeat("x", 200<<10) + `"}]}`
+	var rows []bulk.Row
+	for r, err := range bulk.Reader(strings.NewReader(long+"\n"+long), bulk.FormatJSONL) {
+		require.NoError(t, err)
+		rows = append(rows, r)
+	}
+	require.Len(t, rows, 2)
+	require.Empty(t, rows[1].Problems)
+	require.Len(t, rows[1].Input.Custom["note"], 200<<10)
+}
