@@ -3,6 +3,9 @@ package bulk
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,7 +214,7 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 	if opts.InFlight == nil {
 		opts.InFlight = ctx
 	}
-	r := &runner{client: client, opts: opts, stop: ctx, start: start, states: map[int]*rowState{}, claimed: map[string]bool{}}
+	r := &runner{client: client, opts: opts, stop: ctx, start: start, states: map[int]rowState{}, claimed: uuidSet{}}
 	if err := r.replay(); err != nil {
 		return r.finish(), err
 	}
@@ -227,13 +231,72 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 	return r.finish(), err
 }
 
-// rowState is what the journal says about one row.
+// rowState is what the journal says about one row, kept small (a resumed
+// import holds one per row the journal names).
 type rowState struct {
 	created    bool
-	unresolved bool // an attempt may have created it
-	since      time.Time
-	uuid       string
-	hash       string
+	unresolved bool  // an attempt may have created it
+	since      int64 // Unix nanoseconds: when the earliest unresolved attempt began; 0 if unknown
+	uuid       uuidKey
+	hash       uint64 // the fingerprint (fpKey); 0 if none
+}
+
+// uuidKey holds a UUID in 16 bytes; one that does not parse as a UUID is
+// kept in the runner's odd map, and its key is its hash.
+type uuidKey [16]byte
+
+// uuidSet is a set of opportunity UUIDs.
+type uuidSet map[uuidKey]struct{}
+
+func parseUUID(s string) (uuidKey, bool) {
+	var k uuidKey
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return k, false
+	}
+	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+	if _, err := hex.Decode(k[:], []byte(h)); err != nil {
+		return k, false
+	}
+	return k, strings.ToLower(s) == s
+}
+
+// key returns u's key, remembering u in odd when it is not a plain UUID.
+func (r *runner) key(u string) uuidKey {
+	if k, ok := parseUUID(u); ok {
+		return k
+	}
+	sum := sha256.Sum256([]byte(u))
+	var k uuidKey
+	copy(k[:], sum[:]) // a hash: it cannot be expected to meet a real UUID's bytes
+	if r.odd == nil {
+		r.odd = map[uuidKey]string{}
+	}
+	r.odd[k] = u
+	return k
+}
+
+// uuidOf returns the UUID k stands for.
+func (r *runner) uuidOf(k uuidKey) string {
+	if u, ok := r.odd[k]; ok {
+		return u
+	}
+	b := hex.EncodeToString(k[:])
+	return b[0:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:32]
+}
+
+// fpKey reduces a fingerprint to 8 bytes: the 16 hex digits File writes,
+// or a hash of any other text; 0 for none.
+func fpKey(fp string) uint64 {
+	if fp == "" {
+		return 0
+	}
+	if len(fp) == 16 {
+		if n, err := strconv.ParseUint(fp, 16, 64); err == nil && n != 0 {
+			return n
+		}
+	}
+	sum := sha256.Sum256([]byte(fp))
+	return binary.BigEndian.Uint64(sum[:8]) | 1
 }
 
 // pending is a row to look for among its customer's opportunities.
@@ -256,8 +319,9 @@ type runner struct {
 	opts    Options
 	stop    context.Context
 	start   time.Time
-	states  map[int]*rowState
-	claimed map[string]bool
+	states  map[int]rowState
+	claimed uuidSet
+	odd     map[uuidKey]string // UUIDs that are not plain UUIDs
 	integ   Integrity
 	pend    []pending
 	decided map[int]decision
@@ -321,26 +385,24 @@ func (r *runner) replay() error {
 			return
 		}
 		st := r.states[e.Line]
-		if st == nil {
-			st = &rowState{}
-			r.states[e.Line] = st
-		}
+		defer func() { r.states[e.Line] = st }()
 		switch e.State {
 		case StateSending:
 			if st.created {
 				return
 			}
-			if !st.unresolved || st.since.IsZero() {
-				st.since = e.At
+			if !st.unresolved || st.since == 0 {
+				st.since = unixNano(e.At)
 			}
 			st.unresolved = true
-			st.hash = e.Fingerprint
+			st.hash = fpKey(e.Fingerprint)
 		case StateCreated:
-			st.created, st.uuid, st.unresolved = true, e.UUID, false
+			st.created, st.unresolved = true, false
+			st.uuid = r.key(e.UUID)
 			if e.Fingerprint != "" {
-				st.hash = e.Fingerprint
+				st.hash = fpKey(e.Fingerprint)
 			}
-			r.claimed[e.UUID] = true
+			r.claimed[st.uuid] = struct{}{}
 		case StateFailed:
 			if st.created || e.Invalid {
 				return // an invalid row was not sent: it settles nothing
@@ -349,7 +411,7 @@ func (r *runner) replay() error {
 			// that preceded this attempt found none of them applied.
 			st.unresolved = e.OutcomeUnknown
 			if !e.OutcomeUnknown {
-				st.since = time.Time{}
+				st.since = 0
 			}
 		}
 	})
@@ -445,6 +507,14 @@ func utf8Problems(in wrapper.OpportunityInput) []wrapper.FieldError {
 	return out
 }
 
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 // fingerprintOf is row's fingerprint: its own, or a hash of its create body.
 func fingerprintOf(row Row) string {
 	if row.Fingerprint != "" {
@@ -475,12 +545,9 @@ func (r *runner) check(rows Source) error {
 		last = row.Line
 		r.sum.Total++
 		st := r.states[row.Line]
-		if st == nil {
-			st = &rowState{}
-		}
 		if st.created || st.unresolved {
-			if fp := fingerprintOf(row); st.hash != "" && fp != st.hash {
-				what := "was created as " + st.uuid
+			if fp := fpKey(fingerprintOf(row)); st.hash != 0 && fp != st.hash {
+				what := "was created as " + r.uuidOf(st.uuid)
 				if !st.created {
 					what = "may have been created"
 				}
@@ -508,8 +575,10 @@ func (r *runner) check(rows Source) error {
 			cus = strings.Clone(row.Input.CustomerUUID)
 			customers[cus] = cus
 		}
-		since := st.since
-		if !st.unresolved || since.IsZero() {
+		since := time.Time{}
+		if st.unresolved && st.since != 0 {
+			since = time.Unix(0, st.since)
+		} else if !r.integ.Started.IsZero() {
 			since = r.integ.Started
 		}
 		r.pend = append(r.pend, pending{line: row.Line, customer: cus, key: key, mask: mask, since: since})
@@ -556,12 +625,19 @@ type candidate struct {
 }
 
 func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
+	earliest := rows[0].since
+	for _, p := range rows {
+		if p.since.Before(earliest) {
+			earliest = p.since
+		}
+	}
+	earliest = earliest.Add(-clockSkew) // nothing older can be an attempt's
 	var cands []candidate
 	for o, err := range r.client.All(ctx, wrapper.ListParams{CustomerUUID: rows[0].customer}) {
 		if err != nil {
 			return err
 		}
-		if r.claimed[o.UUID] {
+		if _, claimed := r.claimed[r.key(o.UUID)]; claimed || o.CreatedAt.Before(earliest) {
 			continue
 		}
 		k, err := newOpportunityKeys(o)
@@ -628,7 +704,7 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 			for c, m := range owner {
 				p := rows[m]
 				uuid := cands[c].o.UUID
-				r.claimed[uuid] = true
+				r.claimed[r.key(uuid)] = struct{}{}
 				r.decided[p.line] = decision{uuid: uuid}
 				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
 					return err
@@ -718,8 +794,8 @@ func (r *runner) send(rows Source) error {
 			break
 		}
 		last = row.Line
-		if st := r.states[row.Line]; st != nil && st.created {
-			r.emit(Outcome{Line: row.Line, State: Skipped, UUID: st.uuid})
+		if st, ok := r.states[row.Line]; ok && st.created {
+			r.emit(Outcome{Line: row.Line, State: Skipped, UUID: r.uuidOf(st.uuid)})
 			continue
 		}
 		if d, ok := r.decided[row.Line]; ok {
@@ -744,7 +820,7 @@ func (r *runner) send(rows Source) error {
 			}
 			continue
 		}
-		if st := r.states[row.Line]; st != nil && st.unresolved {
+		if st := r.states[row.Line]; st.unresolved {
 			r.notef("line %d: an earlier attempt did not create it; sending it again", row.Line)
 		}
 		if r.stop.Err() != nil || r.jerr.Load() != nil {

@@ -478,3 +478,22 @@ func TestJournalFailureStopsSending(t *testing.T) {
 	require.Empty(t, rows[1].Problems)
 	require.Len(t, rows[1].Input.Custom["note"], 200<<10)
 }
+
+// The journal keeps UUIDs compactly; odd ones (upper case, not a UUID at
+// all, as a hand-edited or foreign journal may hold) come back as written.
+func TestSkippedRowsReportTheJournalsUUID(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	j := &bulk.MemoryJournal{}
+	uuids := []string{"bb544336-e74e-11ee-800c-effc264f19ed", "BB544336-E74E-11EE-800C-EFFC264F19ED", "not-a-uuid"}
+	for i, u := range uuids {
+		require.NoError(t, j.Append(bulk.Record{Line: i + 1, State: bulk.StateCreated, UUID: u}))
+	}
+	var got []string
+	sum, err := bulk.Run(context.Background(), c, rowsOf(base(), base(), base()), bulk.Options{Journal: j, Concurrency: 1,
+		OnOutcome: func(o bulk.Outcome) { got = append(got, o.UUID) }})
+	require.NoError(t, err)
+	require.Equal(t, 3, sum.Skipped)
+	require.Equal(t, uuids, got)
+	require.Zero(t, srv.Requests(chartmogultest.OpCreate))
+}
