@@ -30,6 +30,10 @@ func TestMaintainerExperiment(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "wrapper", "experiment_test.go"), []byte(wrapperExperiment), 0o644))
 	run(t, dir, "go", "test", "-count=1", "-run", "TestExperiment", "./wrapper")
 
+	// Reconciliation compares the new field with no edit to package bulk.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bulk", "experiment_test.go"), []byte(bulkExperiment), 0o644))
+	run(t, dir, "go", "test", "-count=1", "-run", "TestExperiment", "./bulk")
+
 	// The CLI, against its embedded fake.
 	bin := filepath.Join(dir, "opportunities")
 	run(t, dir, "go", "build", "-o", bin, "./cmd/opportunities")
@@ -192,3 +196,30 @@ func TestImportersGetALightGoMod(t *testing.T) {
 		require.NotContains(t, string(got), heavy, "an importer's go.mod:\n%s", got)
 	}
 }
+
+// bulkExperiment runs in the copy's bulk package after the spec gained
+// "region": an opportunity matches a row only with the same region, and a
+// region the row did not send must be absent.
+const bulkExperiment = `package bulk_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+func TestExperimentRegionIsCompared(t *testing.T) {
+	in := wrapper.NewOpportunity("cus_f466e33d-ff2b-4a11-8f85-417eb02157a7", "a@example.org", "P", "S", "2024-04-21", "USD", 1)
+	o := wrapper.Opportunity{UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: in.CustomerUUID, Owner: in.Owner,
+		Pipeline: in.Pipeline, PipelineStage: in.PipelineStage, EstimatedCloseDate: in.EstimatedCloseDate,
+		Currency: in.Currency, AmountInCents: in.AmountInCents, Custom: map[string]any{}}
+	require.True(t, bulk.Matches(in, o))
+	o.Region = "EMEA"
+	require.False(t, bulk.Matches(in, o), "a region the row did not send")
+	require.True(t, bulk.Matches(in.WithRegion("EMEA"), o))
+	require.False(t, bulk.Matches(in.WithRegion("APAC"), o))
+}
+`

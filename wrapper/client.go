@@ -60,6 +60,7 @@ type Client struct {
 	maxBody   int64
 	retry     RetryPolicy
 	limiter   *rate.Limiter
+	budget    *RateBudget
 	slots     chan struct{}
 	logger    *slog.Logger
 	red       *safetext.Redactor // every form of the key, for what the server sends back
@@ -74,6 +75,7 @@ type options struct {
 	allowInsecure bool
 	retry         RetryPolicy
 	limiter       *rate.Limiter
+	budget        *RateBudget
 	slots         chan struct{}
 	logger        *slog.Logger
 }
@@ -237,6 +239,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		maxBody:   o.maxBody,
 		retry:     o.retry,
 		limiter:   o.limiter,
+		budget:    o.budget,
 		slots:     o.slots,
 		logger:    o.logger,
 		red:       safetext.NewRedactor(apiKey),
@@ -331,6 +334,7 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 		return result{}, errNoClient
 	}
 	mayHaveApplied := false // by an earlier attempt
+	limited := 0            // 429s under a budget: they use up no attempt
 	for attempt := 1; ; attempt++ {
 		res, retryAfter, err := c.attempt(ctx, method, uuid, call)
 		if err == nil {
@@ -339,6 +343,15 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
 			apiErr.earlierMayHaveApplied = mayHaveApplied
+		}
+		if c.budget != nil && apiErr != nil && apiErr.StatusCode == http.StatusTooManyRequests && apiErr.Err == nil {
+			// Not processed: the budget slowed down (and honours
+			// Retry-After); send it again when the budget allows.
+			if limited++; limited < MaxRateLimitedAttempts && ctx.Err() == nil {
+				attempt--
+				continue
+			}
+			return result{}, withAttempts(err, attempt+limited-1)
 		}
 		if attempt >= c.retry.MaxAttempts || ctx.Err() != nil || !c.retry.retryable(method, err) {
 			return result{}, withAttempts(err, attempt)
@@ -368,6 +381,16 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 		return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w while waiting for the client-side limit: %w", method, c.path(uuid), errNotSent, err)
 	}
 	defer c.release()
+	if c.budget != nil {
+		if err := c.budget.Wait(ctx); err != nil {
+			return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w while waiting for the rate budget: %w", method, c.path(uuid), errNotSent, err)
+		}
+	}
+	if hook, ok := ctx.Value(beforeSendKey{}).(func() error); ok {
+		if err := hook(); err != nil {
+			return result{}, retryAfter, fmt.Errorf("chartmogul: %s %s: %w: %w", method, c.path(uuid), errNotSent, err)
+		}
+	}
 	if deadline, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(deadline) > c.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -385,6 +408,13 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 		path = c.path(uuid)
 	}
 	retryAfter = parseRetryAfter(resp.Header, time.Now)
+	if c.budget != nil {
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.budget.rateLimited(retryAfter)
+		} else {
+			c.budget.succeeded()
+		}
+	}
 	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	if err != nil {
 		return result{}, retryAfter, buildAPIError(c.red, method, path, resp.StatusCode, resp.Header, body, err)

@@ -91,6 +91,7 @@ and prints one opportunity per line (JSON Lines).`,
 			examples: `  opportunities import deals.jsonl
   opportunities import --concurrency 10 --rate 20 deals.csv
   opportunities import --skip-invalid deals.csv
+  opportunities import --check deals.csv                  # check every row, send nothing
   opportunities import --resume deals.csv                 # after a crash, ^C or failures
   opportunities import --resume deals.csv.journal deals.csv
   opportunities import --resume deals.csv.journal         # the same: deals.csv is implied

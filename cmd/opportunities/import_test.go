@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -78,7 +79,27 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// readJournal parses a journal file.
+// journalEntry is a journal record as the tests read it.
+type journalEntry struct {
+	Line           int      `json:"line"`
+	State          string   `json:"state"`
+	At             string   `json:"at"`
+	Hash           string   `json:"row_sha256"`
+	UUID           string   `json:"uuid"`
+	Error          string   `json:"error"`
+	OutcomeUnknown bool     `json:"outcome_unknown"`
+	Reconciled     bool     `json:"reconciled"`
+	Invalid        bool     `json:"invalid"`
+	Problems       []string `json:"problems"`
+}
+
+const (
+	stateSending = bulk.StateSending
+	stateCreated = bulk.StateCreated
+	stateFailed  = bulk.StateFailed
+)
+
+// readJournal parses a journal file's records (not its header).
 func readJournal(t *testing.T, path string) []journalEntry {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -92,8 +113,8 @@ func readJournal(t *testing.T, path string) []journalEntry {
 			continue
 		}
 		var e journalEntry
-		if json.Unmarshal([]byte(l), &e) != nil {
-			continue // a line being written
+		if json.Unmarshal([]byte(l), &e) != nil || e.State == "" || e.Line == 0 {
+			continue // the header, or a line being written
 		}
 		out = append(out, e)
 	}
@@ -131,7 +152,23 @@ func TestImportJSONLAndJournal(t *testing.T) {
 
 	r := cli(t, srvArgs(srv, "import", "--progress-interval", "0", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Empty(t, r.stdout)
+	// stdout: one JSON line per row, then the summary.
+	out := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, out, 5, r.stdout)
+	lines := map[int]string{}
+	for _, l := range out[:4] {
+		var o struct {
+			Line  int    `json:"line"`
+			State string `json:"state"`
+			UUID  string `json:"uuid"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &o))
+		require.Equal(t, "created", o.State)
+		require.NotEmpty(t, o.UUID)
+		lines[o.Line] = o.UUID
+	}
+	require.Len(t, lines, 4)
+	require.JSONEq(t, `{"summary":{"total":4,"created":4,"skipped":0,"reconciled":0,"failed":0,"invalid":0,"not_sent":0,"needs_review":0,"may_exist":0}}`, out[4])
 	require.Equal(t, map[string]int{"total": 4, "created": 4, "skipped": 0, "reconciled": 0, "failed": 0, "invalid": 0, "not sent": 0}, summary(t, r.stderr))
 	require.Contains(t, r.stderr, "progress: 4/4 rows (100%)")
 	requireEachRowOnce(t, srv, 4)

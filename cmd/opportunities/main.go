@@ -226,8 +226,8 @@ func (e *env) parseFlags(c *command, fs *flag.FlagSet, args []string) ([]string,
 // client returns a client for the global flags, plus a function to call when
 // done (it stops the embedded fake under --fake).
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
-	if e.g.retries < 0 {
-		return nil, nil, usagef("--retries must not be negative, got %d", e.g.retries)
+	if e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1 {
+		return nil, nil, usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
 	}
 	if e.g.timeout < 0 {
 		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mogulkit/opportunities/wrapper"
+	"github.com/mogulkit/opportunities/bulk"
 )
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
@@ -47,78 +46,6 @@ func TestTypedValue(t *testing.T) {
 	require.Error(t, c.Set("=1"))
 	require.Error(t, c.Set("novalue"))
 	require.ErrorContains(t, c.Set("big=99999999999999999999"), "big:=99999999999999999999")
-}
-
-func TestParseJournal(t *testing.T) {
-	at := func(s int) string { return time.Date(2024, 3, 21, 6, 0, s, 0, time.UTC).Format(time.RFC3339Nano) }
-	data := strings.Join([]string{
-		`{"line":1,"state":"sending","at":"` + at(1) + `","row_sha256":"h1"}`,
-		`{"line":1,"state":"created","uuid":"u1"}`,
-		`{"line":2,"state":"sending","at":"` + at(2) + `","row_sha256":"h2"}`, // died mid-request
-		`{"line":3,"state":"sending","at":"` + at(3) + `"}`,
-		`{"line":3,"state":"failed","error":"422","at":"` + at(4) + `"}`, // refused: send again
-		`{"line":4,"state":"sending","at":"` + at(5) + `"}`,
-		`{"line":4,"state":"failed","error":"502","outcome_unknown":true}`,
-		`{"line":4,"state":"sending","at":"` + at(9) + `"}`, // the check found nothing; resent; died
-		`{"line":5,"state":"sending","at":"` + at(6) + `"}`,
-		`{"line":5,"state":"failed","error":"502","outcome_unknown":true}`,
-		`{"line":5,"state":"created","uuid":"u5","reconciled":true}`,
-		`{"line":6,"sta`, // torn by a crash, then healed by the next run
-		`{"line":7,"state":"sending","at":"` + at(7) + `"}`,
-		`{"line":7,"state":"created","uuid":"u7"}`,
-		`{"line":9,"state":"sending","at":"` + at(8) + `"}`, // died mid-request; then the row turned invalid
-		`{"line":9,"state":"failed","invalid":true,"problems":["owner: is required"]}`,
-		`{"line":10,"state":"failed","invalid":true,"problems":["amount_in_cents: is required","currency: is required"]}`,
-		`{"line":8,"state":"sen`, // torn by a crash
-	}, "\n")
-	states, torn, err := parseJournal([]byte(data))
-	require.NoError(t, err)
-	require.Equal(t, 2, torn)
-	require.True(t, states[7].created)
-	require.True(t, states[1].created)
-	require.Equal(t, "u1", states[1].uuid)
-	require.True(t, states[2].unresolved)
-	require.Equal(t, at(2), states[2].since.Format(time.RFC3339Nano))
-	require.Equal(t, "h2", states[2].hash)
-	require.False(t, states[3].unresolved)
-	require.False(t, states[3].created)
-	require.True(t, states[4].unresolved)
-	require.Equal(t, at(5), states[4].since.Format(time.RFC3339Nano), "the earliest unresolved attempt")
-	require.True(t, states[5].created)
-	require.NotContains(t, states, 6)
-	require.NotContains(t, states, 8)
-	require.True(t, states[9].unresolved, "an invalid row was not sent: it settles no earlier attempt")
-	require.Equal(t, at(8), states[9].since.Format(time.RFC3339Nano))
-	require.False(t, states[10].created || states[10].unresolved, "an invalid row is not started")
-	require.Equal(t, "amount_in_cents: is required; currency: is required", states[10].lastError)
-
-	_, _, err = parseJournal([]byte(`{"line":"one"}` + "\n" + `{"line":1,"state":"created","uuid":"u"}` + "\n"))
-	require.ErrorContains(t, err, "journal line 1")
-	_, _, err = parseJournal([]byte(`{"line":1,"state":"lost"}` + "\n"))
-	require.ErrorContains(t, err, "unknown state")
-}
-
-func TestSameOpportunity(t *testing.T) {
-	in := wrapper.NewOpportunity(seedCustomer, "test1@example.org", "New Business", "Discovery", "2024-04-21", "USD", 100).
-		WithCustom(map[string]any{"seats": int64(3), "ratio": 3.0, "vip": true, "src": "x"})
-	o := wrapper.Opportunity{CustomerUUID: seedCustomer, Owner: "Test1@Example.org", Pipeline: "New Business",
-		PipelineStage: "Discovery", EstimatedCloseDate: "2024-04-21", Currency: "USD", AmountInCents: 100,
-		Type: wrapper.TypeRecurring, WinLikelihood: new(int),
-		Custom: map[string]any{"seats": int64(3), "ratio": int64(3), "vip": true, "src": "x", "other": []any{1}}}
-	require.True(t, sameOpportunity(in, o), "unsent fields and extra attributes do not matter")
-	require.False(t, sameOpportunity(in.WithWinLikelihood(40), o))
-	require.True(t, sameOpportunity(in.WithWinLikelihood(0), o))
-	require.False(t, sameOpportunity(in.WithType(wrapper.TypeOneTime), o))
-	require.False(t, sameOpportunity(in.WithForecastCategory(wrapper.ForecastWon), o))
-	require.False(t, sameOpportunity(in.WithCustom(map[string]any{"seats": int64(4)}), o))
-	require.False(t, sameOpportunity(in.WithCustom(map[string]any{"seats": "3"}), o))
-	require.False(t, sameOpportunity(in.WithCustom(map[string]any{"other": "x"}), o))
-	require.False(t, sameOpportunity(in.WithCustom(map[string]any{"missing": 1}), o))
-	o2 := o
-	o2.AmountInCents = 101
-	require.False(t, sameOpportunity(in, o2))
-	require.True(t, sameValue(int64(1<<53+1), int64(1<<53+1)))
-	require.False(t, sameValue(int64(1<<53+1), int64(1<<53)))
 }
 
 func TestProgressDisplay(t *testing.T) {
@@ -191,6 +118,10 @@ func TestResumeArgs(t *testing.T) {
 	require.NoError(t, os.WriteFile(input, []byte(`{"customer_uuid":"cus_x","line":3,"state":"sending"}`+"\n"), 0o644))
 	csv := filepath.Join(dir, "deals.csv")
 	require.NoError(t, os.WriteFile(csv, []byte("customer_uuid,owner\n"), 0o644))
+	v2 := filepath.Join(dir, "run-2.log") // a journal of today's format
+	j, err := bulk.OpenJournal(v2, bulk.JournalOptions{Source: "deals.jsonl"})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
 
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var o importOptions
@@ -215,70 +146,10 @@ func TestResumeArgs(t *testing.T) {
 		{[]string{"--", "--resume", "x.journal"}, []string{"--", "--resume", "x.journal"}},
 		{[]string{"--colour", "--resume", "x.journal"}, []string{"--colour", "--resume=x.journal"}},
 		{[]string{"--resume"}, []string{"--resume"}},
+		{[]string{"--resume", v2, input}, []string{"--resume=" + v2, input}},
 	} {
 		require.Equal(t, c.want, resumeArgs(fs, c.in), "%q", c.in)
 	}
-}
-
-func TestGatedTransport(t *testing.T) {
-	var sent int
-	base := roundTripFunc(func(*http.Request) (*http.Response, error) {
-		sent++
-		return &http.Response{StatusCode: 201, Body: http.NoBody}, nil
-	})
-	tr := gatedTransport{base: base}
-	stopCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	request := func(g *rowGate) (*http.Response, error) {
-		ctx := context.Background()
-		if g != nil {
-			ctx = withRowGate(ctx, g)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1/v1/opportunities", strings.NewReader("{}"))
-		require.NoError(t, err)
-		return tr.RoundTrip(req)
-	}
-	var journalled int
-	newGate := func(journalErr error) *rowGate {
-		return &rowGate{stop: stopCtx, onSend: func() error { journalled++; return journalErr }}
-	}
-
-	// A row's first request journals it, then leaves; a retry just leaves.
-	g := newGate(nil)
-	_, err := request(g)
-	require.NoError(t, err)
-	_, err = request(g)
-	require.NoError(t, err)
-	require.Equal(t, 2, sent)
-	require.Equal(t, 1, journalled)
-	require.True(t, g.sent())
-	require.False(t, g.stopWaiting(), "a row sent is not stopped")
-
-	// The journal failed: not sent.
-	g = newGate(errors.New("disk full"))
-	_, err = request(g)
-	require.ErrorContains(t, err, "disk full")
-	require.False(t, g.sent())
-	require.Equal(t, 2, sent)
-
-	// Stopped while waiting: never sent, nothing journalled.
-	g = newGate(nil)
-	require.True(t, g.stopWaiting())
-	_, err = request(g)
-	require.ErrorIs(t, err, errRowStopped)
-	require.Equal(t, 2, sent)
-
-	// After the stop no row leaves, even one nobody stopped yet; requests
-	// that are no row's (a list) pass.
-	journalled = 0
-	stop()
-	g = newGate(nil)
-	_, err = request(g)
-	require.ErrorIs(t, err, errRowStopped)
-	require.Zero(t, journalled)
-	_, err = request(nil)
-	require.NoError(t, err)
-	require.Equal(t, 3, sent)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

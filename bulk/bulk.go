@@ -1,0 +1,929 @@
+package bulk
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/safetext"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// Row is one opportunity to create.
+type Row struct {
+	// Line is the row's identity: positive, the same on every run, and
+	// strictly increasing along the source (a file's line number; a
+	// service's own numeric ID in ascending order). The journal is keyed by
+	// it.
+	Line int
+	// Input is the opportunity to create.
+	Input wrapper.OpportunityInput
+	// Problems are the problems found while reading the row (Field "" for
+	// the row as a whole); Run adds Input.Validate's.
+	Problems []wrapper.FieldError
+	// Fingerprint identifies the row's content, so that a resumed import
+	// refuses a row that changed since it was sent. Empty: Run uses a hash
+	// of the create body.
+	Fingerprint string
+}
+
+// Source yields the rows of an import. Run ranges over it twice (to check
+// every row, then to send), so it must yield the same rows each time, and
+// it should hold one row at a time ([File] does). An error stops the import;
+// if it comes before anything was sent, nothing is.
+type Source = iter.Seq2[Row, error]
+
+// State is what became of a row.
+type State string
+
+// The states of an Outcome.
+const (
+	Created     State = "created"      // created by this run
+	Skipped     State = "skipped"      // created by an earlier run (the journal says so)
+	Reconciled  State = "reconciled"   // an earlier attempt had created it: found by a check, not sent again
+	Failed      State = "failed"       // the create failed; MayExist says whether it may have been applied
+	Invalid     State = "invalid"      // not valid: never sent
+	NotSent     State = "not_sent"     // the import stopped (or failed) before its turn
+	NeedsReview State = "needs_review" // more opportunities match it than rows could own them: neither sent nor claimed
+)
+
+// Outcome is what became of one row. Its JSON form is one line of the
+// command's output.
+type Outcome struct {
+	// Line is the row's identity.
+	Line int `json:"line"`
+	// State is what became of it.
+	State State `json:"state"`
+	// UUID is the opportunity's, when the row is created, skipped or
+	// reconciled.
+	UUID string `json:"uuid,omitempty"`
+	// Error is why it failed, safe to print (escaped, capped at 2 KiB).
+	Error string `json:"error,omitempty"`
+	// MayExist: a failed create that may have been applied (5xx, dropped
+	// connection, timeout); a resumed import checks before resending it.
+	MayExist bool `json:"may_exist,omitempty"`
+	// Problems are an invalid row's problems, "field: problem".
+	Problems []string `json:"problems,omitempty"`
+	// Candidates are the opportunities that match a row needing review.
+	Candidates []string `json:"candidates,omitempty"`
+}
+
+// Summary counts the outcomes of a run.
+type Summary struct {
+	Total       int `json:"total"`
+	Created     int `json:"created"`
+	Skipped     int `json:"skipped"`
+	Reconciled  int `json:"reconciled"`
+	Failed      int `json:"failed"`
+	Invalid     int `json:"invalid"`
+	NotSent     int `json:"not_sent"`
+	NeedsReview int `json:"needs_review"`
+	// MayExist counts the failed rows that may have been created anyway.
+	MayExist int `json:"may_exist"`
+	// Elapsed is the run's duration.
+	Elapsed time.Duration `json:"-"`
+	// Damage is the journal damage found, if any; every row without a
+	// created record was then checked against the API before sending.
+	Damage string `json:"journal_damage,omitempty"`
+	// Interrupted: ctx was cancelled.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// OK reports whether every row ended created (now or earlier).
+func (s Summary) OK() bool {
+	return !s.Interrupted && s.Created+s.Skipped+s.Reconciled == s.Total
+}
+
+// DefaultConcurrency is the number of requests Run keeps in flight unless
+// Options.Concurrency says otherwise: ChartMogul's documented limit.
+const DefaultConcurrency = wrapper.ChartMogulMaxConcurrent
+
+// Options configure Run.
+type Options struct {
+	// Journal records every row durably; required. Use [OpenJournal] (a
+	// file) or a *[MemoryJournal].
+	Journal Journal
+	// Concurrency is how many rows are sent at once (default
+	// DefaultConcurrency, at most wrapper.MaxConcurrentLimit).
+	Concurrency int
+	// SkipInvalid sends the valid rows when some are invalid (they are
+	// journalled as failed); otherwise one invalid row means nothing is sent.
+	SkipInvalid bool
+	// CheckOnly checks every row and stops: nothing is sent or journalled.
+	CheckOnly bool
+	// InFlight is the context of requests already sent. When the ctx given
+	// to Run is cancelled no new request leaves, and the ones in flight
+	// finish unless InFlight is done too. Nil: ctx (cancelling it aborts
+	// them).
+	InFlight context.Context
+	// OnOutcome receives each row's outcome (never two calls at once).
+	OnOutcome func(Outcome)
+	// OnChecked is called after every row was checked, with the numbers of
+	// rows in all and of rows left to send or check.
+	OnChecked func(total, todo int)
+	// Notef receives notes for people (a row found already created, journal
+	// damage); may be nil.
+	Notef func(format string, args ...any)
+	// Redact is applied to every error text kept in the journal or an
+	// Outcome (the command removes its API key); may be nil.
+	Redact func(string) string
+}
+
+// ErrInvalidRows is returned (wrapped) by Run when rows are invalid and
+// Options.SkipInvalid is not set: nothing was sent.
+var ErrInvalidRows = errors.New("rows are invalid; nothing was sent")
+
+// ChangedError is returned by Run when rows changed since the journal
+// recorded sending them: nothing was sent.
+type ChangedError struct {
+	// Rows says, per row, what changed ("line 3 changed since it was
+	// created as UUID").
+	Rows []string
+}
+
+// Error lists the first few rows that changed.
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%d row(s) changed since the journal recorded them: %s", len(e.Rows), strings.Join(e.Rows[:min(len(e.Rows), 5)], "; "))
+}
+
+// SourceError is a problem with the source as a whole (a file that cannot
+// be read, a bad CSV header, row identities out of order).
+type SourceError struct{ Err error }
+
+// Error is the source's error.
+func (e *SourceError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the source's error.
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// clockSkew is how much earlier than the journal's "sending" time an
+// opportunity's created_at may be and still count as made by that attempt.
+const clockSkew = 5 * time.Minute
+
+// maxErrorText bounds an error kept in the journal or an Outcome.
+const maxErrorText = 2 << 10
+
+// Run creates one opportunity per row of rows with client, recording each
+// in opts.Journal, and returns the summary. It checks every row first (one
+// row in memory at a time); an invalid row stops it before anything is sent
+// unless opts.SkipInvalid. Rows the journal records as created are skipped;
+// rows whose earlier attempt may have created them (the journal recorded
+// the request leaving but no outcome, or a failure after which it may
+// exist) are looked up among their customer's opportunities and claimed
+// when exactly matched (see [Matches]); when the journal is damaged, every
+// row without a created record is. An opportunity is claimed by at most
+// one row; a row that more candidates match than rows could own them is
+// reported as NeedsReview and neither sent nor claimed.
+//
+// Cancelling ctx stops new requests (see Options.InFlight); the summary says
+// Interrupted. Give client a [wrapper.RateBudget] (WithRateBudget) so that
+// 429s slow the whole import down instead of failing rows; without one a
+// row answered 429 is sent again when its retries are spent, never failed
+// for it. The error is nil unless the import could not be run as a whole
+// (invalid rows, changed rows, a source, journal or reconciliation failure).
+func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options) (Summary, error) {
+	start := time.Now()
+	if opts.Journal == nil {
+		return Summary{}, errors.New("bulk: Options.Journal is nil")
+	}
+	if client == nil && !opts.CheckOnly {
+		return Summary{}, errors.New("bulk: the client is nil")
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Concurrency < 0 || opts.Concurrency > wrapper.MaxConcurrentLimit {
+		return Summary{}, fmt.Errorf("bulk: Concurrency %d must be between 1 and %d", opts.Concurrency, wrapper.MaxConcurrentLimit)
+	}
+	if opts.InFlight == nil {
+		opts.InFlight = ctx
+	}
+	r := &runner{client: client, opts: opts, stop: ctx, start: start, states: map[int]rowState{}, claimed: uuidSet{}}
+	if err := r.replay(); err != nil {
+		return r.finish(), err
+	}
+	if err := r.check(rows); err != nil {
+		return r.finish(), err
+	}
+	if opts.CheckOnly {
+		return r.finish(), nil
+	}
+	if err := r.reconcile(ctx); err != nil {
+		return r.finish(), err
+	}
+	err := r.send(rows)
+	return r.finish(), err
+}
+
+// rowState is what the journal says about one row, kept small (a resumed
+// import holds one per row the journal names).
+type rowState struct {
+	created    bool
+	unresolved bool  // an attempt may have created it
+	since      int64 // Unix nanoseconds: when the earliest unresolved attempt began; 0 if unknown
+	uuid       uuidKey
+	hash       uint64 // the fingerprint (fpKey); 0 if none
+}
+
+// uuidKey holds a UUID in 16 bytes; one that does not parse as a UUID is
+// kept in the runner's odd map, and its key is its hash.
+type uuidKey [16]byte
+
+// uuidSet is a set of opportunity UUIDs.
+type uuidSet map[uuidKey]struct{}
+
+func parseUUID(s string) (uuidKey, bool) {
+	var k uuidKey
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return k, false
+	}
+	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+	if _, err := hex.Decode(k[:], []byte(h)); err != nil {
+		return k, false
+	}
+	return k, strings.ToLower(s) == s
+}
+
+// key returns u's key, remembering u in odd when it is not a plain UUID.
+func (r *runner) key(u string) uuidKey {
+	if k, ok := parseUUID(u); ok {
+		return k
+	}
+	sum := sha256.Sum256([]byte(u))
+	var k uuidKey
+	copy(k[:], sum[:]) // a hash: it cannot be expected to meet a real UUID's bytes
+	if r.odd == nil {
+		r.odd = map[uuidKey]string{}
+	}
+	r.odd[k] = u
+	return k
+}
+
+// uuidOf returns the UUID k stands for.
+func (r *runner) uuidOf(k uuidKey) string {
+	if u, ok := r.odd[k]; ok {
+		return u
+	}
+	b := hex.EncodeToString(k[:])
+	return b[0:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:32]
+}
+
+// fpKey reduces a fingerprint to 8 bytes: the 16 hex digits File writes,
+// or a hash of any other text; 0 for none.
+func fpKey(fp string) uint64 {
+	if fp == "" {
+		return 0
+	}
+	if len(fp) == 16 {
+		if n, err := strconv.ParseUint(fp, 16, 64); err == nil && n != 0 {
+			return n
+		}
+	}
+	sum := sha256.Sum256([]byte(fp))
+	return binary.BigEndian.Uint64(sum[:8]) | 1
+}
+
+// pending is a row to look for among its customer's opportunities.
+type pending struct {
+	line     int
+	customer string
+	key      matchKey
+	mask     uint8
+	since    time.Time
+}
+
+// decision is what reconciliation made of a pending row.
+type decision struct {
+	uuid       string   // claimed
+	candidates []string // needs review
+}
+
+type runner struct {
+	client  *wrapper.Client
+	opts    Options
+	stop    context.Context
+	start   time.Time
+	states  map[int]rowState
+	claimed uuidSet
+	odd     map[uuidKey]string // UUIDs that are not plain UUIDs
+	integ   Integrity
+	pend    []pending
+	decided map[int]decision
+	sum     Summary
+	outMu   sync.Mutex
+	jerr    atomic.Pointer[error]
+}
+
+func (r *runner) notef(format string, args ...any) {
+	if r.opts.Notef != nil {
+		r.opts.Notef(format, args...)
+	}
+}
+
+func (r *runner) emit(o Outcome) {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	switch o.State {
+	case Created:
+		r.sum.Created++
+	case Skipped:
+		r.sum.Skipped++
+	case Reconciled:
+		r.sum.Reconciled++
+	case Failed:
+		r.sum.Failed++
+		if o.MayExist {
+			r.sum.MayExist++
+		}
+	case Invalid:
+		r.sum.Invalid++
+	case NotSent:
+		r.sum.NotSent++
+	case NeedsReview:
+		r.sum.NeedsReview++
+	}
+	if r.opts.OnOutcome != nil {
+		r.opts.OnOutcome(o)
+	}
+}
+
+func (r *runner) finish() Summary {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	r.sum.Interrupted = r.stop.Err() != nil
+	r.sum.Elapsed = time.Since(r.start)
+	return r.sum
+}
+
+func (r *runner) safe(s string) string {
+	if r.opts.Redact != nil {
+		s = r.opts.Redact(s)
+	}
+	return safetext.Escape(s, maxErrorText)
+}
+
+// replay reads the journal into per-row states.
+func (r *runner) replay() error {
+	integ, err := r.opts.Journal.Replay(func(e Record) {
+		if e.Line < 1 {
+			return
+		}
+		st := r.states[e.Line]
+		defer func() { r.states[e.Line] = st }()
+		switch e.State {
+		case StateSending:
+			if st.created {
+				return
+			}
+			if !st.unresolved || st.since == 0 {
+				st.since = unixNano(e.At)
+			}
+			st.unresolved = true
+			st.hash = fpKey(e.Fingerprint)
+		case StateCreated:
+			st.created, st.unresolved = true, false
+			st.uuid = r.key(e.UUID)
+			if e.Fingerprint != "" {
+				st.hash = fpKey(e.Fingerprint)
+			}
+			r.claimed[st.uuid] = struct{}{}
+		case StateFailed:
+			if st.created || e.Invalid {
+				return // an invalid row was not sent: it settles nothing
+			}
+			// A definite failure settles every earlier attempt: the check
+			// that preceded this attempt found none of them applied.
+			st.unresolved = e.OutcomeUnknown
+			if !e.OutcomeUnknown {
+				st.since = 0
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	r.integ = integ
+	r.sum.Damage = integ.Damage
+	for _, n := range integ.Notes {
+		r.notef("journal: %s", n)
+	}
+	if integ.Damage != "" {
+		r.notef("journal damaged: %s; every row not recorded as created is checked against the API before it is sent", integ.Damage)
+	}
+	return nil
+}
+
+// problems returns every problem of a row, reading and validation, in the
+// spec's field order; a field is reported once.
+func problems(row Row) []string {
+	if len(row.Problems) > 0 && row.Problems[0].Field == "" {
+		return texts(row.Problems) // not even an object: nothing else to say
+	}
+	all := slices.Clone(row.Problems)
+	all = append(all, utf8Problems(row.Input)...)
+	var ve *wrapper.ValidationError
+	if err := row.Input.Validate(); errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			if !slices.ContainsFunc(all, func(q wrapper.FieldError) bool { return q.Field == p.Field }) {
+				all = append(all, p)
+			}
+		}
+	} else if err != nil {
+		all = append(all, wrapper.FieldError{Problem: err.Error()})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return fieldRank(all[i].Field) < fieldRank(all[j].Field) })
+	return texts(all)
+}
+
+func texts(ps []wrapper.FieldError) []string {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		if p.Field == "" {
+			out[i] = p.Problem
+		} else {
+			out[i] = p.Field + ": " + p.Problem
+		}
+	}
+	return out
+}
+
+var createProps = generated.CreateOpportunityProperties()
+
+// fieldRank orders problems as the spec orders the create request's fields;
+// custom attributes stand at custom's place, unknown fields come last.
+func fieldRank(field string) int {
+	name, _, _ := strings.Cut(field, ".")
+	for i, p := range createProps {
+		if p.Name == name {
+			return i
+		}
+	}
+	return len(createProps)
+}
+
+// utf8Problems names the fields of in that are not valid UTF-8 (JSON would
+// silently send U+FFFD instead). Fields are found by reflection and named
+// by the spec's property of the same name, so a new property is covered.
+func utf8Problems(in wrapper.OpportunityInput) []wrapper.FieldError {
+	var out []wrapper.FieldError
+	v := reflect.ValueOf(in)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.String && !utf8.ValidString(f.String()) {
+			name := v.Type().Field(i).Name // CustomerUUID: customer_uuid
+			for _, p := range createProps {
+				if strings.EqualFold(strings.ReplaceAll(p.Name, "_", ""), name) {
+					name = p.Name
+				}
+			}
+			out = append(out, wrapper.FieldError{Field: name, Problem: "is not valid UTF-8"})
+		}
+	}
+	for k, val := range in.Custom {
+		s, isString := val.(string)
+		if !utf8.ValidString(k) || (isString && !utf8.ValidString(s)) {
+			out = append(out, wrapper.FieldError{Field: "custom." + strings.ToValidUTF8(k, "\ufffd"), Problem: "is not valid UTF-8"})
+		}
+	}
+	return out
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fingerprintOf is row's fingerprint: its own, or a hash of its create body.
+func fingerprintOf(row Row) string {
+	if row.Fingerprint != "" {
+		return row.Fingerprint
+	}
+	body, err := wrapper.EncodeOpportunityInput(row.Input)
+	if err != nil {
+		return ""
+	}
+	return fingerprint(body)
+}
+
+// check is the first pass: every row is checked, nothing is kept but the
+// rows to reconcile (a few bytes each).
+func (r *runner) check(rows Source) error {
+	var changed []string
+	last := 0
+	todo := 0
+	customers := map[string]string{} // interned
+	damaged := r.integ.Damage != ""
+	for row, err := range rows {
+		if err != nil {
+			return &SourceError{Err: err}
+		}
+		if row.Line <= last {
+			return &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
+		}
+		last = row.Line
+		r.sum.Total++
+		st := r.states[row.Line]
+		if st.created || st.unresolved {
+			if fp := fpKey(fingerprintOf(row)); st.hash != 0 && fp != st.hash {
+				what := "was created as " + r.uuidOf(st.uuid)
+				if !st.created {
+					what = "may have been created"
+				}
+				changed = append(changed, fmt.Sprintf("line %d changed since it %s", row.Line, what))
+				continue
+			}
+		}
+		if st.created {
+			continue
+		}
+		if probs := problems(row); len(probs) > 0 {
+			r.emit(Outcome{Line: row.Line, State: Invalid, Problems: probs})
+			continue
+		}
+		todo++
+		if !st.unresolved && !damaged {
+			continue
+		}
+		key, mask, err := rowKey(row.Input)
+		if err != nil {
+			continue // cannot happen: the row is valid
+		}
+		cus, ok := customers[row.Input.CustomerUUID]
+		if !ok {
+			cus = strings.Clone(row.Input.CustomerUUID)
+			customers[cus] = cus
+		}
+		since := time.Time{}
+		if st.unresolved && st.since != 0 {
+			since = time.Unix(0, st.since)
+		} else if !r.integ.Started.IsZero() {
+			since = r.integ.Started
+		}
+		r.pend = append(r.pend, pending{line: row.Line, customer: cus, key: key, mask: mask, since: since})
+	}
+	if len(changed) > 0 {
+		return &ChangedError{Rows: changed}
+	}
+	if r.opts.OnChecked != nil {
+		r.opts.OnChecked(r.sum.Total, todo)
+	}
+	if r.sum.Invalid > 0 && !r.opts.SkipInvalid {
+		return fmt.Errorf("%d of %d %w", r.sum.Invalid, r.sum.Total, ErrInvalidRows)
+	}
+	return nil
+}
+
+// reconcile looks for the opportunities the pending rows may have created,
+// one customer at a time, and journals the ones it claims.
+func (r *runner) reconcile(ctx context.Context) error {
+	r.decided = map[int]decision{}
+	slices.SortStableFunc(r.pend, func(a, b pending) int { return cmp.Compare(a.customer, b.customer) })
+	for i := 0; i < len(r.pend); {
+		j := i
+		for j < len(r.pend) && r.pend[j].customer == r.pend[i].customer {
+			j++
+		}
+		if err := r.reconcileCustomer(ctx, r.pend[i:j]); err != nil {
+			return fmt.Errorf("checking whether earlier attempts created their rows: %w; nothing was sent", err)
+		}
+		i = j
+	}
+	if r.integ.Damage != "" {
+		if err := r.append(Record{State: StateChecked}); err != nil {
+			return err
+		}
+	}
+	r.pend = nil
+	return nil
+}
+
+type candidate struct {
+	o    wrapper.Opportunity
+	keys *opportunityKeys
+}
+
+func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
+	earliest := rows[0].since
+	for _, p := range rows {
+		if p.since.Before(earliest) {
+			earliest = p.since
+		}
+	}
+	earliest = earliest.Add(-clockSkew) // nothing older can be an attempt's
+	var cands []candidate
+	for o, err := range r.client.All(ctx, wrapper.ListParams{CustomerUUID: rows[0].customer}) {
+		if err != nil {
+			return err
+		}
+		if _, claimed := r.claimed[r.key(o.UUID)]; claimed || o.CreatedAt.Before(earliest) {
+			continue
+		}
+		k, err := newOpportunityKeys(o)
+		if err != nil {
+			return err
+		}
+		cands = append(cands, candidate{o: o, keys: k})
+	}
+	// The bipartite graph rows - candidates, and its connected components.
+	n := len(rows)
+	parent := make([]int, n+len(cands))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	edges := make([][]int, n)
+	for i, p := range rows {
+		for c, cand := range cands {
+			if cand.o.CreatedAt.Before(p.since.Add(-clockSkew)) || cand.keys.key(p.mask) != p.key {
+				continue
+			}
+			edges[i] = append(edges[i], c)
+			parent[find(i)] = find(n + c)
+		}
+	}
+	comps := map[int][]int{}
+	for i := range rows {
+		root := find(i)
+		comps[root] = append(comps[root], i)
+	}
+	roots := make([]int, 0, len(comps))
+	for root := range comps {
+		roots = append(roots, root)
+	}
+	slices.Sort(roots)
+	for _, root := range roots {
+		members := comps[root]
+		var cs []int
+		for c := range cands {
+			if find(n+c) == root {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue // none created: send them
+		}
+		same := true
+		for _, m := range members[1:] {
+			if rows[m].key != rows[members[0]].key || rows[m].mask != rows[members[0]].mask {
+				same = false
+			}
+		}
+		// Interchangeable rows can each own any candidate they match; find
+		// an owner for every candidate, or it is ambiguous.
+		owner := map[int]int{}
+		if same && len(cs) <= len(members) && matchAll(members, edges, owner) == len(cs) {
+			for c, m := range owner {
+				p := rows[m]
+				uuid := cands[c].o.UUID
+				r.claimed[r.key(uuid)] = struct{}{}
+				r.decided[p.line] = decision{uuid: uuid}
+				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		uuids := make([]string, len(cs))
+		for i, c := range cs {
+			uuids[i] = cands[c].o.UUID
+		}
+		slices.Sort(uuids)
+		for _, m := range members {
+			p := rows[m]
+			r.decided[p.line] = decision{candidates: uuids}
+			// Recorded as possibly created, so that no later run sends it
+			// unchecked.
+			if err := r.append(Record{Line: p.line, State: StateFailed, OutcomeUnknown: true,
+				Error: fmt.Sprintf("needs review: %d opportunities match %d row(s): %s", len(uuids), len(members), strings.Join(uuids, ", "))}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// matchAll finds a maximum matching of candidates to rows (Kuhn's
+// algorithm; the sets are small), filling owner (candidate -> row), and
+// returns its size.
+func matchAll(members []int, edges [][]int, owner map[int]int) int {
+	size := 0
+	for _, m := range members {
+		seen := map[int]bool{}
+		var try func(int) bool
+		try = func(row int) bool {
+			for _, c := range edges[row] {
+				if seen[c] {
+					continue
+				}
+				seen[c] = true
+				if prev, taken := owner[c]; !taken || try(prev) {
+					owner[c] = row
+					return true
+				}
+			}
+			return false
+		}
+		if try(m) {
+			size++
+		}
+	}
+	return size
+}
+
+// Gate states of a row's request (see send).
+const (
+	rowWaiting int32 = iota // not sent yet: waiting for the budget or a slot
+	rowSent                 // its first request left (retries pass too)
+	rowStopped              // stopped before it left: it is not sent
+)
+
+var errStopped = errors.New("not sent: the import is stopping")
+
+// send is the second pass: rows not created yet are sent by a pool of
+// workers, in order.
+func (r *runner) send(rows Source) error {
+	jobs := make(chan Row)
+	var wg sync.WaitGroup
+	for range r.opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for row := range jobs {
+				r.sendOne(row)
+			}
+		}()
+	}
+	var srcErr error
+	last := 0
+	for row, err := range rows {
+		if err != nil {
+			srcErr = &SourceError{Err: err}
+			break
+		}
+		if row.Line <= last {
+			srcErr = &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
+			break
+		}
+		last = row.Line
+		if st, ok := r.states[row.Line]; ok && st.created {
+			r.emit(Outcome{Line: row.Line, State: Skipped, UUID: r.uuidOf(st.uuid)})
+			continue
+		}
+		if d, ok := r.decided[row.Line]; ok {
+			if d.uuid != "" {
+				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, d.uuid)
+				r.emit(Outcome{Line: row.Line, State: Reconciled, UUID: d.uuid})
+			} else {
+				r.notef("line %d: needs review: %d opportunities match it (%s); not sent, not claimed", row.Line, len(d.candidates), strings.Join(d.candidates, ", "))
+				r.emit(Outcome{Line: row.Line, State: NeedsReview, Candidates: d.candidates,
+					Error: "more matching opportunities than rows that could own them"})
+			}
+			continue
+		}
+		if probs := problems(row); len(probs) > 0 {
+			// Reported by the check; journalled now, as it is skipped.
+			problems := make([]string, len(probs))
+			for i, p := range probs {
+				problems[i] = r.safe(p)
+			}
+			if err := r.append(Record{Line: row.Line, State: StateFailed, Invalid: true, Problems: problems, Fingerprint: row.Fingerprint}); err != nil {
+				r.journalFailed(err)
+			}
+			continue
+		}
+		if st := r.states[row.Line]; st.unresolved {
+			r.notef("line %d: an earlier attempt did not create it; sending it again", row.Line)
+		}
+		if r.stop.Err() != nil || r.jerr.Load() != nil {
+			r.emit(Outcome{Line: row.Line, State: NotSent})
+			continue
+		}
+		select {
+		case jobs <- row:
+		case <-r.stop.Done():
+			r.emit(Outcome{Line: row.Line, State: NotSent})
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if e := r.jerr.Load(); e != nil {
+		return *e
+	}
+	return srcErr
+}
+
+// append journals rec, stamped with the time.
+func (r *runner) append(rec Record) error {
+	if rec.At.IsZero() {
+		rec.At = time.Now()
+	}
+	return r.opts.Journal.Append(rec)
+}
+
+func (r *runner) journalFailed(err error) {
+	r.jerr.CompareAndSwap(nil, &err)
+}
+
+// sendOne creates one row and journals it: "sending" as its request leaves,
+// then the outcome. A row stopped before its request left is not sent and
+// nothing is journalled for it.
+func (r *runner) sendOne(row Row) {
+	if r.stop.Err() != nil || r.jerr.Load() != nil {
+		r.emit(Outcome{Line: row.Line, State: NotSent})
+		return
+	}
+	fp := fingerprintOf(row)
+	var state atomic.Int32
+	hook := func() error {
+		if state.Load() == rowSent {
+			return nil // a retry
+		}
+		if r.stop.Err() != nil {
+			state.CompareAndSwap(rowWaiting, rowStopped)
+		}
+		if !state.CompareAndSwap(rowWaiting, rowSent) {
+			return errStopped
+		}
+		if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
+			state.Store(rowStopped)
+			r.journalFailed(err)
+			return err
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(wrapper.WithBeforeSend(r.opts.InFlight, hook))
+	defer cancel()
+	// When the import stops, a row still waiting for its turn stops waiting.
+	unwatch := context.AfterFunc(r.stop, func() {
+		if state.CompareAndSwap(rowWaiting, rowStopped) {
+			cancel()
+		}
+	})
+	defer unwatch()
+	limited := 0
+	for {
+		o, err := r.client.Create(ctx, row.Input)
+		if state.Load() != rowSent {
+			r.emit(Outcome{Line: row.Line, State: NotSent})
+			return
+		}
+		if err == nil && o.UUID == "" {
+			err = errors.New("the API answered without the opportunity's UUID")
+		}
+		if err == nil {
+			if jerr := r.append(Record{Line: row.Line, State: StateCreated, UUID: o.UUID, Fingerprint: fp}); jerr != nil {
+				r.journalFailed(jerr)
+			}
+			r.emit(Outcome{Line: row.Line, State: Created, UUID: o.UUID})
+			return
+		}
+		if wrapper.IsRateLimited(err) && !wrapper.MayHaveBeenApplied(err) && r.stop.Err() == nil && ctx.Err() == nil {
+			// A 429 means not processed: never a failure. (Under a
+			// RateBudget the client waits already; without one, back off.)
+			limited++
+			wait := min(100*time.Millisecond<<min(limited, 6), 5*time.Second)
+			wait = wait/2 + rand.N(wait/2+1)
+			select {
+			case <-time.After(wait):
+			case <-r.stop.Done():
+			}
+			continue
+		}
+		mayExist := wrapper.MayHaveBeenApplied(err)
+		msg := r.safe(err.Error())
+		if jerr := r.append(Record{Line: row.Line, State: StateFailed, Error: msg, OutcomeUnknown: mayExist}); jerr != nil {
+			r.journalFailed(jerr)
+		}
+		r.emit(Outcome{Line: row.Line, State: Failed, Error: msg, MayExist: mayExist})
+		return
+	}
+}

@@ -1,0 +1,35 @@
+// Package bulk creates many opportunities so that none is created twice and
+// none is lost, whatever happens to the process, the network or the server.
+//
+// A [Source] yields [Row]s: a create input with a stable identity (Line).
+// [File] reads JSON Lines or CSV files; any iter.Seq2[Row, error] will do,
+// such as rows a service reads from its own database. [Run] sends them
+// with a [wrapper.Client]:
+//
+//  1. Check: every row is validated first, one row in memory at a time.
+//     An invalid row stops the import before anything is sent, unless
+//     Options.SkipInvalid.
+//  2. Reconcile: a row whose earlier attempt may have created it (the
+//     journal recorded its request leaving but no outcome, or a failure after
+//     which it may exist) is looked up among its customer's opportunities.
+//     A candidate matches only if it is exactly what the row sends
+//     ([Matches]); one opportunity is claimed by at most one row; a row that
+//     more candidates match than rows could own them is reported as
+//     NeedsReview and neither resent nor claimed.
+//  3. Send: the remaining rows are created by a pool of workers, each
+//     journalled "sending" at the moment its request leaves and then with
+//     its outcome.
+//
+// The [Journal] makes a rerun continue where the last one stopped. The
+// default is a [FileJournal] ([OpenJournal]): JSON Lines, fsync'd per
+// record, whose header binds it to its input and whose records are numbered
+// and hash-chained, so that deleted, cut or edited lines and an emptied
+// file are detected. A damaged journal never leads to a silent resend:
+// every row without a created record is then checked against the API
+// before it is sent.
+//
+// Give the client a [wrapper.RateBudget] (wrapper.WithRateBudget): ChartMogul's
+// 40 requests per second belong to the account, and the budget slows the
+// whole import down on a 429 and probes back up, where fixed-rate retries
+// would exhaust rows' retries.
+package bulk

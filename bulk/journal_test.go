@@ -1,0 +1,214 @@
+package bulk_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/bulk"
+)
+
+// writeJournal makes a journal of n rows, each sending then created.
+func writeJournal(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "deals.jsonl.journal")
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl"})
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		require.NoError(t, j.Append(bulk.Record{Line: i, State: bulk.StateSending}))
+		require.NoError(t, j.Append(bulk.Record{Line: i, State: bulk.StateCreated, UUID: "u" + string(rune('a'+i))}))
+	}
+	require.NoError(t, j.Close())
+	return path
+}
+
+func replay(t *testing.T, path string) ([]bulk.Record, bulk.Integrity) {
+	t.Helper()
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	defer j.Close()
+	var recs []bulk.Record
+	integ, err := j.Replay(func(r bulk.Record) { recs = append(recs, r) })
+	require.NoError(t, err)
+	return recs, integ
+}
+
+func lines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return strings.SplitAfter(string(data), "\n")
+}
+
+func TestJournalIntactAndResumed(t *testing.T) {
+	path := writeJournal(t, 3)
+	recs, integ := replay(t, path)
+	require.Len(t, recs, 6)
+	require.Empty(t, integ.Damage)
+	require.WithinDuration(t, time.Now(), integ.Started, time.Minute)
+	require.Equal(t, "ud", recs[5].UUID)
+
+	// Appending after a resume keeps the chain whole.
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	require.NoError(t, j.Append(bulk.Record{Line: 4, State: bulk.StateSending}))
+	require.NoError(t, j.Close())
+	recs, integ = replay(t, path)
+	require.Len(t, recs, 7)
+	require.Empty(t, integ.Damage)
+
+	// A new journal over an existing one is refused; so is resuming none,
+	// one of another input, and a second opener.
+	_, err = bulk.OpenJournal(path, bulk.JournalOptions{})
+	require.ErrorIs(t, err, bulk.ErrJournalExists)
+	_, err = bulk.OpenJournal(path+".missing", bulk.JournalOptions{Resume: true})
+	require.ErrorIs(t, err, bulk.ErrNoJournal)
+	_, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "other.csv", Resume: true})
+	require.ErrorContains(t, err, `belongs to the input "deals.jsonl", not "other.csv"`)
+	j, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	_, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.ErrorIs(t, err, bulk.ErrJournalLocked)
+	require.NoError(t, j.Close())
+}
+
+// Every kind of damage is seen, and a crash-torn last line is not damage.
+func TestJournalDamageIsDetected(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(l []string) string
+		want   string // in Integrity.Damage; "" for none
+		note   string
+	}{
+		{"middle lines deleted", func(l []string) string { return strings.Join(append(l[:3:3], l[5:]...), "") }, "records 3 to 4 are missing", ""},
+		{"emptied", func([]string) string { return "" }, "the journal is empty", ""},
+		{"a middle line cut", func(l []string) string {
+			l[3] = l[3][:len(l[3])/2] + "\n"
+			return strings.Join(l, "")
+		}, "line 4 is cut short (not by a crash", ""},
+		{"a line edited", func(l []string) string {
+			l[4] = strings.Replace(l[4], `"state":"created"`, `"state":"failed"`, 1)
+			return strings.Join(l, "")
+		}, "line 6 does not follow", ""},
+		{"lines cut from the end", func(l []string) string { return strings.Join(l[:len(l)-3], "") }, "lines were cut from its end", ""},
+		{"the header deleted", func(l []string) string { return strings.Join(l[1:], "") }, "first line is not its header", ""},
+		{"a crash tore the last line", func(l []string) string {
+			return strings.Join(l, "") + `{"seq":7,"prev":"x","line":4,"sta`
+		}, "", "its last line was cut short by a crash"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeJournal(t, 3)
+			require.NoError(t, os.WriteFile(path, []byte(tt.damage(lines(t, path))), 0o644))
+			_, integ := replay(t, path)
+			if tt.want == "" {
+				require.Empty(t, integ.Damage)
+			} else {
+				require.Contains(t, integ.Damage, tt.want)
+			}
+			if tt.note != "" {
+				require.Contains(t, strings.Join(integ.Notes, "\n"), tt.note)
+			}
+		})
+	}
+}
+
+// After a crash tore its last line, the next run continues the chain; the
+// torn line in the middle is then no damage. A "checked" record settles
+// damage before it.
+func TestJournalHealsAndSettles(t *testing.T) {
+	path := writeJournal(t, 2)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"seq":5,"prev":"0","line":3,"st`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	require.NoError(t, j.Append(bulk.Record{Line: 3, State: bulk.StateSending}))
+	require.NoError(t, j.Close())
+	recs, integ := replay(t, path)
+	require.Empty(t, integ.Damage)
+	require.Len(t, recs, 5)
+	require.Contains(t, integ.Notes[0], "cut short by a crash and is ignored")
+
+	// Damage, then a check settles it.
+	l := lines(t, path)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(append(l[:2:2], l[3:]...), "")), 0o644))
+	j, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	integ, err = j.Replay(func(bulk.Record) {})
+	require.NoError(t, err)
+	require.NotEmpty(t, integ.Damage)
+	require.NoError(t, j.Append(bulk.Record{State: bulk.StateChecked}))
+	require.NoError(t, j.Close())
+	_, integ = replay(t, path)
+	require.Empty(t, integ.Damage)
+}
+
+// A version 1 journal (no header, no chain) is converted; the old file is
+// kept, and the import treats it as damaged until it was checked.
+func TestJournalVersion1IsConverted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.journal")
+	v1 := `{"line":1,"state":"sending","at":"2024-03-21T06:46:23.137912Z","row_sha256":"9f2c4e01a7b3d5c8"}
+{"line":1,"state":"created","at":"2024-03-21T06:46:23.5Z","uuid":"bb544336-e74e-11ee-800c-effc264f19ed"}
+{"line":2,"state":"sending","at":"2024-03-21T06:46:24Z"}
+{"line":3,"sta`
+	require.NoError(t, os.WriteFile(path, []byte(v1), 0o644))
+	require.True(t, bulk.LooksLikeJournal([]byte(strings.SplitN(v1, "\n", 2)[0])))
+	require.False(t, bulk.LooksLikeJournal([]byte(`{"customer_uuid":"cus_x","line":3,"state":"sending"}`)))
+	recs, integ := replay(t, path)
+	require.Len(t, recs, 3)
+	require.Equal(t, "bb544336-e74e-11ee-800c-effc264f19ed", recs[1].UUID)
+	require.Equal(t, "9f2c4e01a7b3d5c8", recs[0].Fingerprint)
+	require.Contains(t, integ.Damage, "older version (format 1)")
+	require.Equal(t, time.Date(2024, 3, 21, 5, 46, 23, 137912000, time.UTC), integ.Started.UTC(), "an hour before its first record")
+	kept, err := os.ReadFile(path + ".v1")
+	require.NoError(t, err)
+	require.Equal(t, v1, string(kept))
+	first := lines(t, path)[0]
+	require.True(t, bulk.LooksLikeJournal([]byte(first)))
+	require.Contains(t, first, `"version":2`)
+	require.Contains(t, first, `"converted_from":1`)
+	// Still "damaged" on the next open, until a check settles it.
+	_, integ = replay(t, path)
+	require.NotEmpty(t, integ.Damage)
+}
+
+func TestJournalOfAnUnknownVersionIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	require.NoError(t, os.WriteFile(path, []byte(`{"journal":"mogulkit-opportunities-import","version":9,"last_seq":"00000000000000000000"}`+"\n"), 0o644))
+	_, err := bulk.OpenJournal(path, bulk.JournalOptions{Resume: true})
+	require.ErrorContains(t, err, "journal format 9 is not known")
+}
+
+// Damage stays reported until an import settles it, also when the run that
+// found it was killed before: a rebuilt header says so, and a cut end stays
+// a gap in the numbering.
+func TestJournalDamageSurvivesAKilledRun(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(l []string) string
+	}{
+		{"emptied", func([]string) string { return "" }},
+		{"the header deleted", func(l []string) string { return strings.Join(l[1:], "") }},
+		{"lines cut from the end", func(l []string) string { return strings.Join(l[:len(l)-2], "") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeJournal(t, 3)
+			require.NoError(t, os.WriteFile(path, []byte(tt.damage(lines(t, path))), 0o644))
+			j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+			require.NoError(t, err)
+			integ, err := j.Replay(func(bulk.Record) {})
+			require.NoError(t, err)
+			require.NotEmpty(t, integ.Damage)
+			require.NoError(t, j.Append(bulk.Record{Line: 9, State: bulk.StateSending}))
+			require.NoError(t, j.Close()) // killed before the check
+			_, integ = replay(t, path)
+			require.NotEmpty(t, integ.Damage, "still damaged")
+		})
+	}
+}
