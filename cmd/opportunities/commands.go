@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
@@ -28,231 +29,176 @@ func (e *env) readInput(name string) ([]byte, error) {
 	return data, nil
 }
 
-// noArgs fails when positional arguments were given to a command that takes
-// none.
-func noArgs(pos []string) error {
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
+// noArgs refuses positional arguments; oneUUID wants exactly one, the
+// opportunity's UUID.
+var (
+	noArgs  cobra.PositionalArgs = func(_ *cobra.Command, args []string) error { return countArgs(args, 0, 0, "no argument") }
+	oneUUID cobra.PositionalArgs = func(_ *cobra.Command, args []string) error {
+		return countArgs(args, 1, 1, "one UUID")
+	}
+)
+
+func countArgs(args []string, least, most int, want string) error {
+	switch {
+	case len(args) < least:
+		return usagef("missing the argument: %s expected", want)
+	case len(args) > most:
+		return usagef("unexpected argument %q (%s expected)", args[most], want)
 	}
 	return nil
 }
 
-// oneUUID returns the single UUID argument of get, update and delete.
-func oneUUID(pos []string) (string, error) {
-	switch len(pos) {
-	case 0:
-		return "", usagef("missing the opportunity UUID")
-	case 1:
-		return pos[0], nil
-	default:
-		return "", usagef("unexpected argument %q (one UUID expected)", pos[1])
+// command is a cobra command whose RunE reports its own errors and returns
+// its exit status (see run).
+func command(use, short, long, examples string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Long: long, Example: examples, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error { return status(do(cmd, args)) },
 	}
 }
 
-// setFlagNames lists the field flags given, for a message.
-func setFlagNames(fs *flag.FlagSet) string {
-	var names []string
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "file" && !globalNames[f.Name] {
-			names = append(names, "--"+f.Name)
-		}
-	})
-	return strings.Join(names, " ")
+// call runs one API call with a client, on a context Ctrl-C cancels, and
+// prints what it returns (a nil value prints nothing).
+func (e *env) call(out *output, names map[string]string, do func(ctx context.Context, c *wrapper.Client) (any, error)) int {
+	if err := out.check(); err != nil {
+		return e.fail(err, nil)
+	}
+	client, done, err := e.client()
+	if err != nil {
+		return e.fail(err, nil)
+	}
+	defer done()
+	ctx, stop := e.signalContext()
+	defer stop()
+	v, err := do(ctx, client)
+	if err != nil {
+		return e.fail(err, names)
+	}
+	if v == nil {
+		return exitOK
+	}
+	return e.print(out, v)
 }
 
-func runCreate(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+const createLong = `Creates an opportunity and prints it as the API returns it. The input is
+checked first; on a problem every problem is reported, naming the field,
+nothing is sent and the exit status is 2.
+
+Give the fields as flags, or the request body as a file (--file, - for stdin):
+JSON exactly as ChartMogul's create request takes it, custom attributes as
+[{"key": ..., "value": ...}]. A win likelihood that is not given is not sent (the
+stage's default applies); --win-likelihood 0 sends 0.`
+
+func createCommand(e *env) *cobra.Command {
 	var ff fieldFlags
-	ff.register(fs, true)
-	file := fs.String("file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's create\n"+
+	var file string
+	out := &output{}
+	cmd := command("create {--customer-uuid ID --owner EMAIL --pipeline P --stage S --close-date D --currency C --amount-cents N [flags] | --file FILE}",
+		"create an opportunity", createLong, `  opportunities --fake create --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 \
+      --owner test1@example.org --pipeline "New Business" --stage Discovery \
+      --close-date 2024-04-21 --currency USD --amount-cents 100000 --type recurring \
+      --forecast best_case --win-likelihood 40 --custom seats=3 --custom marketing_campaign=Facebook
+  opportunities --fake create --file examples/opportunity.json
+  cat examples/opportunity.json | opportunities --fake create --file - --output json`, noArgs,
+		func(*cobra.Command, []string) int {
+			body, names, err := e.body(&ff, file, createProperties)
+			if err != nil {
+				return e.fail(err, nil)
+			}
+			in, read, err := wrapper.DecodeOpportunityInput(body)
+			if err != nil {
+				return e.fail(usagef("%s: %v", file, err), nil)
+			}
+			if err := combine(read, in.Validate()); err != nil {
+				return e.fail(err, names)
+			}
+			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) {
+				o, err := c.Create(ctx, in)
+				if err != nil && outcomeUnknown(err) {
+					err = fmt.Errorf("%w\nthe opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
+						"check before creating it again: opportunities list --customer-uuid %s", err, in.CustomerUUID)
+				}
+				return o, err
+			})
+		})
+	ff.register(cmd, true)
+	cmd.Flags().StringVar(&file, "file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's create\n"+
 		`request takes it, custom as [{"key": ..., "value": ...}]; not combined with field flags`)
-	pos, err := e.parseFlags(c, fs, args)
-	if err == nil {
-		err = noArgs(pos)
-	}
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	body, names, err := e.body(fs, &ff, *file, createProperties)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	in, read, err := wrapper.DecodeOpportunityInput(body)
-	if err != nil {
-		return e.fail(usagef("%s: %v", *file, err), nil)
-	}
-	if err := combine(read, in.Validate()); err != nil {
-		return e.fail(err, names)
-	}
-	client, done, err := e.client()
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	defer done()
-	ctx, stop := signalContext()
-	defer stop()
-	o, err := client.Create(ctx, in)
-	if err != nil {
-		code := e.fail(err, names)
-		if code == exitError && outcomeUnknown(err) {
-			fmt.Fprintf(e.errOut(), "opportunities create: the opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
-				"check before creating it again: opportunities list --customer-uuid %s\n", in.CustomerUUID)
-		}
-		return code
-	}
-	return e.output(o)
+	out.register(cmd)
+	return cmd
 }
 
-// output writes v as JSON on stdout.
-func (e *env) output(v any) int {
-	if err := writeJSON(e.out(), v); err != nil {
-		return e.fail(fmt.Errorf("writing the output: %w", err), nil)
-	}
-	return exitOK
+func getCommand(e *env) *cobra.Command {
+	out := &output{}
+	cmd := command("get UUID", "print one opportunity",
+		`Retrieves one opportunity and prints it. A UUID that does not exist is an error (exit status 1).`,
+		`  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed
+  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed --output json`, oneUUID,
+		func(_ *cobra.Command, args []string) int {
+			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Get(ctx, args[0]) })
+		})
+	out.register(cmd)
+	return cmd
 }
 
-func runGet(e *env, c *command, args []string) int {
-	return e.runOnOne(c, args, func(ctx context.Context, client *wrapper.Client, uuid string) (any, error) {
-		o, err := client.Get(ctx, uuid)
-		if err != nil {
-			return nil, err
-		}
-		return o, nil
-	})
-}
+const updateLong = `Changes the fields given, and only those, and prints the whole opportunity after
+the change. --win-likelihood 0 sends 0. The customer cannot be changed. With
+--file, the body is JSON as the API's update request takes it. Whether the API
+merges or replaces custom attributes is not documented (the fake merges).`
 
-func runUpdate(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+func updateCommand(e *env) *cobra.Command {
 	var ff fieldFlags
-	ff.register(fs, false)
-	file := fs.String("file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's update\n"+
+	var file string
+	out := &output{}
+	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", updateLong,
+		`  opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --stage Proposal --win-likelihood 0
+  opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --custom seats=5 --custom zip:=02134
+  echo '{"forecast_category": "won"}' | opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --file -`, oneUUID,
+		func(_ *cobra.Command, args []string) int {
+			body, names, err := e.body(&ff, file, updateProperties)
+			if err != nil {
+				return e.fail(err, nil)
+			}
+			u, read, err := wrapper.DecodeOpportunityUpdate(body)
+			if err != nil {
+				return e.fail(usagef("%s: %v", file, err), nil)
+			}
+			if err := combine(read, u.Validate()); err != nil {
+				return e.fail(err, names)
+			}
+			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Update(ctx, args[0], u) })
+		})
+	ff.register(cmd, false)
+	cmd.Flags().StringVar(&file, "file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's update\n"+
 		"request takes it; only the fields present are changed; not combined with field flags")
-	pos, err := e.parseFlags(c, fs, args)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	uuid, err := oneUUID(pos)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	body, names, err := e.body(fs, &ff, *file, updateProperties)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	u, read, err := wrapper.DecodeOpportunityUpdate(body)
-	if err != nil {
-		return e.fail(usagef("%s: %v", *file, err), nil)
-	}
-	if err := combine(read, u.Validate()); err != nil {
-		return e.fail(err, names)
-	}
-	client, done, err := e.client()
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	defer done()
-	ctx, stop := signalContext()
-	defer stop()
-	o, err := client.Update(ctx, uuid, u)
-	if err != nil {
-		return e.fail(err, names)
-	}
-	return e.output(o)
+	out.register(cmd)
+	return cmd
 }
 
-func runDelete(e *env, c *command, args []string) int {
-	return e.runOnOne(c, args, func(ctx context.Context, client *wrapper.Client, uuid string) (any, error) {
-		return struct{}{}, client.Delete(ctx, uuid) // {} as the API answers
-	})
-}
-
-// runOnOne runs a command that takes one opportunity UUID and no flags of
-// its own: it calls do with a client and prints what do returns.
-func (e *env) runOnOne(c *command, args []string, do func(ctx context.Context, client *wrapper.Client, uuid string) (any, error)) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	pos, err := e.parseFlags(c, fs, args)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	uuid, err := oneUUID(pos)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	client, done, err := e.client()
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	defer done()
-	ctx, stop := signalContext()
-	defer stop()
-	v, err := do(ctx, client, uuid)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	return e.output(v)
-}
-
-// listFlagNames maps list parameters to their flags.
-var listFlagNames = map[string]string{
-	"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage",
-	"estimated_close_date_on_or_after": "close-date-on-or-after", "estimated_close_date_on_or_before": "close-date-on-or-before",
-	"per_page": "per-page", "cursor": "cursor",
-}
-
-func runList(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	var p wrapper.ListParams
-	fs.StringVar(&p.CustomerUUID, "customer-uuid", "", "only this customer's opportunities (`cus_UUID`)")
-	fs.StringVar(&p.Owner, "owner", "", "only those owned by this `e-mail`")
-	fs.StringVar(&p.Pipeline, "pipeline", "", "only those in this `pipeline`")
-	fs.StringVar(&p.PipelineStage, "stage", "", "only those in this pipeline `stage`")
-	fs.StringVar(&p.EstimatedCloseDateOnOrAfter, "close-date-on-or-after", "", "only those expected to close on or after this `YYYY-MM-DD` date")
-	fs.StringVar(&p.EstimatedCloseDateOnOrBefore, "close-date-on-or-before", "", "only those expected to close on or before this `YYYY-MM-DD` date")
-	fs.IntVar(&p.PerPage, "per-page", 0, "entries per page, at least 1 (default: the API's; it treats more than 200 as 200)")
-	fs.StringVar(&p.Cursor, "cursor", "", "start at this page: the `cursor` of the previous page")
-	all := fs.Bool("all", false, "follow every page and print one opportunity per line (JSON Lines)")
-	pos, err := e.parseFlags(c, fs, args)
-	if err == nil {
-		err = noArgs(pos)
-	}
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	client, done, err := e.client()
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	defer done()
-	ctx, stop := signalContext()
-	defer stop()
-	if !*all {
-		page, err := client.List(ctx, p)
-		if err != nil {
-			return e.fail(err, listFlagNames)
-		}
-		return e.output(toAPIPage(page))
-	}
-	for o, err := range client.All(ctx, p) {
-		if err != nil {
-			return e.fail(err, listFlagNames)
-		}
-		if code := e.output(o); code != exitOK {
-			return code
-		}
-	}
-	return exitOK
+func deleteCommand(e *env) *cobra.Command {
+	out := &output{}
+	cmd := command("delete UUID", "delete an opportunity",
+		`Deletes one opportunity and prints {} (the API's answer; on a terminal, a line
+saying so). A UUID that does not exist is an error (exit status 1).`,
+		`  opportunities --fake delete bb544336-e74e-11ee-800c-effc264f19ed`, oneUUID,
+		func(_ *cobra.Command, args []string) int {
+			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) {
+				return deleted{args[0]}, c.Delete(ctx, args[0])
+			})
+		})
+	out.register(cmd)
+	return cmd
 }
 
 // body returns the request body of a create or update: from the field
 // flags, or from the --file body when one is named (the two do not mix).
 // names maps API field names to flag names for messages; nil for a file.
-func (e *env) body(fs *flag.FlagSet, ff *fieldFlags, file string, props []generated.Property) (body []byte, names map[string]string, err error) {
-	f, given := ff.fields(fs)
+func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (body []byte, names map[string]string, err error) {
 	if file == "" {
-		return f.body(props), flagNames, nil
+		return ff.fields().body(props), flagNames, nil
 	}
-	if given {
-		return nil, nil, usagef("--file cannot be combined with field flags (%s)", setFlagNames(fs))
+	if given := ff.given(); len(given) > 0 {
+		return nil, nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
 	}
 	data, err := e.readInput(file)
 	if err != nil {
@@ -260,3 +206,7 @@ func (e *env) body(fs *flag.FlagSet, ff *fieldFlags, file string, props []genera
 	}
 	return data, nil, nil
 }
+
+// outcomeUnknown reports whether a create that returned err may have been
+// applied all the same (see wrapper.MayHaveBeenApplied).
+func outcomeUnknown(err error) bool { return wrapper.MayHaveBeenApplied(err) }

@@ -433,89 +433,95 @@ func TestFakeIsSeeded(t *testing.T) {
 	require.Contains(t, r.stdout, "bb544336-e74e-11ee-800c-effc264f19ed", "--fake's help names what it holds")
 }
 
-// TestHelpExamplesWorkWithFake runs every example of the help through a
-// shell, with --fake, in a directory holding the files they name.
-func TestHelpExamplesWorkWithFake(t *testing.T) {
+// TestHelpExamplesRunAsWritten runs every line under an Examples heading of
+// every --help, as written, through a shell whose PATH has the binary, in a
+// fresh copy of the repository's examples/ (so that no example depends on
+// another) with TMPDIR a temporary directory.
+func TestHelpExamplesRunAsWritten(t *testing.T) {
 	t.Parallel()
-	var main strings.Builder
-	printMainHelp(&main)
-	_, mainExamples, ok := strings.Cut(main.String(), "\nExamples:\n")
-	require.True(t, ok)
-	sets := map[string]string{"main": mainExamples}
-	for _, c := range commands() {
-		if serverExamples[c.name] {
+	repo, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	n := 0
+	for name, text := range helpExamples(t) {
+		if serverExamples[name] {
 			continue // they need a server of their own: see TestFakeServerHelpExamples and TestVerifyHelpExamples
 		}
-		sets[c.name] = c.examples
-	}
-	const csvRows = "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents,custom.seats\n" +
-		seedCustomer + ",test1@example.org,New Business,Discovery,2024-04-21,USD,100001,3\n" +
-		otherCustomer + ",test2@example.org,New Business,Proposal,2024-05-21,EUR,100002,\n"
-	n := 0
-	for set, text := range sets {
-		for _, ex := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
-			ex = strings.TrimSpace(ex)
-			if ex == "" || strings.HasPrefix(ex, "export ") {
+		for _, ex := range exampleLines(text) {
+			if strings.HasPrefix(ex, "export ") {
 				continue
 			}
 			n++
 			dir := t.TempDir()
-			for name, content := range map[string]string{"opportunity.json": seedBody, "deals.csv": csvRows,
-				"deals.jsonl": strings.ReplaceAll(seedBody, "\n", "") + "\n"} {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-			}
-			run := func(script string) result {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, "sh", "-c", script)
-				cmd.Dir, cmd.Env = dir, cleanEnv(nil)
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				err := cmd.Run()
-				code := 0
-				if ee, ok := err.(*exec.ExitError); ok {
-					code = ee.ExitCode()
-				} else {
-					require.NoError(t, err)
-				}
-				return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
-			}
-			bin := "'" + binary + "' --fake "
-			if strings.Contains(ex, "--resume") {
-				// An import to resume, under both journal names the examples use.
-				for _, prep := range []string{"import deals.csv", "import --journal " + dir + "/j.jsonl deals.csv"} {
-					r := run(bin + prep)
-					require.Equal(t, 0, r.code, "%s: %s", prep, r.stderr)
-				}
-			}
-			script := strings.ReplaceAll(ex, "/tmp/", dir+"/")
-			script = strings.ReplaceAll(script, "| opportunities ", "| "+bin)
-			if rest, ok := strings.CutPrefix(script, "opportunities "); ok {
-				script = bin + rest
-			}
-			require.NotContains(t, script, "opportunities ", "every command is the binary")
-			r := run(script)
-			require.Equal(t, 0, r.code, "%s example %q: %s", set, ex, r.stderr)
-			if set != "import" {
-				require.NotEmpty(t, r.stdout, "%s example %q", set, ex)
-			}
-			requireNoRace(t, r.stderr)
+			require.NoError(t, os.CopyFS(filepath.Join(dir, "examples"), os.DirFS(filepath.Join(repo, "examples"))))
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			cmd := exec.CommandContext(ctx, "sh", "-c", ex)
+			cmd.Dir = dir
+			cmd.Env = cleanEnv([]string{"PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH"), "TMPDIR=" + t.TempDir()})
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			cancel()
+			require.NoError(t, err, "%s example %q: %s", name, ex, stderr.String())
+			require.NotEmpty(t, stdout.String(), "%s example %q", name, ex)
+			requireNoRace(t, stderr.String())
 		}
 	}
 	require.Greater(t, n, 20)
+}
+
+// helpExamples are the Examples sections of every command's --help, by
+// command ("" for the root), as the binary prints them.
+func helpExamples(t *testing.T) map[string]string {
+	t.Helper()
+	sets := map[string]string{}
+	for _, name := range append([]string{""}, commandNames()...) {
+		args := []string{"--help"}
+		if name != "" {
+			args = []string{name, "--help"}
+		}
+		r := cli(t, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		_, ex, ok := strings.Cut(r.stdout, "\nExamples:\n")
+		require.True(t, ok, "%q has examples", name)
+		ex, _, _ = strings.Cut(ex, "\n\n")
+		sets[name] = ex
+	}
+	return sets
+}
+
+// exampleLines splits an Examples section into commands, joining lines
+// continued with a backslash.
+func exampleLines(text string) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// commandNames are the commands of the tree (cobra's completion aside).
+func commandNames() []string {
+	var names []string
+	for _, c := range newRoot(&env{getenv: os.Getenv}).Commands() {
+		if c.Name() != "completion" {
+			names = append(names, c.Name())
+		}
+	}
+	return names
 }
 
 func TestHelpForEveryCommand(t *testing.T) {
 	t.Parallel()
 	const secret = "sk_env_d0_n0t_pr1nt_8841"
 	env := runOpts{env: []string{"CHARTMOGUL_API_KEY=" + secret}}
-	for _, c := range commands() {
-		for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}, {"--api-key", secret, c.name, "--help"}} {
+	for _, name := range commandNames() {
+		for _, args := range [][]string{{name, "--help"}, {name, "-h"}, {"help", name}, {"--api-key", secret, name, "--help"}, {name, "-help"}} {
 			r := cliWith(t, env, args...)
 			require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
 			require.Contains(t, r.stdout, "Usage:")
-			require.Contains(t, r.stdout, "opportunities "+c.name)
+			require.Contains(t, r.stdout, "opportunities "+name)
 			require.Contains(t, r.stdout, "Examples:\n  opportunities ")
 			require.Contains(t, r.stdout, "$CHARTMOGUL_API_KEY")
 			require.NotContains(t, r.stdout+r.stderr, secret)
@@ -524,8 +530,8 @@ func TestHelpForEveryCommand(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
 		r := cliWith(t, env, args...)
 		require.Equal(t, 0, r.code)
-		for _, c := range commands() {
-			require.Contains(t, r.stdout, "\n  "+c.name+" ")
+		for _, name := range commandNames() {
+			require.Contains(t, r.stdout, "\n  "+name+" ")
 		}
 		require.Contains(t, r.stdout, "Examples:")
 		require.NotContains(t, r.stdout, secret)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mogulkit/opportunities/chartmogultest"
 )
 
@@ -21,12 +22,7 @@ import (
 // stripe-mock made familiar.
 const defaultFakeAddr = "127.0.0.1:12111"
 
-func fakeServerCommand() *command {
-	return &command{
-		name:    "fake-server",
-		usage:   []string{"fake-server [--addr HOST:PORT] [--seed] [--rate-limit N] [--max-concurrent N] [flags]"},
-		summary: "run the fake API as a server any HTTP client can call (like stripe-mock)",
-		about: `Runs the in-memory fake of the Opportunities API (package chartmogultest) as a
+const fakeServerLong = `Runs the in-memory fake of the Opportunities API (package chartmogultest) as a
 standalone HTTP server, for tests in any language. It serves create, list,
 retrieve, update and delete under --base-path, validates every request against
 openapi.yaml (a violation is answered 400 {"code":400,"message":...,"param":...}
@@ -52,38 +48,46 @@ Admin endpoint (same key; JSON), to script limits and failures over HTTP:
   POST   /_fake/reset    empty the store and clear counters and faults
 Operations are named by operationId: createOpportunity, listOpportunities,
 retrieveOpportunity, updateOpportunity, deleteOpportunity. A mistake is answered
-400 naming the field; a known path with the wrong method, 405 with Allow.`,
-		examples: `  opportunities fake-server --seed        # http://127.0.0.1:12111/v1, key test_api_key
+400 naming the field; a known path with the wrong method, 405 with Allow.`
+
+const fakeServerExamples = `  opportunities fake-server --seed        # http://127.0.0.1:12111/v1, key test_api_key
   opportunities fake-server --addr 127.0.0.1:0 --api-key sk_test_123 --rate-limit 40 --max-concurrent 20
   curl -u test_api_key: http://127.0.0.1:12111/v1/opportunities
   curl -u test_api_key: -X POST http://127.0.0.1:12111/_fake/faults -d '{"operation":"createOpportunity","status":500}'
-  curl -u test_api_key: http://127.0.0.1:12111/_fake/state`,
-		run: runFakeServer,
-	}
+  curl -u test_api_key: http://127.0.0.1:12111/_fake/state`
+
+// fakeServerFlags are fake-server's flags.
+type fakeServerFlags struct {
+	addr, basePath   string
+	seed, retryAfter bool
+	quiet            bool
+	rate, concurrent int
 }
 
-func runFakeServer(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	addr := fs.String("addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
-	seed := fs.Bool("seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+fakeOpportunityUUID+" and "+fakeSeedUUID)
-	basePath := fs.String("base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
-	rate := fs.Int("rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
-	retryAfter := fs.Bool("retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
-	conc := fs.Int("max-concurrent", 0, "answer 503 to a request beyond `N` being served (ChartMogul's limit is 20); 0 for none")
-	quiet := fs.Bool("quiet", false, "no log line per request")
-	pos, err := e.parseFlags(c, fs, args)
-	if err == nil {
-		err = noArgs(pos)
-	}
-	if err == nil {
-		err = fakeServerFlagsCheck(e, *addr, *rate, *conc)
-	}
-	if err != nil {
+func fakeServerCommand(e *env) *cobra.Command {
+	var f fakeServerFlags
+	cmd := command("fake-server [--addr HOST:PORT] [--seed] [--rate-limit N] [--max-concurrent N] [flags]",
+		"run the fake API as a server any HTTP client can call (like stripe-mock)", fakeServerLong, fakeServerExamples, noArgs,
+		func(*cobra.Command, []string) int { return e.runFakeServer(f) })
+	fs := cmd.Flags()
+	fs.StringVar(&f.addr, "addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
+	fs.BoolVar(&f.seed, "seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+fakeOpportunityUUID+" and "+fakeSeedUUID)
+	fs.StringVar(&f.basePath, "base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
+	fs.IntVar(&f.rate, "rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
+	fs.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
+	fs.IntVar(&f.concurrent, "max-concurrent", 0, "answer 503 to a request beyond `N` being served (ChartMogul's limit is 20); 0 for none")
+	fs.BoolVar(&f.quiet, "quiet", false, "no log line per request")
+	return cmd
+}
+
+// runFakeServer serves until a signal; it returns the exit status.
+func (e *env) runFakeServer(f fakeServerFlags) int {
+	if err := fakeServerFlagsCheck(e, f.addr, f.rate, f.concurrent); err != nil {
 		return e.fail(err, nil)
 	}
-	if where := exposed(*addr); where != "" {
+	if where := exposed(f.addr); where != "" {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
-			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", *addr, where)
+			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", f.addr, where)
 	}
 	key := e.apiKey()
 	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
@@ -91,26 +95,26 @@ func runFakeServer(e *env, c *command, args []string) int {
 		key, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
 	}
 	opts := []chartmogultest.Option{
-		chartmogultest.WithAddr(*addr),
+		chartmogultest.WithAddr(f.addr),
 		chartmogultest.WithAPIKey(key),
-		chartmogultest.WithBasePath(*basePath),
-		chartmogultest.WithRateLimit(*rate, *retryAfter),
-		chartmogultest.WithMaxConcurrent(*conc),
+		chartmogultest.WithBasePath(f.basePath),
+		chartmogultest.WithRateLimit(f.rate, f.retryAfter),
+		chartmogultest.WithMaxConcurrent(f.concurrent),
 		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
 	}
-	if !*quiet {
+	if !f.quiet {
 		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
 	}
-	ctx, stop := signalContext()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := chartmogultest.Start(opts...)
 	if err != nil {
 		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
 	}
-	if *seed {
+	if f.seed {
 		srv.Seed(fakeSeed()...)
 	}
-	root := strings.TrimSuffix(srv.URL(), strings.TrimRight(*basePath, "/"))
+	root := strings.TrimSuffix(srv.URL(), strings.TrimRight(f.basePath, "/"))
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
 	<-ctx.Done()

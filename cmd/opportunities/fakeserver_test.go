@@ -168,7 +168,7 @@ func TestFakeServerUsageErrors(t *testing.T) {
 		{[]string{"fake-server", "--max-concurrent", "-2"}, "--max-concurrent"},
 		{[]string{"fake-server", "extra"}, `unexpected argument "extra"`},
 		{[]string{"--fake", "fake-server"}, "--fake"},
-		{[]string{"fake-server", "--seeds"}, "-seeds"},
+		{[]string{"fake-server", "--seeds"}, "unknown flag: --seeds"},
 	} {
 		r := cli(t, c.args...)
 		require.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)
@@ -178,10 +178,9 @@ func TestFakeServerUsageErrors(t *testing.T) {
 
 func TestFakeServerHelpExamples(t *testing.T) {
 	t.Parallel()
-	c := findCommand("fake-server")
 	var servers []string
 	var curls []string
-	for _, ex := range strings.Split(c.examples, "\n") {
+	for _, ex := range exampleLines(helpExamples(t)["fake-server"]) {
 		ex = strings.TrimSpace(ex)
 		if cmd, _, _ := strings.Cut(ex, "#"); strings.HasPrefix(ex, "opportunities fake-server") {
 			servers = append(servers, strings.TrimSpace(strings.TrimPrefix(cmd, "opportunities ")))

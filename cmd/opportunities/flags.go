@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/generated"
 )
@@ -15,6 +15,7 @@ import (
 type customFlag struct{ m map[string]any }
 
 func (c *customFlag) String() string { return "" }
+func (c *customFlag) Type() string   { return "KEY=VALUE" }
 
 func (c *customFlag) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
@@ -78,26 +79,42 @@ var flagNames = func() map[string]string {
 // of the request schema, typed and described by openapi.yaml.
 type fieldFlags struct {
 	f      fields
-	given  []string
 	custom customFlag
+	fs     *pflag.FlagSet
 }
 
-func (ff *fieldFlags) register(fs *flag.FlagSet, create bool) {
+// fieldValue is one field flag: its text goes into the body being built.
+type fieldValue struct {
+	ff   *fieldFlags
+	prop generated.Property
+}
+
+func (v fieldValue) String() string { return "" }
+func (v fieldValue) Type() string   { return v.prop.Type }
+func (v fieldValue) Set(s string) error {
+	v.ff.f.set(v.prop.Name, s)
+	return nil
+}
+
+// register defines the field flags of create (or update) on cmd, with
+// completion of the values an enum allows.
+func (ff *fieldFlags) register(cmd *cobra.Command, create bool) {
 	props := updateProperties
 	if create {
 		props = createProperties
 	}
+	ff.fs = cmd.Flags()
 	for _, p := range props {
 		if p.Name == "custom" {
 			continue
 		}
-		name := p.Name
-		fs.Func(flagName(name), flagUsage(p, create), func(v string) error {
-			ff.f.set(name, v)
-			return nil
-		})
+		name := flagName(p.Name)
+		ff.fs.Var(fieldValue{ff: ff, prop: p}, name, flagUsage(p, create))
+		if len(p.Enum) > 0 {
+			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(p.Enum, cobra.ShellCompDirectiveNoFileComp))
+		}
 	}
-	fs.Var(&ff.custom, "custom", "custom attribute `KEY=VALUE`, repeatable. The value is typed as JSON reads it:\n"+
+	ff.fs.Var(&ff.custom, "custom", "custom attribute, repeatable. The value is typed as JSON reads it:\n"+
 		"true/false a boolean, 3 an integer, 12.5 a decimal, anything else a string;\n"+
 		"KEY:=VALUE always sends a string (e.g. zip:=02134)")
 }
@@ -119,16 +136,22 @@ func flagUsage(p generated.Property, create bool) string {
 	return u
 }
 
-// fields returns the fields whose flags were given on the command line.
-func (ff *fieldFlags) fields(fs *flag.FlagSet) (f fields, given bool) {
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "custom" || slices.Contains(slices.Collect(maps.Values(flagNames)), fl.Name) {
-			given = true
+// given lists the field flags given on the command line, as --names.
+func (ff *fieldFlags) given() []string {
+	var names []string
+	ff.fs.Visit(func(fl *pflag.Flag) {
+		if _, ok := fl.Value.(fieldValue); ok || fl.Name == "custom" {
+			names = append(names, "--"+fl.Name)
 		}
 	})
-	f = ff.f
+	return names
+}
+
+// fields returns the fields whose flags were given on the command line.
+func (ff *fieldFlags) fields() fields {
+	f := ff.f
 	if ff.custom.m != nil {
 		f.custom = ff.custom.m
 	}
-	return f, given
+	return f
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +16,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/wrapper"
@@ -76,7 +78,7 @@ On SIGINT or SIGTERM no new request is sent: rows still waiting for the rate
 limit or a free slot are not sent (nothing is journalled for them; --resume
 sends them). Requests already sent finish (a second signal, or --timeout, cuts
 them short), the journal is complete and the summary is printed; the exit status
-is 1. Without --resume an existing journal is refused, so an import cannot be
+is 130 (143 after SIGTERM). Without --resume an existing journal is refused, so an import cannot be
 run twice by mistake.`
 
 // resumeFlag is --resume (use the journal named by --journal or the default),
@@ -88,7 +90,9 @@ type resumeFlag struct {
 
 func (r *resumeFlag) String() string { return "" }
 
-func (r *resumeFlag) IsBoolFlag() bool { return true }
+// Type is "bool" so that the help shows "--resume [JOURNAL]": its value is
+// optional (NoOptDefVal).
+func (r *resumeFlag) Type() string { return "bool" }
 
 func (r *resumeFlag) Set(v string) error {
 	switch v {
@@ -116,30 +120,38 @@ type importOptions struct {
 	interval    time.Duration
 }
 
-func runImport(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+const importExamples = `  opportunities --fake import --check examples/deals.csv   # check every row, send nothing
+  opportunities --fake import --journal "$(mktemp -d)/deals.journal" examples/deals.jsonl
+  opportunities --fake import --journal "$(mktemp -d)/deals.journal" --concurrency 10 --rate 20 examples/deals.csv
+  opportunities --fake import --journal "$(mktemp -d)/deals.journal" --skip-invalid examples/deals.csv
+  j="$(mktemp -d)/deals.journal"; opportunities --fake import --journal "$j" examples/deals.csv && opportunities --fake import --resume "$j" examples/deals.csv`
+
+func importCommand(e *env) *cobra.Command {
 	var o importOptions
+	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably", importAbout,
+		importExamples, cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
+			file, err := o.check(args)
+			if err != nil {
+				return e.fail(err, nil)
+			}
+			return e.importFile(file, o)
+		})
+	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
 	fs.Var(&o.resume, "resume", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
 		"--resume=JOURNAL), else --journal or FILE.journal. The argument after --resume is the journal when\n"+
 		"it ends in .journal or is a journal file; FILE may then be left out if it is JOURNAL without .journal.\n"+
 		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)")
+	fs.Lookup("resume").NoOptDefVal = "true"
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "report invalid rows and send the others (invalid rows count as failures)")
 	fs.BoolVar(&o.checkOnly, "check", false, "check every row and stop: nothing is sent and no journal is written")
 	fs.IntVar(&o.concurrency, "concurrency", bulk.DefaultConcurrency, fmt.Sprintf("at most `n` requests in flight (1 to %d)", maxImportConcurrency))
 	fs.Float64Var(&o.rate, "rate", wrapper.ChartMogulRequestsPerSecond, "at most `n` requests per second (more than 0, at most 1000000); the import\n"+
 		"slows down by itself when the API answers 429, and speeds up again to this")
 	fs.DurationVar(&o.interval, "progress-interval", 2*time.Second, "when stderr is not a terminal, print progress this often (0: only at the end)")
-	pos, err := e.parseFlags(c, fs, resumeArgs(fs, args))
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	file, err := o.check(pos)
-	if err != nil {
-		return e.fail(err, nil)
-	}
-	return e.importFile(file, o)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"csv", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond
@@ -148,13 +160,11 @@ const maxImportConcurrency = 1000
 
 // resumeArgs lets --resume take the next argument as its value, the journal,
 // when that argument ends in ".journal" or names a file that holds a journal:
-// "--resume J" becomes "--resume=J". Otherwise "--resume" stays alone (it is
-// a boolean flag), so that "--resume FILE" keeps meaning the default journal
-// of FILE. The values of other flags are stepped over; "--" ends the flags.
-func resumeArgs(fs *flag.FlagSet, args []string) []string {
-	globalFlags := flag.NewFlagSet("", flag.ContinueOnError)
-	var g globals
-	g.register(globalFlags)
+// "--resume J" becomes "--resume=J". Otherwise "--resume" stays alone (its
+// value is optional), so that "--resume FILE" keeps meaning the default
+// journal of FILE. The values of other flags are stepped over; "--" ends the
+// flags.
+func resumeArgs(fs *pflag.FlagSet, args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -162,38 +172,29 @@ func resumeArgs(fs *flag.FlagSet, args []string) []string {
 		if a == "--" {
 			return append(out, args[i+1:]...)
 		}
-		name, ok := strings.CutPrefix(a, "-")
-		if !ok || name == "" {
-			continue // a positional argument, or "-" (stdin)
-		}
-		name = strings.TrimPrefix(name, "-")
-		if strings.Contains(name, "=") || i+1 == len(args) {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			f = globalFlags.Lookup(name)
+		var f *pflag.Flag
+		switch {
+		case strings.Contains(a, "=") || i+1 == len(args):
+		case strings.HasPrefix(a, "--"):
+			f = fs.Lookup(a[2:])
+		case len(a) == 2 && a[0] == '-':
+			f = fs.ShorthandLookup(a[1:])
 		}
 		switch {
 		case f == nil:
-			// Unknown: the parser reports it.
-		case name == "resume":
+			// A positional argument, or unknown: the parser reports it.
+		case f.Name == "resume":
 			if next := args[i+1]; isJournalName(next) {
 				out[len(out)-1] = a + "=" + next
 				i++
 			}
-		case isBoolFlag(f):
+		case f.NoOptDefVal != "":
 		default:
 			out = append(out, args[i+1]) // the flag's value
 			i++
 		}
 	}
 	return out
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
 }
 
 // isJournalName reports whether the argument after --resume is a journal:
@@ -272,44 +273,16 @@ func (o *importOptions) check(pos []string) (string, error) {
 
 // importFile runs the import; it returns the exit status.
 func (e *env) importFile(file string, o importOptions) int {
-	stderr := e.errOut() // a key pasted into a cell is not printed (parseFlags noted the key)
-	stdout := e.out()
-	path := file
-	if file == "-" {
-		// Read twice (check, then send): stdin is kept in a temporary file.
-		tmp, err := e.spoolStdin()
-		if err != nil {
-			return e.fail(err, nil)
-		}
-		defer os.Remove(tmp)
-		path = tmp
-	} else if fi, err := os.Stat(file); err != nil {
-		return e.fail(usagef("%v", err), nil)
-	} else if fi.IsDir() {
-		return e.fail(usagef("%s is a directory", file), nil)
+	path, cleanup, err := e.importInput(file)
+	if err != nil {
+		return e.fail(err, nil)
 	}
-	source := filepath.Base(file)
-
-	var journal bulk.Journal
-	switch {
-	case o.checkOnly:
-		journal = &bulk.MemoryJournal{}
-	case o.resume.set:
-		j, err := bulk.OpenJournal(o.journal, bulk.JournalOptions{Source: source, Resume: true})
-		if err != nil {
-			return e.fail(journalError(o.journal, err), nil)
-		}
-		defer j.Close()
-		journal = j
-	default:
-		if fi, err := os.Stat(o.journal); err == nil && fi.Size() > 0 {
-			return e.fail(usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", o.journal), nil)
-		}
-		lj := &lazyJournal{path: o.journal, source: source}
-		defer lj.close()
-		journal = lj
+	defer cleanup()
+	journal, closeJournal, err := openImportJournal(o, filepath.Base(file))
+	if err != nil {
+		return e.fail(err, nil)
 	}
-
+	defer closeJournal()
 	var client *wrapper.Client
 	if !o.checkOnly {
 		budget, err := wrapper.NewRateBudget(o.rate)
@@ -323,167 +296,235 @@ func (e *env) importFile(file string, o importOptions) int {
 		defer done()
 		client = c
 	}
+	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out()}
+	stopCtx, sendCtx, unwatch := r.watchSignals()
+	defer unwatch()
+	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), r.options(journal, sendCtx))
+	if prog := r.prog.Load(); prog != nil {
+		prog.finish()
+	}
+	return r.report(file, sum, err)
+}
 
-	// The first signal stops new rows, and the rows whose request has not
-	// left yet (and the check); requests sent get until --timeout, or a second
-	// signal, to finish.
+// importInput checks FILE, and keeps stdin in a temporary file: the rows are
+// read twice (check, then send).
+func (e *env) importInput(file string) (path string, cleanup func(), err error) {
+	if file != "-" {
+		fi, err := os.Stat(file)
+		switch {
+		case err != nil:
+			return "", nil, usagef("%v", err)
+		case fi.IsDir():
+			return "", nil, usagef("%s is a directory", file)
+		}
+		return file, func() {}, nil
+	}
+	tmp, err := e.spoolStdin()
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.Remove(tmp) }, nil
+}
+
+// openImportJournal opens the journal --resume names, or prepares a new
+// one (created with its first record), or a memory one for --check.
+func openImportJournal(o importOptions, source string) (bulk.Journal, func(), error) {
+	switch {
+	case o.checkOnly:
+		return &bulk.MemoryJournal{}, func() {}, nil
+	case o.resume.set:
+		j, err := bulk.OpenJournal(o.journal, bulk.JournalOptions{Source: source, Resume: true})
+		if err != nil {
+			return nil, nil, journalError(o.journal, err)
+		}
+		return j, func() { j.Close() }, nil
+	}
+	if fi, err := os.Stat(o.journal); err == nil && fi.Size() > 0 {
+		return nil, nil, usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", o.journal)
+	}
+	lj := &lazyJournal{path: o.journal, source: source}
+	return lj, lj.close, nil
+}
+
+// importRun is one import under way: its output and its progress.
+type importRun struct {
+	e              *env
+	o              importOptions
+	stdout, stderr io.Writer
+	outMu          sync.Mutex
+	prog           atomic.Pointer[progress] // set once every row was checked
+	interrupted    atomic.Bool
+}
+
+// watchSignals returns the context that stops new rows (the first signal)
+// and the one that aborts requests in flight (a second signal, or --timeout
+// after the first).
+func (r *importRun) watchSignals() (stopCtx, sendCtx context.Context, unwatch func()) {
 	stopCtx, stop := context.WithCancel(context.Background())
-	defer stop()
 	sendCtx, abort := context.WithCancel(context.Background())
-	defer abort()
-	var progRef atomic.Pointer[progress] // set once every row was checked
-	var interrupted atomic.Bool
 	finished := make(chan struct{})
 	var watch sync.WaitGroup
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	watch.Add(1)
 	go func() {
 		defer watch.Done()
 		select {
 		case s := <-sigs:
-			interrupted.Store(true)
+			r.interrupted.Store(true)
+			r.e.noteSignal(s)
 			stop() // first: once the message is out, no request leaves
-			msg := fmt.Sprintf("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); waiting for the requests in flight (again to abort them)", s)
-			if prog := progRef.Load(); prog != nil {
-				prog.printf("%s", msg)
-			} else {
-				fmt.Fprintln(stderr, msg)
-			}
+			r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
+				"waiting for the requests in flight (again to abort them)", s)
 		case <-finished:
 			return
 		}
 		var grace <-chan time.Time
-		if t := e.g.timeout; t > 0 {
+		if t := r.e.g.timeout; t > 0 {
 			timer := time.NewTimer(t)
 			defer timer.Stop()
 			grace = timer.C
 		}
 		select {
 		case <-sigs:
-			abort()
 		case <-grace:
-			abort()
 		case <-finished:
-		}
-	}()
-	defer func() {
-		close(finished)
-		watch.Wait()
-	}()
-
-	var outMu sync.Mutex
-	say := func(format string, args ...any) {
-		if prog := progRef.Load(); prog != nil {
-			prog.printf(format, args...)
 			return
 		}
-		fmt.Fprintf(stderr, format+"\n", args...)
+		abort()
+	}()
+	return stopCtx, sendCtx, func() {
+		close(finished)
+		watch.Wait()
+		signal.Stop(sigs)
+		stop()
+		abort()
 	}
-	opts := bulk.Options{
+}
+
+// say prints a message on stderr, above the progress bar once there is one.
+func (r *importRun) say(format string, args ...any) {
+	if prog := r.prog.Load(); prog != nil {
+		prog.printf(format, args...)
+		return
+	}
+	fmt.Fprintf(r.stderr, format+"\n", args...)
+}
+
+// options are bulk.Run's options for this import.
+func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.Options {
+	return bulk.Options{
 		Journal:     journal,
-		Concurrency: o.concurrency,
-		SkipInvalid: o.skipInvalid,
-		CheckOnly:   o.checkOnly,
+		Concurrency: r.o.concurrency,
+		SkipInvalid: r.o.skipInvalid,
+		CheckOnly:   r.o.checkOnly,
 		InFlight:    sendCtx,
-		Redact:      e.redact,
-		Notef:       say,
+		Redact:      r.e.redact,
+		Notef:       r.say,
 		OnChecked: func(total, todo int) {
-			if o.checkOnly {
+			if r.o.checkOnly {
 				return
 			}
-			prog := newProgress(stderr, e.stderrTTY, o.interval, todo)
-			progRef.Store(prog)
+			prog := newProgress(r.stderr, r.e.stderrTTY, r.o.interval, todo)
+			prog.width = r.e.width
+			r.prog.Store(prog)
 			prog.run()
 		},
-		OnOutcome: func(out bulk.Outcome) {
-			prog := progRef.Load()
-			outMu.Lock()
-			_ = writeJSON(stdout, out)
-			outMu.Unlock()
-			switch out.State {
-			case bulk.Invalid:
-				for _, p := range out.Problems {
-					say("line %d: %s", out.Line, p)
-				}
-				return
-			case bulk.Skipped:
-				return
-			case bulk.Failed, bulk.NeedsReview:
-				if out.State == bulk.Failed {
-					say("line %d: %s", out.Line, out.Error)
-				}
-				if prog != nil {
-					prog.failed.Add(1)
-				}
-			}
-			if prog != nil {
-				prog.done.Add(1)
-			}
-		},
+		OnOutcome: r.outcome,
 	}
-	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), opts)
-	if prog := progRef.Load(); prog != nil {
-		prog.finish()
+}
+
+// outcome prints one row's outcome on stdout and counts it.
+func (r *importRun) outcome(out bulk.Outcome) {
+	prog := r.prog.Load()
+	r.outMu.Lock()
+	_ = writeJSON(r.stdout, out)
+	r.outMu.Unlock()
+	switch out.State {
+	case bulk.Invalid:
+		for _, p := range out.Problems {
+			r.say("line %d: %s", out.Line, p)
+		}
+		return
+	case bulk.Skipped:
+		return
+	case bulk.Failed, bulk.NeedsReview:
+		if out.State == bulk.Failed {
+			r.say("line %d: %s", out.Line, out.Error)
+		}
+		if prog != nil {
+			prog.failed.Add(1)
+		}
 	}
-	writeSummary := func() {
-		outMu.Lock()
-		defer outMu.Unlock()
-		_ = writeJSON(stdout, struct {
-			Summary bulk.Summary `json:"summary"`
-		}{sum})
+	if prog != nil {
+		prog.done.Add(1)
 	}
+}
+
+func (r *importRun) writeSummary(sum bulk.Summary) {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	_ = writeJSON(r.stdout, struct {
+		Summary bulk.Summary `json:"summary"`
+	}{sum})
+}
+
+// report prints how the import ended and returns the exit status.
+func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	var changed *bulk.ChangedError
 	var srcErr *bulk.SourceError
 	switch {
 	case errors.As(err, &changed):
 		for _, m := range changed.Rows {
-			fmt.Fprintln(stderr, m)
+			fmt.Fprintln(r.stderr, m)
 		}
-		return e.fail(usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, o.journal), nil)
+		return r.e.fail(usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), nil)
 	case errors.Is(err, bulk.ErrInvalidRows):
-		writeSummary()
-		fmt.Fprintf(stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
+		r.writeSummary(sum)
+		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
 		return exitUsage
 	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
-		return e.fail(usagef("%s: %v", file, srcErr.Err), nil)
+		return r.e.fail(usagef("%s: %v", file, srcErr.Err), nil)
 	}
-	if o.checkOnly && err == nil {
-		writeSummary()
-		fmt.Fprintf(stderr, "opportunities import: %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+	r.writeSummary(sum)
+	if r.o.checkOnly && err == nil {
+		fmt.Fprintf(r.stderr, "opportunities import: %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
 		if sum.Invalid > 0 {
 			return exitUsage
 		}
 		return exitOK
 	}
-	writeSummary()
+	return r.explain(sum, err)
+}
+
+// explain prints the summary line and what to do next.
+func (r *importRun) explain(sum bulk.Summary, err error) int {
+	w := r.stderr
 	if sum.Invalid > 0 {
-		fmt.Fprintf(stderr, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
+		fmt.Fprintf(w, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
 	}
 	handled := sum.Created + sum.Failed + sum.Reconciled
-	fmt.Fprintf(stderr, "summary: total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s\n",
+	fmt.Fprintf(w, "summary: total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s\n",
 		sum.Total, sum.Created, sum.Skipped, sum.Reconciled, sum.Failed, sum.Invalid, sum.NotSent, roundDuration(sum.Elapsed), float64(handled)/max(sum.Elapsed.Seconds(), 1e-9))
-	exit := exitOK
 	if err != nil {
-		fmt.Fprintf(stderr, "opportunities import: %v\n", e.redact(err.Error()))
-		exit = exitError
+		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		fmt.Fprintf(stderr, "opportunities import: %d row(s) need review: more opportunities match them than rows could own them (see the candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
+		fmt.Fprintf(w, "opportunities import: %d row(s) need review: more opportunities match them than rows could own them (see the candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		fmt.Fprintf(stderr, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
+		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
 	}
-	if interrupted.Load() {
-		fmt.Fprintf(stderr, "opportunities import: interrupted; rerun with --resume to continue\n")
+	interrupted := r.interrupted.Load()
+	if interrupted {
+		fmt.Fprintf(w, "opportunities import: interrupted; rerun with --resume to continue\n")
 	} else if sum.Failed > 0 || sum.NotSent > 0 {
-		fmt.Fprintf(stderr, "opportunities import: rerun with --resume to retry the rows not created\n")
+		fmt.Fprintf(w, "opportunities import: rerun with --resume to retry the rows not created\n")
 	}
-	if !sum.OK() || interrupted.Load() {
-		exit = exitError
+	if err != nil || !sum.OK() || interrupted {
+		return exitError
 	}
-	return exit
+	return exitOK
 }
 
 // journalError turns OpenJournal's errors into messages.
@@ -545,7 +586,3 @@ func (e *env) spoolStdin() (string, error) {
 	}
 	return f.Name(), nil
 }
-
-// outcomeUnknown reports whether a create that returned err may have been
-// applied all the same (see wrapper.MayHaveBeenApplied).
-func outcomeUnknown(err error) bool { return wrapper.MayHaveBeenApplied(err) }

@@ -541,7 +541,7 @@ func TestImportInterruptedBySIGINTThenResumed(t *testing.T) {
 	require.Contains(t, other.stderr, "another import is using this journal")
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	r := s.wait(t, 20*time.Second)
-	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, 130, r.code, "Ctrl-C: 128 + SIGINT, once the journal is complete: %s", r.stderr)
 	require.Contains(t, r.stderr, "interrupted; rerun with --resume")
 
 	// In-flight requests were finished and journalled: no "sending" is left
@@ -583,7 +583,7 @@ func TestImportSecondSignalAbortsRequestsInFlight(t *testing.T) {
 	})
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	r := s.wait(t, 20*time.Second)
-	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, 143, r.code, "the first signal, SIGTERM, sets the status: %s", r.stderr)
 	require.Equal(t, map[string]int{"total": n, "created": 0, "skipped": 0, "reconciled": 0, "failed": 2, "invalid": 0, "not sent": 3}, summary(t, r.stderr))
 	for _, e := range readJournal(t, file+".journal") {
 		if e.State == stateFailed {
@@ -701,7 +701,7 @@ func TestImportSIGINTSendsNoRowStillWaiting(t *testing.T) {
 	eventually(t, 20*time.Second, "the signal handled", func() bool { return strings.Contains(s.stderr.String(), "sending no new row") })
 	handled := srv.Requests(chartmogultest.OpCreate)
 	r := s.wait(t, 20*time.Second)
-	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, 130, r.code, r.stderr)
 	require.Contains(t, r.stderr, "interrupted; rerun with --resume")
 
 	sent := srv.Requests(chartmogultest.OpCreate)

@@ -5,9 +5,182 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
+
+// output is the --output flag of the commands that print opportunities:
+// json (the API's shape) or table (for people). Unset, it is table on a
+// terminal and json otherwise. No colour is ever used.
+type output struct{ format string }
+
+func (o *output) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.format, "output", "o", "", "output `format`: json or table (default: table on a terminal, else json)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "table"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func (o *output) check() error {
+	switch o.format {
+	case "", "json", "table":
+		return nil
+	}
+	return usagef("--output must be json or table, got %q", o.format)
+}
+
+// table reports whether e prints for people.
+func (o *output) table(e *env) bool { return o.format == "table" || (o.format == "" && e.stdoutTTY) }
+
+// deleted is what delete prints: {} as JSON, as the API answers.
+type deleted struct{ uuid string }
+
+func (deleted) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
+
+// print writes v (an opportunity, a page or a deletion) on stdout.
+func (e *env) print(o *output, v any) int {
+	var err error
+	if !o.table(e) {
+		err = writeJSON(e.out(), v)
+	} else {
+		var b bytes.Buffer
+		switch v := v.(type) {
+		case wrapper.Opportunity:
+			e.writeBlock(&b, v)
+		case apiPage:
+			e.writeTable(&b, slices.Values(v.Entries))
+			if v.HasMore {
+				fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redact(v.Cursor))
+			}
+		case deleted:
+			fmt.Fprintf(&b, "Deleted %s\n", e.redact(v.uuid))
+		}
+		_, err = e.out().Write(b.Bytes())
+	}
+	if err != nil {
+		return e.fail(fmt.Errorf("writing the output: %w", err), nil)
+	}
+	return exitOK
+}
+
+// printAll prints every opportunity of an iterator: JSON Lines, or one
+// table (columns aligned over all the rows).
+func (e *env) printAll(o *output, all iter.Seq2[wrapper.Opportunity, error]) error {
+	var failed error
+	ok := func(yield func(wrapper.Opportunity) bool) {
+		for opp, err := range all {
+			if err != nil {
+				failed = err
+				return
+			}
+			if !yield(opp) {
+				return
+			}
+		}
+	}
+	if o.table(e) {
+		var b bytes.Buffer
+		e.writeTable(&b, ok)
+		if _, err := e.out().Write(b.Bytes()); err != nil {
+			return err
+		}
+		return failed
+	}
+	for opp := range ok {
+		if err := writeJSON(e.out(), opp); err != nil {
+			return err
+		}
+	}
+	return failed
+}
+
+// writeTable writes opportunities as a table: the columns a person scans
+// for, every cell escaped (a server chooses them).
+func (e *env) writeTable(w io.Writer, opps iter.Seq[wrapper.Opportunity]) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "UUID\tCUSTOMER\tPIPELINE / STAGE\tAMOUNT\tCLOSE DATE\tFORECAST\tWIN %")
+	n := 0
+	for o := range opps {
+		n++
+		win := "-"
+		if o.WinLikelihood != nil {
+			win = strconv.Itoa(*o.WinLikelihood)
+		}
+		cells := []string{o.UUID, o.CustomerUUID, o.Pipeline + " / " + o.PipelineStage, amount(o.AmountInCents, o.Currency),
+			o.EstimatedCloseDate, orDash(string(o.ForecastCategory)), win}
+		for i, c := range cells {
+			cells[i] = strings.ReplaceAll(e.redact(c), "\t", " ")
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	_ = tw.Flush()
+	if n == 0 {
+		fmt.Fprintln(w, "(no opportunities)")
+	}
+}
+
+// amount writes cents as units with two decimals and the currency:
+// "1000.00 USD".
+func amount(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, currency)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// writeBlock writes one opportunity as "field: value" lines, in the order
+// of the spec's properties (so a property added to openapi.yaml is shown
+// with no edit here), custom attributes one a line.
+func (e *env) writeBlock(w io.Writer, o wrapper.Opportunity) {
+	data, _ := json.Marshal(o)
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(data, &fields)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, p := range generated.OpportunityProperties() {
+		raw, ok := fields[p.Name]
+		if !ok {
+			continue
+		}
+		if p.Name != "custom" {
+			fmt.Fprintf(tw, "%s:\t%s\n", p.Name, e.redact(plain(raw)))
+			continue
+		}
+		var custom map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &custom)
+		for _, k := range slices.Sorted(maps.Keys(custom)) {
+			fmt.Fprintf(tw, "%s:\t%s\n", e.redact("custom."+k), e.redact(plain(custom[k])))
+		}
+	}
+	_ = tw.Flush()
+}
+
+// plain is a JSON value as a person reads it: a string without quotes,
+// null as "-", anything else as JSON.
+func plain(raw json.RawMessage) string {
+	var s string
+	switch {
+	case string(raw) == "null":
+		return "-"
+	case json.Unmarshal(raw, &s) == nil:
+		return s
+	}
+	return string(raw)
+}
 
 // apiPage is one page of a list call in the API's JSON shape; an
 // opportunity's JSON is the API's (wrapper.Opportunity.MarshalJSON).
@@ -41,14 +214,8 @@ func writeJSON(w io.Writer, v any) error {
 
 // escapeC1 writes DEL and the C1 controls of JSON text as \u escapes.
 func escapeC1(b []byte) []byte {
-	clean := true
-	for i := 0; i < len(b); i++ {
-		if b[i] == 0x7f || (b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	isC1 := func(i int) bool { return b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f }
+	if !slices.ContainsFunc(b, func(c byte) bool { return c == 0x7f || c == 0xc2 }) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+32)
@@ -56,7 +223,7 @@ func escapeC1(b []byte) []byte {
 		switch {
 		case b[i] == 0x7f:
 			out = append(out, `\u007f`...)
-		case b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+		case isC1(i):
 			out = fmt.Appendf(out, `\u%04x`, b[i+1])
 			i++
 		default:

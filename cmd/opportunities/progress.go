@@ -12,10 +12,10 @@ import (
 // ttyRedraw is how often the live progress bar is redrawn on a terminal.
 const ttyRedraw = 200 * time.Millisecond
 
-// The progress bar fits a terminal of ttyColumns columns, leaving the last
-// one free (writing there makes some terminals wrap); the bar itself is at
-// most maxBarWidth cells wide, at least minBarWidth (else only the numbers
-// are shown).
+// The progress bar fits the terminal's width (ttyColumns when it cannot be
+// known), leaving the last column free (writing there makes some terminals
+// wrap); the bar itself is at most maxBarWidth cells wide, at least
+// minBarWidth (else only the numbers are shown, cut to the width).
 const (
 	ttyColumns  = 80
 	maxBarWidth = 40
@@ -35,7 +35,8 @@ type progress struct {
 	total    int
 	start    time.Time
 	now      func() time.Time
-	drawn    int // width of the live line on screen, 0 if none
+	drawn    int        // width of the live line on screen, 0 if none
+	width    func() int // the terminal's columns, read at each redraw (nil: ttyColumns)
 
 	done, failed atomic.Int64
 
@@ -130,7 +131,15 @@ func (p *progress) line() string {
 	return fmt.Sprintf("progress: %d/%d rows (%d%%), %.1f rows/s, ETA %s, %d failed", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
 }
 
-// bar is the terminal's progress bar, within ttyColumns-1 columns:
+// columns is the terminal's width now (it may have been resized).
+func (p *progress) columns() int {
+	if p.width == nil {
+		return ttyColumns
+	}
+	return max(p.width(), 2)
+}
+
+// bar is the terminal's progress bar, within the terminal's width less one:
 // "[#########.........] 30/60 50% 12.3 rows/s ETA 3s failures 0". The bar's
 // width leaves room for the widest numbers likely for this total, so that
 // it does not change from one redraw to the next.
@@ -138,9 +147,10 @@ func (p *progress) bar() string {
 	s := p.stats()
 	text := fmt.Sprintf("%d/%d %d%% %.1f rows/s ETA %s failures %d", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
 	widest := fmt.Sprintf("%d/%d 100%% 999.9 rows/s ETA 9h59m59s failures %d", p.total, p.total, p.total)
-	width := min(maxBarWidth, ttyColumns-1-len("[] ")-max(len(text), len(widest)))
+	cols := p.columns() - 1
+	width := min(maxBarWidth, cols-len("[] ")-max(len(text), len(widest)))
 	if width < minBarWidth {
-		return text
+		return text[:min(len(text), cols)]
 	}
 	filled := width
 	if p.total > 0 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -106,8 +105,18 @@ func TestProgressDisplay(t *testing.T) {
 	p.start, p.now = now.Add(-10*time.Second), func() time.Time { return now }
 	p.done.Store(2_000_000_000_000)
 	p.failed.Store(1_000_000_000_000)
-	require.Equal(t, "2000000000000/4000000000000 50% 200000000000.0 rows/s ETA 10s failures 1000000000000", p.bar(),
-		"no room for a bar: the numbers alone")
+	require.Equal(t, "2000000000000/4000000000000 50% 200000000000.0 rows/s ETA 10s failures 1000000000000"[:79], p.bar(),
+		"no room for a bar: the numbers alone, cut to the width")
+
+	// The terminal's width, read at each redraw: a wide one gets the widest
+	// bar, a narrow one the numbers cut to fit, never a wrapped line.
+	cols := 120
+	p = newProgress(io.Discard, true, 0, 60)
+	p.start, p.now, p.width = now.Add(-10*time.Second), func() time.Time { return now }, func() int { return cols }
+	p.done.Store(30)
+	require.Equal(t, "["+strings.Repeat("#", 20)+strings.Repeat(".", 20)+"] 30/60 50% 3.0 rows/s ETA 10s failures 0", p.bar())
+	cols = 30
+	require.Equal(t, "30/60 50% 3.0 rows/s ETA 10s ", p.bar(), "29 columns: the last one stays free")
 }
 
 func TestResumeArgs(t *testing.T) {
@@ -123,16 +132,10 @@ func TestResumeArgs(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var o importOptions
-	fs.StringVar(&o.format, "format", "", "")
-	fs.StringVar(&o.journal, "journal", "", "")
-	fs.Var(&o.resume, "resume", "")
-	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "")
-	fs.IntVar(&o.concurrency, "concurrency", 1, "")
+	root := newRoot(&env{getenv: func(string) string { return "" }})
 	for _, c := range []struct{ in, want []string }{
 		{[]string{"--resume", "deals.csv.journal", "deals.csv"}, []string{"--resume=deals.csv.journal", "deals.csv"}},
-		{[]string{"-resume", "x.journal"}, []string{"-resume=x.journal"}},
+		{[]string{"-resume", "x.journal"}, []string{"--resume=x.journal"}},
 		{[]string{"deals.csv", "--resume", "x.journal"}, []string{"deals.csv", "--resume=x.journal"}},
 		{[]string{"--resume", journal, input}, []string{"--resume=" + journal, input}},
 		{[]string{"--resume", input}, []string{"--resume", input}},
@@ -145,10 +148,12 @@ func TestResumeArgs(t *testing.T) {
 		{[]string{"--timeout", "1s", "--resume", "x.journal"}, []string{"--timeout", "1s", "--resume=x.journal"}},
 		{[]string{"--", "--resume", "x.journal"}, []string{"--", "--resume", "x.journal"}},
 		{[]string{"--colour", "--resume", "x.journal"}, []string{"--colour", "--resume=x.journal"}},
+		{[]string{"-h", "--resume", "x.journal"}, []string{"-h", "--resume=x.journal"}},
+		{[]string{"-journal", "j", "-skip-invalid", "-resume", "x.journal"}, []string{"--journal", "j", "--skip-invalid", "--resume=x.journal"}},
 		{[]string{"--resume"}, []string{"--resume"}},
 		{[]string{"--resume", v2, input}, []string{"--resume=" + v2, input}},
 	} {
-		require.Equal(t, c.want, resumeArgs(fs, c.in), "%q", c.in)
+		require.Equal(t, append([]string{"import"}, c.want...), normalizeArgs(root, append([]string{"import"}, c.in...)), "%q", c.in)
 	}
 }
 

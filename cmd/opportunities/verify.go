@@ -7,18 +7,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/generated"
@@ -31,12 +29,7 @@ import (
 // client and wrong for a drift detector. Here every byte on the wire is
 // checked by package contract, unknown fields included.
 
-func verifyCommand() *command {
-	return &command{
-		name:    "verify",
-		usage:   []string{"verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output text|json]"},
-		summary: "check that an API (the real one, or any server) still matches openapi.yaml",
-		about: `Runs every operation against --base-url and checks every exchange against
+const verifyLong = `Runs every operation against --base-url and checks every exchange against
 openapi.yaml with package contract: it creates two opportunities for the customer
 (the first with custom values of each type: string, integer, decimal, boolean),
 retrieves one, updates it (win_likelihood 0 included), lists with each filter and
@@ -59,14 +52,31 @@ The report (a table on stdout, or JSON with --output json) names each drift: an
 undocumented status, a missing required field, a type change, any other
 violation of the spec, or documented behaviour not seen (such as an update to
 win_likelihood 0 not taking); and, as warnings, fields the spec does not know.
-Exit status: 0 everything conforms (warnings allowed); 1 drift, a failed step,
-or an interruption; 2 a usage error (nothing was sent).`,
-		examples: `  opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org
+Exit status: 0 everything conforms (warnings allowed); 1 drift or a failed
+step; 2 a usage error (nothing was sent); 130 interrupted by Ctrl-C (143 by
+SIGTERM, 129 by SIGHUP).`
+
+const verifyExamples = `  opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org
   opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org --output json
   opportunities verify --base-url http://127.0.0.1:12111/v1 --api-key test_api_key \
-      --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org`,
-		run: runVerify,
-	}
+      --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org`
+
+// verifyFlags are verify's flags.
+type verifyFlags struct{ customer, owner, pipeline, stage, output string }
+
+func verifyCommand(e *env) *cobra.Command {
+	var f verifyFlags
+	cmd := command("verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output text|json]",
+		"check that an API (the real one, or any server) still matches openapi.yaml", verifyLong, verifyExamples, noArgs,
+		func(*cobra.Command, []string) int { return e.runVerify(f) })
+	fs := cmd.Flags()
+	fs.StringVar(&f.customer, "customer-uuid", "", "the test customer the opportunities are created for, `cus_UUID` (required)")
+	fs.StringVar(&f.owner, "owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
+	fs.StringVar(&f.pipeline, "pipeline", "New Business", "a pipeline of the account")
+	fs.StringVar(&f.stage, "stage", "Discovery", "a stage of that pipeline")
+	fs.StringVarP(&f.output, "output", "o", "text", "report `format`: text or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
 // Severities and kinds of findings.
@@ -162,25 +172,12 @@ func (v *verifier) say(format string, args ...any) {
 	}
 }
 
-func runVerify(e *env, c *command, args []string) int {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	customer := fs.String("customer-uuid", "", "the test customer the opportunities are created for, `cus_UUID` (required)")
-	owner := fs.String("owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
-	pipeline := fs.String("pipeline", "New Business", "a pipeline of the account")
-	stage := fs.String("stage", "Discovery", "a stage of that pipeline")
-	output := fs.String("output", "text", "report `format`: text or json")
-	pos, err := e.parseFlags(c, fs, args)
-	if err == nil {
-		err = noArgs(pos)
-	}
-	if err != nil {
-		return e.fail(err, nil)
-	}
+func (e *env) runVerify(f verifyFlags) int {
 	cc, err := contract.Load()
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	v, err := e.newVerifier(cc, *customer, *owner, *pipeline, *stage, *output)
+	v, err := e.newVerifier(cc, f.customer, f.owner, f.pipeline, f.stage, f.output)
 	if err != nil {
 		return e.fail(err, nil)
 	}
@@ -188,20 +185,19 @@ func runVerify(e *env, c *command, args []string) int {
 	// before and during the run, so that even a kill -9 leaves what is needed
 	// to find and delete what the run created: on stdout for the text
 	// report, on stderr with --output json (stdout holds one JSON document).
-	v.progress = e.stdout
-	if *output == "json" {
+	v.progress, v.clean = e.stdout, e.redact
+	if f.output == "json" {
 		v.progress = e.stderr
 	}
-	v.clean = e.redact
 	v.say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", v.rep.BaseURL, v.run, v.marker())
-	if *output != "json" {
+	if f.output != "json" {
 		v.say("")
 	}
 	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
 	// what was created is deleted.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := e.signalContext(syscall.SIGHUP)
 	defer stop()
-	v.steps(ctx, *owner, *pipeline, *stage)
+	v.steps(ctx, f.owner, f.pipeline, f.stage)
 	if ctx.Err() != nil {
 		stop() // a second Ctrl-C now ends the process at once
 		v.rep.Interrupted = true
@@ -211,7 +207,7 @@ func runVerify(e *env, c *command, args []string) int {
 	// Everything in the report may come from the server: redact the key and
 	// escape control characters, as every other command does.
 	v.rep.sanitize(e.redact)
-	if *output == "json" {
+	if f.output == "json" {
 		if err := writeJSON(e.stdout, v.rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
 		}
@@ -241,18 +237,8 @@ func (e *env) newVerifier(cc *contract.Contract, customer, owner, pipeline, stag
 	if e.g.fake {
 		return nil, usagef("verify checks a running API: use --base-url (try it against 'opportunities fake-server')")
 	}
-	key := e.apiKey()
-	if strings.TrimSpace(key) == "" {
-		return nil, usagef("no API key: pass --api-key or set $%s", envAPIKey)
-	}
-	base := e.g.baseURL
-	if base == "" {
-		base = e.getenv(envBaseURL)
-	}
-	if base == "" {
-		base = wrapper.DefaultBaseURL
-	}
-	if err := checkBaseURL(base); err != nil {
+	key, base, err := e.target()
+	if err != nil {
 		return nil, err
 	}
 	var id [6]byte
@@ -282,29 +268,6 @@ func (e *env) newVerifier(cc *contract.Contract, customer, owner, pipeline, stag
 }
 
 var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}
-
-// checkBaseURL allows https, and http on a loopback host only, so the key
-// never crosses a network in clear text.
-func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
-	}
-	if u.User != nil {
-		return usagef("--base-url must not carry credentials; pass the key with --api-key")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
-		return usagef("--base-url: http is only allowed on a loopback address; use https")
-	}
-	return usagef("--base-url must be https (or http on a loopback address)")
-}
 
 func redactURL(s string) string {
 	if u, err := url.Parse(s); err == nil {

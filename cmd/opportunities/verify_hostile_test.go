@@ -220,7 +220,7 @@ func TestVerifyHangupCleansUpLikeCtrlC(t *testing.T) {
 	require.Len(t, srv.Opportunities(), 2)
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGHUP))
 	r := s.wait(t, 30*time.Second)
-	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	require.Equal(t, 129, r.code, "128 + SIGHUP: %s", r.stdout+r.stderr)
 	require.Contains(t, r.stdout, "Interrupted")
 	require.Contains(t, r.stdout, "Cleanup: created 2, deleted 2, nothing left behind")
 	require.Empty(t, srv.Opportunities())

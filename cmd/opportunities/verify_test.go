@@ -211,7 +211,7 @@ func TestVerifyInterruptedHalfWayLeavesNothingBehind(t *testing.T) {
 	require.Len(t, srv.Opportunities(), 2)
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	r := s.wait(t, 30*time.Second)
-	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	require.Equal(t, 130, r.code, r.stdout+r.stderr)
 	require.Contains(t, r.stdout, "Interrupted")
 	require.Contains(t, r.stdout, "Cleanup: created 2, deleted 2, nothing left behind")
 	require.Empty(t, srv.Opportunities(), "nothing is left in the fake")
@@ -254,10 +254,9 @@ func TestVerifyNeverPrintsTheKey(t *testing.T) {
 
 func TestVerifyHelpExamples(t *testing.T) {
 	t.Parallel()
-	c := findCommand("verify")
 	srv := chartmogultest.NewServer(t)
 	n := 0
-	for _, ex := range strings.Split(strings.ReplaceAll(c.examples, "\\\n", " "), "\n") {
+	for _, ex := range exampleLines(helpExamples(t)["verify"]) {
 		args := strings.Fields(strings.TrimSpace(ex))
 		require.Equal(t, "opportunities", args[0])
 		// The examples name the real API or the default fake-server address:

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/safetext"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// env is what a command runs with: its streams, the environment and the
+// global flags.
+type env struct {
+	stdin                io.Reader
+	stdout, stderr       io.Writer
+	getenv               func(string) string
+	stdoutTTY, stderrTTY bool
+	width                func() int // stderr's width in columns, for the progress bar
+	g                    globals
+	cmd                  string       // the command being run, for messages
+	interrupted          atomic.Int32 // the exit status a signal calls for, 0 if none came
+	key                  string       // the API key in use, to redact from messages
+	keyRead              bool         // key (or keyErr) is settled: the key file is read once
+	keyErr               error        // reading --api-key-file failed
+	red                  *safetext.Redactor
+	redFor               string // the key red was made for
+}
+
+// globals are the flags accepted before the command and after it.
+type globals struct {
+	apiKey     string
+	apiKeyFile string
+	baseURL    string
+	fake       bool
+	verbose    bool
+	timeout    time.Duration
+	retries    int
+}
+
+// defaultRetries is --retries' default: the wrapper's default policy, whose
+// MaxAttempts counts the first attempt too.
+var defaultRetries = wrapper.DefaultRetryPolicy().MaxAttempts - 1
+
+// redactor returns the redactor for the key in use.
+func (e *env) redactor() *safetext.Redactor {
+	if e.red == nil || e.redFor != e.key {
+		e.red, e.redFor = safetext.NewRedactor(e.key), e.key
+	}
+	return e.red
+}
+
+// client returns a client for the global flags, plus a function to call when
+// done (it stops the embedded fake under --fake).
+func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
+	if e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1 {
+		return nil, nil, usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+	}
+	if e.g.timeout < 0 {
+		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)
+	}
+	key, base, done := e.g.apiKey, "", func() {}
+	if e.g.fake {
+		srv, err := chartmogultest.Start()
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
+		}
+		srv.Seed(fakeSeed()...)
+		key, base, done = srv.APIKey(), srv.URL(), srv.Close
+	} else {
+		var err error
+		if key, base, err = e.target(); err != nil {
+			return nil, nil, err
+		}
+	}
+	policy := wrapper.DefaultRetryPolicy()
+	policy.MaxAttempts = e.g.retries + 1
+	opts := append([]wrapper.Option{
+		wrapper.WithBaseURL(base),
+		wrapper.WithTimeout(e.g.timeout),
+		wrapper.WithRetryPolicy(policy),
+		wrapper.WithUserAgent("opportunities-cli " + wrapper.DefaultUserAgent),
+	}, extra...)
+	if e.g.verbose {
+		log := slog.New(slog.NewTextHandler(e.errOut(), nil))
+		opts = append(opts, wrapper.WithLogger(log), wrapper.WithHTTPClient(&http.Client{Transport: &logTransport{log: log}}))
+	}
+	c, err := wrapper.NewClient(key, opts...)
+	if err != nil {
+		done()
+		return nil, nil, usagef("%v", err) // a bad option; never contains the key
+	}
+	return c, done, nil
+}
+
+// target is the API key and base URL of a command that talks to a real
+// API: the key is required and the base URL checked (see checkBaseURL).
+func (e *env) target() (key, base string, err error) {
+	key = e.apiKey()
+	if e.keyErr != nil {
+		return "", "", e.keyErr
+	}
+	if strings.TrimSpace(key) == "" {
+		hint := ", or try --fake"
+		if e.cmd == "verify" {
+			hint = ""
+		}
+		return "", "", usagef("no API key: set $%s or pass --api-key-file (or --api-key%s)", envAPIKey, hint)
+	}
+	base = e.g.baseURL
+	if base == "" {
+		base = e.getenv(envBaseURL)
+	}
+	if base == "" {
+		base = wrapper.DefaultBaseURL
+	}
+	return key, base, checkBaseURL(base)
+}
+
+// checkBaseURL allows https, and http on a loopback host only, so the key
+// never crosses a network in clear text.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
+	}
+	if u.User != nil {
+		return usagef("--base-url must not carry credentials; pass the key with $%s or --api-key-file", envAPIKey)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return usagef("--base-url: http is only allowed on a loopback address (127.0.0.1, [::1] or localhost, " +
+			"such as http://127.0.0.1:12111/v1 for 'opportunities fake-server'); use https for any other host")
+	}
+	return usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
+}
+
+// logTransport logs each request's method, path, status and duration
+// (--verbose). It never logs a header, so never the key.
+type logTransport struct{ log *slog.Logger }
+
+func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	took := slog.Duration("took", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("error", err.Error()), took)
+		return nil, err
+	}
+	t.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", resp.StatusCode), took)
+	return resp, nil
+}
+
+// apiKey is the key the command uses without --fake: --api-key, else the
+// first line of --api-key-file, else $CHARTMOGUL_API_KEY. It is also noted
+// for redaction, so that messages printed before the client exists (an
+// import's bad rows) are redacted too; under --fake as well, since the key is
+// a secret all the same. The key file is read once; a failure to read it is
+// reported by client.
+func (e *env) apiKey() string {
+	if e.keyRead {
+		return e.key
+	}
+	e.keyRead = true
+	key := e.g.apiKey
+	switch {
+	case key != "" && e.g.apiKeyFile != "":
+		e.keyErr = usagef("--api-key and --api-key-file cannot be combined")
+	case key == "" && e.g.apiKeyFile != "":
+		key, e.keyErr = e.readKeyFile(e.g.apiKeyFile)
+	case key == "":
+		key = e.getenv(envAPIKey)
+	}
+	e.key = key
+	return key
+}
+
+// maxKeyLine bounds the line read as a key.
+const maxKeyLine = 4 << 10
+
+// readKeyFile reads the first line of name ("-": stdin), trimmed. Stdin is
+// read one byte at a time, so that what follows the line is left for --file -.
+// It warns on stderr when the file can be read by other users.
+func (e *env) readKeyFile(name string) (string, error) {
+	var r io.Reader = e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", usagef("--api-key-file: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+			fmt.Fprintf(e.stderr, "opportunities: warning: the key file %s can be read by other users (mode %04o); chmod 600 %s\n",
+				name, fi.Mode().Perm(), name)
+		}
+		r = f
+	}
+	var line []byte
+	var b [1]byte
+	for len(line) <= maxKeyLine {
+		n, err := r.Read(b[:])
+		if n == 1 && b[0] == '\n' {
+			break
+		}
+		if n == 1 {
+			line = append(line, b[0])
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", usagef("--api-key-file %s: %v", name, err)
+		}
+	}
+	if len(line) > maxKeyLine {
+		return "", usagef("--api-key-file %s: the first line is longer than %d bytes: not a key", name, maxKeyLine)
+	}
+	key := strings.TrimSpace(string(line))
+	if key == "" {
+		return "", usagef("--api-key-file %s: the first line is empty", name)
+	}
+	return key, nil
+}
+
+// errOut is stderr with the API key redacted, in every form a server could
+// echo it, and control characters other than line breaks and tabs escaped.
+// Each write must hold whole messages.
+func (e *env) errOut() io.Writer {
+	return &redactor{w: e.stderr, red: e.redactor(), keep: "\n\t\r"}
+}
+
+// redact returns s with the API key replaced, as errOut writes it, and
+// control characters escaped.
+func (e *env) redact(s string) string {
+	return safetext.EscapeKeeping(e.redactor().String(s), "")
+}
+
+// fail reports err on stderr and returns its exit status: 2 for a usage or
+// validation error (nothing was sent), else 1. A validation error lists each
+// problem once, one a line; flagNames, when given, adds the flag that sets
+// each field. The API key is redacted from every message, should one ever
+// carry it (a key pasted into --base-url, say).
+func (e *env) fail(err error, flagNames map[string]string) int {
+	stderr := e.errOut()
+	prefix := "opportunities"
+	if e.cmd != "" {
+		prefix += " " + e.cmd
+	}
+	var ve *wrapper.ValidationError
+	var ue *usageError
+	switch {
+	case errors.As(err, &ve):
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: invalid input, nothing was sent:\n", prefix)
+		for _, p := range ve.Problems {
+			fmt.Fprintf(&b, "  %s: %s\n", fieldWithFlag(p.Field, flagNames), p.Problem)
+		}
+		fmt.Fprint(stderr, b.String())
+		return exitUsage
+	case errors.As(err, &ue):
+		help := "opportunities --help"
+		if e.cmd != "" {
+			help = "opportunities " + e.cmd + " --help"
+		}
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s' for usage.\n", prefix, ue.msg, help)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "%s: interrupted: %v\n", prefix, err)
+		return exitError
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+	return exitError
+}
+
+// fieldWithFlag names a field and, when known, the flag that sets it:
+// "pipeline_stage (--stage)".
+func fieldWithFlag(field string, flagNames map[string]string) string {
+	if flagNames == nil {
+		return field
+	}
+	if f, ok := flagNames[field]; ok {
+		return field + " (--" + f + ")"
+	}
+	if strings.HasPrefix(field, "custom") {
+		return field + " (--custom)"
+	}
+	return field
+}
+
+// redactor writes through to w with every form of the key replaced and,
+// when keep is set, control characters other than those in keep escaped.
+// Each write must hold whole messages (fail writes whole lines).
+type redactor struct {
+	w    io.Writer
+	red  *safetext.Redactor
+	keep string
+}
+
+func (r *redactor) Write(p []byte) (int, error) {
+	s := r.red.String(string(p))
+	if r.keep != "" {
+		s = safetext.EscapeKeeping(s, r.keep)
+	}
+	if _, err := io.WriteString(r.w, s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// version is the command's version: set with -ldflags "-X main.version=...",
+// else the module version go install recorded, else "devel".
+var version = ""
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return v
+}
+
+const rootLong = `opportunities is a command-line client for ChartMogul's Opportunities API.
+
+Output: on a terminal, list prints a table and get, create and update a
+readable block; piped or redirected, JSON in the API's own shape (customer_uuid,
+custom as an object, created_at as RFC 3339 with milliseconds). --output json
+or --output table chooses. Errors go to stderr; --verbose logs each request and
+retry there. The API key is never printed.
+
+Exit status: 0 success; 1 an API or network error (or an import with a failed
+row); 2 a usage or validation error: nothing was sent; 130 interrupted by
+Ctrl-C (SIGINT), 143 by SIGTERM.`
+
+const rootExamples = `  export CHARTMOGUL_API_KEY=...      # a key of a user with a CRM seat
+  opportunities --fake list --all
+  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed
+  opportunities --fake create --file examples/opportunity.json   # no key, no network
+  opportunities create --help`
+
+// newRoot builds the command tree for e.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "opportunities",
+		Short:         "a client for ChartMogul's Opportunities API",
+		Long:          rootLong,
+		Example:       rootExamples,
+		Version:       versionString(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// No Args: cobra's own check answers an unknown command with
+		// "did you mean" suggestions.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("no command given")
+		},
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if cmd.HasParent() {
+				e.cmd = cmd.Name()
+			}
+			e.apiKey() // noted, so that every message from here on is redacted
+		},
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetVersionTemplate("opportunities {{.Version}}\n")
+	root.SetUsageTemplate(usageTemplate)
+	e.g.register(root.PersistentFlags())
+	root.AddCommand(createCommand(e), getCommand(e), updateCommand(e), deleteCommand(e), listCommand(e),
+		importCommand(e), fakeServerCommand(e), verifyCommand(e), versionCommand())
+	root.SetHelpCommand(helpCommand(root))
+	return root
+}
+
+// register defines the global flags on fs, bound to g.
+func (g *globals) register(fs *pflag.FlagSet) {
+	*g = globals{timeout: wrapper.DefaultTimeout, retries: defaultRetries}
+	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+").\n"+
+		"Visible to every user of this machine in the process list (ps): prefer $"+envAPIKey+" or --api-key-file")
+	fs.StringVar(&g.apiKeyFile, "api-key-file", "", "read the API key from the first line of `FILE` (- for stdin; only that line is read,\n"+
+		"so --file - can follow it). A warning is printed when other users can read FILE")
+	fs.StringVar(&g.baseURL, "base-url", "", "API base `URL`, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+").\n"+
+		"https, or http on a loopback address (http://127.0.0.1:12111/v1 for 'opportunities fake-server')")
+	fs.BoolVar(&g.fake, "fake", false, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
+		"opportunities from ChartMogul's documentation, "+fakeOpportunityUUID+"\n"+
+		"(customer "+fakeOpportunityCustomer+") and "+fakeSeedUUID+"\n"+
+		"(customer "+fakeSeedCustomer+"), so every example in the help works\n"+
+		"with --fake; what a command changes ends with the command")
+	fs.DurationVar(&g.timeout, "timeout", wrapper.DefaultTimeout, "bound on each attempt of a request, 0 for none")
+	fs.IntVar(&g.retries, "retries", defaultRetries, "at most `n` retries of a failed request, after the first attempt; 0 for none.\n"+
+		"Retried: 429, 503 and a refused connection; other 5xx and timeouts too, except for create\n(which may have been applied)")
+	fs.BoolVar(&g.verbose, "verbose", false, "log each request (method, path, status, time) and each retry (attempt, wait) to stderr;\nnever a header, so never the key")
+}
+
+// secretValue is a flag value that never shows what it holds, so the API
+// key cannot end up in help output or an error message.
+type secretValue struct{ p *string }
+
+func (s secretValue) String() string { return "" }
+func (s secretValue) Type() string   { return "string" }
+
+func (s secretValue) Set(v string) error {
+	*s.p = v
+	return nil
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "print the version (as --version does)",
+		Args:    cobra.NoArgs,
+		Example: "  opportunities version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "opportunities %s\n", versionString())
+		},
+	}
+}
+
+// helpCommand is "opportunities help [COMMAND]": unlike cobra's, an unknown
+// command is a usage error.
+func helpCommand(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [COMMAND]",
+		Short:   "show the help, or a command's",
+		Args:    cobra.MaximumNArgs(1),
+		Example: "  opportunities help import",
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				names = append(names, c.Name())
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return root.Help()
+			}
+			c, _, err := root.Find(args)
+			if err != nil || c == root {
+				return usagef("unknown command %q", args[0])
+			}
+			return c.Help()
+		},
+	}
+}
+
+// usageTemplate is cobra's, with "--" spelled flags, the global flags named
+// as such and the examples last.
+const usageTemplate = `Usage:{{if and .Runnable .HasParent}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} COMMAND [flags] [args]{{end}}{{if .HasAvailableSubCommands}}
+
+Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global flags (before or after the command):
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Run '{{.CommandPath}} COMMAND --help' for a command's flags and examples.{{end}}
+`
+
+// normalizeArgs keeps the command lines of earlier versions working: a long
+// flag written with one dash (-api-key, as Go's flag package took it) gets
+// its second dash, and import's "--resume JOURNAL" becomes
+// "--resume=JOURNAL" (see resumeArgs).
+func normalizeArgs(root *cobra.Command, args []string) []string {
+	all := pflag.NewFlagSet("", pflag.ContinueOnError)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		all.AddFlagSet(c.LocalFlags())
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	all.Bool("help", false, "")
+	all.Bool("version", false, "")
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := all.Lookup(name)
+		if f != nil && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+			a = "-" + a
+		}
+		out = append(out, a)
+		if f != nil && strings.HasPrefix(a, "--") && !hasValue && f.NoOptDefVal == "" && i+1 < len(args) {
+			out = append(out, args[i+1]) // the flag's value, as it is
+			i++
+		}
+	}
+	if cmd, _, err := root.Find(out); err == nil && cmd.Name() == "import" {
+		fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+		fs.AddFlagSet(cmd.LocalFlags())
+		fs.AddFlagSet(cmd.InheritedFlags())
+		return resumeArgs(fs, out)
+	}
+	return out
+}
