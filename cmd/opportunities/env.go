@@ -93,7 +93,7 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		wrapper.WithUserAgent("opportunities-cli " + wrapper.DefaultUserAgent),
 	}, extra...)
 	if e.g.verbose {
-		log := slog.New(slog.NewTextHandler(e.errOut(), nil))
+		log := slog.New(slog.NewTextHandler(e.errOut(), &slog.HandlerOptions{ReplaceAttr: dropTime}))
 		opts = append(opts, wrapper.WithLogger(log), wrapper.WithHTTPClient(&http.Client{Transport: &logTransport{log: log}}))
 	}
 	c, err := wrapper.NewClient(key, opts...)
@@ -150,6 +150,15 @@ func checkBaseURL(base string) error {
 			"such as http://127.0.0.1:12111/v1 for 'opportunities fake-server'); use https for any other host")
 	}
 	return usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
+}
+
+// dropTime leaves the time out of --verbose's lines: they are read as they
+// come.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // logTransport logs each request's method, path, status and duration
