@@ -434,8 +434,47 @@ func classify(v contract.Violation) finding {
 // steps runs the operations in order; a step that cannot run without an
 // earlier one is left out when that one failed.
 func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
-	const one = "/opportunities/{uuid}"
-	var uuids [2]string
+	uuids, ok := v.creates(ctx, owner, pipeline, stage)
+	if !ok {
+		return
+	}
+	a := uuids[0]
+	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, onePath, opportunityPath(a), nil, nil, http.StatusOK); ex.ok {
+		if got, _ := ex.body["uuid"].(string); got != a {
+			ex.step.behaviour(sevDrift, "uuid", "retrieve returned %q, not the opportunity asked for", got)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	upd := []byte(`{"win_likelihood":0,"forecast_category":"best_case","amount_in_cents":654321}`)
+	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, onePath, opportunityPath(a), nil, upd, http.StatusOK); ex.ok {
+		checkInt(ex, "win_likelihood", 0)
+		checkInt(ex, "amount_in_cents", 654321)
+	}
+	if !v.lists(ctx, a, owner, pipeline, stage) {
+		return
+	}
+	for i, id := range uuids {
+		if ctx.Err() != nil {
+			return
+		}
+		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, onePath, opportunityPath(id), nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
+			v.forget(id)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, onePath, opportunityPath(a), nil, nil, http.StatusNotFound)
+}
+
+// onePath is the path template of one opportunity.
+const onePath = "/opportunities/{uuid}"
+
+// creates creates the two opportunities; ok is false when the steps after
+// cannot run.
+func (v *verifier) creates(ctx context.Context, owner, pipeline, stage string) (uuids [2]string, ok bool) {
 	for i := range 2 {
 		name := "create with custom values of each type"
 		if i == 1 {
@@ -455,7 +494,7 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 			v.say("Created %s (marker %q)", id, v.marker())
 		}
 		if ctx.Err() != nil || uuids[i] == "" {
-			return
+			return uuids, false
 		}
 		if i == 0 {
 			checkCustom(ex, v.marker())
@@ -464,26 +503,18 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 			checkInt(ex, "win_likelihood", 0)
 		}
 	}
-	a := uuids[0]
-	if ex := v.do(ctx, "retrieve", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusOK); ex.ok {
-		if got, _ := ex.body["uuid"].(string); got != a {
-			ex.step.behaviour(sevDrift, "uuid", "retrieve returned %q, not the opportunity asked for", got)
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	upd := []byte(`{"win_likelihood":0,"forecast_category":"best_case","amount_in_cents":654321}`)
-	if ex := v.do(ctx, "update (win_likelihood 0)", contract.OpUpdate, http.MethodPatch, one, opportunityPath(a), nil, upd, http.StatusOK); ex.ok {
-		checkInt(ex, "win_likelihood", 0)
-		checkInt(ex, "amount_in_cents", 654321)
-	}
+	return uuids, true
+}
+
+// lists lists with each filter, then two pages of one; false when
+// interrupted.
+func (v *verifier) lists(ctx context.Context, a, owner, pipeline, stage string) bool {
 	for _, f := range []struct{ param, value string }{
 		{"customer_uuid", v.customer}, {"owner", owner}, {"pipeline", pipeline}, {"pipeline_stage", stage},
 		{"estimated_close_date_on_or_after", v.closeDate[0]}, {"estimated_close_date_on_or_before", v.closeDate[1]},
 	} {
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		q := url.Values{f.param: {f.value}}
 		if ex := v.do(ctx, "list by "+f.param, contract.OpList, http.MethodGet, "/opportunities?"+f.param+"=...", "/opportunities", q, nil, http.StatusOK); ex.ok {
@@ -493,42 +524,31 @@ func (v *verifier) steps(ctx context.Context, owner, pipeline, stage string) {
 		}
 	}
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	q := url.Values{"customer_uuid": {v.customer}, "per_page": {"1"}}
 	first := v.do(ctx, "list page 1 (per_page 1)", contract.OpList, http.MethodGet, "/opportunities?customer_uuid=...&per_page=1", "/opportunities", q, nil, http.StatusOK)
-	if first.ok {
-		entries, _ := first.body["entries"].([]any)
-		more, _ := first.body["has_more"].(bool)
-		cursor, _ := first.body["cursor"].(string)
-		switch {
-		case len(entries) != 1:
-			first.step.behaviour(sevDrift, "entries", "per_page 1 returned %d entries", len(entries))
-		case !more || cursor == "":
-			first.step.behaviour(sevDrift, "has_more", "with two opportunities and per_page 1, has_more is false or the cursor is empty")
-		default:
-			if ctx.Err() != nil {
-				return
-			}
-			q.Set("cursor", cursor)
-			second := v.do(ctx, "list page 2 (cursor)", contract.OpList, http.MethodGet, "/opportunities?customer_uuid=...&per_page=1&cursor=...", "/opportunities", q, nil, http.StatusOK)
-			if e2, _ := second.body["entries"].([]any); second.ok && (len(e2) != 1 || uuidOf(e2[0]) == uuidOf(entries[0])) {
-				second.step.behaviour(sevDrift, "entries", "the second page does not hold one other opportunity")
-			}
+	if !first.ok {
+		return true
+	}
+	entries, _ := first.body["entries"].([]any)
+	more, _ := first.body["has_more"].(bool)
+	cursor, _ := first.body["cursor"].(string)
+	switch {
+	case len(entries) != 1:
+		first.step.behaviour(sevDrift, "entries", "per_page 1 returned %d entries", len(entries))
+	case !more || cursor == "":
+		first.step.behaviour(sevDrift, "has_more", "with two opportunities and per_page 1, has_more is false or the cursor is empty")
+	case ctx.Err() != nil:
+		return false
+	default:
+		q.Set("cursor", cursor)
+		second := v.do(ctx, "list page 2 (cursor)", contract.OpList, http.MethodGet, "/opportunities?customer_uuid=...&per_page=1&cursor=...", "/opportunities", q, nil, http.StatusOK)
+		if e2, _ := second.body["entries"].([]any); second.ok && (len(e2) != 1 || uuidOf(e2[0]) == uuidOf(entries[0])) {
+			second.step.behaviour(sevDrift, "entries", "the second page does not hold one other opportunity")
 		}
 	}
-	for i, id := range uuids {
-		if ctx.Err() != nil {
-			return
-		}
-		if ex := v.do(ctx, fmt.Sprintf("delete %d", i+1), contract.OpDelete, http.MethodDelete, one, opportunityPath(id), nil, nil, http.StatusOK, http.StatusNoContent); ex.ok {
-			v.forget(id)
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	v.do(ctx, "retrieve after delete (404)", contract.OpRetrieve, http.MethodGet, one, opportunityPath(a), nil, nil, http.StatusNotFound)
+	return true
 }
 
 // safeUUID reports whether id, a UUID the server returned, satisfies the
