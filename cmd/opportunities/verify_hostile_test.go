@@ -168,11 +168,6 @@ func TestVerifyCleanupNeverFollowsAUUIDTheSpecRefuses(t *testing.T) {
 	require.Zero(t, srv.Requests(chartmogultest.OpDelete))
 }
 
-func TestVerifyEscapesPathSegments(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "/opportunities/a%2Fb%3Fc", opportunityPath("a/b?c"))
-}
-
 func TestVerifyNeverClaimsNothingLeftBehindWhenTheLookupFailed(t *testing.T) {
 	t.Parallel()
 	srv := chartmogultest.NewServer(t)
