@@ -109,7 +109,7 @@ func createCommand(e *env) *cobra.Command {
 			if err != nil {
 				return e.fail(usagef("%s: %v", file, err), nil)
 			}
-			if err := combine(read, in.Validate()); err != nil {
+			if err := wrapper.MergeProblems(read, in.Validate()); err != nil {
 				return e.fail(err, names)
 			}
 			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) {
@@ -163,7 +163,7 @@ func updateCommand(e *env) *cobra.Command {
 			if err != nil {
 				return e.fail(usagef("%s: %v", file, err), nil)
 			}
-			if err := combine(read, u.Validate()); err != nil {
+			if err := wrapper.MergeProblems(read, u.Validate()); err != nil {
 				return e.fail(err, names)
 			}
 			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Update(ctx, args[0], u) })
@@ -195,7 +195,7 @@ saying so). A UUID that does not exist is an error (exit status 1).`,
 // names maps API field names to flag names for messages; nil for a file.
 func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (body []byte, names map[string]string, err error) {
 	if file == "" {
-		return ff.fields().body(props), flagNames, nil
+		return ff.body(props), flagNames, nil
 	}
 	if given := ff.given(); len(given) > 0 {
 		return nil, nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/wrapper"
 )
 
 // customFlag is the repeatable --custom KEY=VALUE flag.
@@ -22,7 +23,7 @@ func (c *customFlag) Set(s string) error {
 	if !ok {
 		return errors.New("want KEY=VALUE, or KEY:=VALUE for a string")
 	}
-	key, asString := customKey(k)
+	key, asString := wrapper.CustomKey(k)
 	if key == "" {
 		return errors.New("the key is empty")
 	}
@@ -32,7 +33,7 @@ func (c *customFlag) Set(s string) error {
 	var val any = v
 	if !asString {
 		var err error
-		if val, err = typedValue(v); err != nil {
+		if val, err = wrapper.TypedCustomValue(v); err != nil {
 			return fmt.Errorf("%v (write %s:=%s to send it as a string)", err, key, v)
 		}
 	}
@@ -42,6 +43,12 @@ func (c *customFlag) Set(s string) error {
 	c.m[key] = val
 	return nil
 }
+
+// createProperties and updateProperties are the request schemas' properties.
+var (
+	createProperties = generated.CreateOpportunityProperties()
+	updateProperties = generated.UpdateOpportunityProperties()
+)
 
 // flagAliases are the hand-picked short names of some fields' flags; every
 // other property of the spec gets a flag named after it (customer_uuid:
@@ -78,7 +85,7 @@ var flagNames = func() map[string]string {
 // fieldFlags are the per-field flags of create and update: one per property
 // of the request schema, typed and described by openapi.yaml.
 type fieldFlags struct {
-	f      fields
+	text   map[string]string // API field names and their values as written
 	custom customFlag
 	fs     *pflag.FlagSet
 }
@@ -92,7 +99,10 @@ type fieldValue struct {
 func (v fieldValue) String() string { return "" }
 func (v fieldValue) Type() string   { return v.prop.Type }
 func (v fieldValue) Set(s string) error {
-	v.ff.f.set(v.prop.Name, s)
+	if v.ff.text == nil {
+		v.ff.text = map[string]string{}
+	}
+	v.ff.text[v.prop.Name] = s
 	return nil
 }
 
@@ -147,11 +157,8 @@ func (ff *fieldFlags) given() []string {
 	return names
 }
 
-// fields returns the fields whose flags were given on the command line.
-func (ff *fieldFlags) fields() fields {
-	f := ff.f
-	if ff.custom.m != nil {
-		f.custom = ff.custom.m
-	}
-	return f
+// body is the request body of the field flags given on the command line,
+// typed by the schema's properties.
+func (ff *fieldFlags) body(props []generated.Property) []byte {
+	return wrapper.BodyFromText(props, ff.text, ff.custom.m)
 }

@@ -19,22 +19,9 @@ import (
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
 
-func TestTypedValue(t *testing.T) {
-	for in, want := range map[string]any{
-		"true": true, "false": false, "3": int64(3), "-7": int64(-7), "0": int64(0),
-		"12.5": 12.5, "1e3": 1000.0, "-0.25": -0.25,
-		"02134": "02134", "+5": "+5", "NaN": "NaN", "Inf": "Inf", "1.": "1.", "True": "True",
-		"": "", "hello world": "hello world", "9223372036854775807": int64(9223372036854775807),
-	} {
-		got, err := typedValue(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-	_, err := typedValue("9223372036854775808")
-	require.ErrorContains(t, err, "does not fit in 64 bits")
-	_, err = typedValue("1e999")
-	require.ErrorContains(t, err, "out of range")
-
+// The typing of custom values itself is wrapper.TypedCustomValue's, tested
+// in package wrapper.
+func TestCustomFlag(t *testing.T) {
 	var c customFlag
 	require.NoError(t, c.Set("seats=3"))
 	require.NoError(t, c.Set("zip:=02134"))
