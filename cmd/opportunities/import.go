@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -301,7 +302,7 @@ func (e *env) importFile(file string, o importOptions) int {
 	defer unwatch()
 	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), r.options(journal, sendCtx))
 	if prog := r.prog.Load(); prog != nil {
-		prog.finish()
+		prog.Finish()
 	}
 	return r.report(file, sum, err)
 }
@@ -352,7 +353,7 @@ type importRun struct {
 	o              importOptions
 	stdout, stderr io.Writer
 	outMu          sync.Mutex
-	prog           atomic.Pointer[progress] // set once every row was checked
+	prog           atomic.Pointer[progress.Bar] // set once every row was checked
 	interrupted    atomic.Bool
 }
 
@@ -405,7 +406,7 @@ func (r *importRun) watchSignals() (stopCtx, sendCtx context.Context, unwatch fu
 // say prints a message on stderr, above the progress bar once there is one.
 func (r *importRun) say(format string, args ...any) {
 	if prog := r.prog.Load(); prog != nil {
-		prog.printf(format, args...)
+		prog.Printf(format, args...)
 		return
 	}
 	fmt.Fprintf(r.stderr, format+"\n", args...)
@@ -425,10 +426,10 @@ func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.
 			if r.o.checkOnly {
 				return
 			}
-			prog := newProgress(r.stderr, r.e.stderrTTY, r.o.interval, todo)
-			prog.width = r.e.width
+			prog := progress.New(r.stderr, r.e.stderrTTY, r.o.interval, todo)
+			prog.Width = r.e.width
 			r.prog.Store(prog)
-			prog.run()
+			prog.Run()
 		},
 		OnOutcome: r.outcome,
 	}
@@ -453,11 +454,11 @@ func (r *importRun) outcome(out bulk.Outcome) {
 			r.say("line %d: %s", out.Line, out.Error)
 		}
 		if prog != nil {
-			prog.failed.Add(1)
+			prog.AddFailed()
 		}
 	}
 	if prog != nil {
-		prog.done.Add(1)
+		prog.AddDone()
 	}
 }
 
@@ -505,7 +506,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 	}
 	handled := sum.Created + sum.Failed + sum.Reconciled
 	fmt.Fprintf(w, "summary: total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s\n",
-		sum.Total, sum.Created, sum.Skipped, sum.Reconciled, sum.Failed, sum.Invalid, sum.NotSent, roundDuration(sum.Elapsed), float64(handled)/max(sum.Elapsed.Seconds(), 1e-9))
+		sum.Total, sum.Created, sum.Skipped, sum.Reconciled, sum.Failed, sum.Invalid, sum.NotSent, progress.RoundDuration(sum.Elapsed), float64(handled)/max(sum.Elapsed.Seconds(), 1e-9))
 	if err != nil {
 		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
 	}

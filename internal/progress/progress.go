@@ -1,4 +1,7 @@
-package main
+// Package progress shows how a long job goes on a stream: on a terminal a
+// bar redrawn in place, otherwise a plain line every interval and one at the
+// end. The import command uses it on stderr.
+package progress
 
 import (
 	"fmt"
@@ -22,12 +25,11 @@ const (
 	minBarWidth = 10
 )
 
-// progress shows how an import goes on stderr: on a terminal a progress bar
+// Bar shows how a job of total rows goes: on a terminal a progress bar
 // redrawn in place ("\r"), otherwise a plain line every interval and one at
-// the end.
-// Messages about single rows go through it too, so they never collide with
-// the live line. It is safe for concurrent use.
-type progress struct {
+// the end. Messages about single rows go through it too (Printf), so they
+// never collide with the live line. It is safe for concurrent use.
+type Bar struct {
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
@@ -35,8 +37,10 @@ type progress struct {
 	total    int
 	start    time.Time
 	now      func() time.Time
-	drawn    int        // width of the live line on screen, 0 if none
-	width    func() int // the terminal's columns, read at each redraw (nil: ttyColumns)
+	drawn    int // width of the live line on screen, 0 if none
+	// Width, when set before Run, is the terminal's width in columns, read
+	// at each redraw (it may be resized); nil means 80.
+	Width func() int
 
 	done, failed atomic.Int64
 
@@ -44,12 +48,15 @@ type progress struct {
 	wg   sync.WaitGroup
 }
 
-func newProgress(w io.Writer, tty bool, interval time.Duration, total int) *progress {
-	return &progress{w: w, tty: tty, interval: interval, total: total, start: time.Now(), now: time.Now, stop: make(chan struct{})}
+// New returns a display of total rows on w, a terminal when tty; interval
+// is how often a plain line is printed when w is not a terminal (0: only at
+// the end). Call Run to start it and Finish to end it.
+func New(w io.Writer, tty bool, interval time.Duration, total int) *Bar {
+	return &Bar{w: w, tty: tty, interval: interval, total: total, start: time.Now(), now: time.Now, stop: make(chan struct{})}
 }
 
-// run starts redrawing (terminal) or printing (every interval) until finish.
-func (p *progress) run() {
+// Run starts redrawing (terminal) or printing (every interval) until Finish.
+func (p *Bar) Run() {
 	period := p.interval
 	if p.tty {
 		period = ttyRedraw
@@ -73,8 +80,8 @@ func (p *progress) run() {
 	}()
 }
 
-// finish stops the updates and leaves a final progress line.
-func (p *progress) finish() {
+// Finish stops the updates and leaves a final progress line.
+func (p *Bar) Finish() {
 	close(p.stop)
 	p.wg.Wait()
 	p.mu.Lock()
@@ -86,8 +93,8 @@ func (p *progress) finish() {
 	}
 }
 
-// printf prints a message on a line of its own.
-func (p *progress) printf(format string, args ...any) {
+// Printf prints a message on a line of its own, above the bar.
+func (p *Bar) Printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
@@ -97,21 +104,27 @@ func (p *progress) printf(format string, args ...any) {
 	}
 }
 
-func (p *progress) show() {
+// AddDone counts a row done (failed or not).
+func (p *Bar) AddDone() { p.done.Add(1) }
+
+// AddFailed counts a row failed; it is counted done with AddDone as well.
+func (p *Bar) AddFailed() { p.failed.Add(1) }
+
+func (p *Bar) show() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.draw()
 }
 
 // clear erases the live line on a terminal.
-func (p *progress) clear() {
+func (p *Bar) clear() {
 	if p.tty && p.drawn > 0 {
 		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.drawn))
 		p.drawn = 0
 	}
 }
 
-func (p *progress) draw() {
+func (p *Bar) draw() {
 	if !p.tty {
 		fmt.Fprintln(p.w, p.line())
 		return
@@ -126,24 +139,24 @@ func (p *progress) draw() {
 }
 
 // line is the plain progress line: done/total, rate, ETA and failures.
-func (p *progress) line() string {
+func (p *Bar) line() string {
 	s := p.stats()
 	return fmt.Sprintf("progress: %d/%d rows (%d%%), %.1f rows/s, ETA %s, %d failed", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
 }
 
 // columns is the terminal's width now (it may have been resized).
-func (p *progress) columns() int {
-	if p.width == nil {
+func (p *Bar) columns() int {
+	if p.Width == nil {
 		return ttyColumns
 	}
-	return max(p.width(), 2)
+	return max(p.Width(), 2)
 }
 
 // bar is the terminal's progress bar, within the terminal's width less one:
 // "[#########.........] 30/60 50% 12.3 rows/s ETA 3s failures 0". The bar's
 // width leaves room for the widest numbers likely for this total, so that
 // it does not change from one redraw to the next.
-func (p *progress) bar() string {
+func (p *Bar) bar() string {
 	s := p.stats()
 	text := fmt.Sprintf("%d/%d %d%% %.1f rows/s ETA %s failures %d", s.done, p.total, s.pct, s.rate, s.eta, s.failed)
 	widest := fmt.Sprintf("%d/%d 100%% 999.9 rows/s ETA 9h59m59s failures %d", p.total, p.total, p.total)
@@ -159,15 +172,15 @@ func (p *progress) bar() string {
 	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "] " + text
 }
 
-// progressStats are the numbers both displays show.
-type progressStats struct {
+// stats are the numbers both displays show.
+type stats struct {
 	done, failed int64
 	pct          int
 	rate         float64
 	eta          string
 }
 
-func (p *progress) stats() progressStats {
+func (p *Bar) stats() stats {
 	done, failed := p.done.Load(), p.failed.Load()
 	elapsed := p.now().Sub(p.start)
 	rate := 0.0
@@ -179,18 +192,18 @@ func (p *progress) stats() progressStats {
 	case remaining <= 0:
 		eta = "0s"
 	case rate > 0:
-		eta = roundDuration(time.Duration(float64(remaining) / rate * float64(time.Second))).String()
+		eta = RoundDuration(time.Duration(float64(remaining) / rate * float64(time.Second))).String()
 	}
 	pct := 100
 	if p.total > 0 {
 		pct = int(done * 100 / int64(p.total))
 	}
-	return progressStats{done: done, failed: failed, pct: pct, rate: rate, eta: eta}
+	return stats{done: done, failed: failed, pct: pct, rate: rate, eta: eta}
 }
 
-// roundDuration keeps a duration readable: whole seconds above 10 s, tenths
-// below.
-func roundDuration(d time.Duration) time.Duration {
+// RoundDuration keeps a duration readable: whole seconds from 10 s up,
+// tenths below.
+func RoundDuration(d time.Duration) time.Duration {
 	if d >= 10*time.Second {
 		return d.Round(time.Second)
 	}
