@@ -89,22 +89,7 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
 			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", f.addr, where)
 	}
-	key := e.apiKey()
-	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
-	if strings.TrimSpace(key) == "" {
-		key, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
-	}
-	opts := []chartmogultest.Option{
-		chartmogultest.WithAddr(f.addr),
-		chartmogultest.WithAPIKey(key),
-		chartmogultest.WithBasePath(f.basePath),
-		chartmogultest.WithRateLimit(f.rate, f.retryAfter),
-		chartmogultest.WithMaxConcurrent(f.concurrent),
-		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
-	}
-	if !f.quiet {
-		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
-	}
+	opts, keySource := e.fakeServerOptions(f)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := chartmogultest.Start(opts...)
@@ -118,8 +103,36 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
 	<-ctx.Done()
-	// A second signal stops at once; until then the requests being served
-	// get fakeShutdownGrace to finish, then their connections are cut.
+	return e.stopFakeServer(srv, stop)
+}
+
+// fakeServerOptions are the fake's options for the flags, and where its key
+// comes from, for the banner.
+func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option, keySource string) {
+	key := e.apiKey()
+	keySource = "from --api-key or $" + envAPIKey + " (not shown)"
+	if strings.TrimSpace(key) == "" {
+		key, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
+	}
+	opts = []chartmogultest.Option{
+		chartmogultest.WithAddr(f.addr),
+		chartmogultest.WithAPIKey(key),
+		chartmogultest.WithBasePath(f.basePath),
+		chartmogultest.WithRateLimit(f.rate, f.retryAfter),
+		chartmogultest.WithMaxConcurrent(f.concurrent),
+		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
+	}
+	if !f.quiet {
+		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
+	}
+	return opts, keySource
+}
+
+// stopFakeServer stops the fake once the first signal came (stop ends
+// that signal's watch). A second signal stops at once; until then the
+// requests being served get fakeShutdownGrace to finish, then their
+// connections are cut.
+func (e *env) stopFakeServer(srv *chartmogultest.Server, stop func()) int {
 	second := make(chan os.Signal, 1)
 	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(second)
