@@ -22,6 +22,7 @@ import (
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/internal/progress"
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -439,7 +440,7 @@ func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
 	r.outMu.Lock()
-	_ = writeJSON(r.stdout, out)
+	_ = safetext.WriteJSON(r.stdout, out)
 	r.outMu.Unlock()
 	switch out.State {
 	case bulk.Invalid:
@@ -465,7 +466,7 @@ func (r *importRun) outcome(out bulk.Outcome) {
 func (r *importRun) writeSummary(sum bulk.Summary) {
 	r.outMu.Lock()
 	defer r.outMu.Unlock()
-	_ = writeJSON(r.stdout, struct {
+	_ = safetext.WriteJSON(r.stdout, struct {
 		Summary bulk.Summary `json:"summary"`
 	}{sum})
 }

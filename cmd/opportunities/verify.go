@@ -11,6 +11,7 @@ import (
 
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/contract/livecheck"
+	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -109,7 +110,7 @@ func (e *env) runVerify(f verifyFlags) int {
 	// escape control characters, as every other command does.
 	rep.Sanitize(e.redact)
 	if f.output == "json" {
-		if err := writeJSON(e.stdout, rep); err != nil {
+		if err := safetext.WriteJSON(e.stdout, rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
 		}
 	} else {

@@ -119,3 +119,10 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteJSON(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, WriteJSON(&b, map[string]string{"a": "<&>\x7f\u009b\u0085é"}))
+	require.Equal(t, `{"a":"<&>\u007f\u009b\u0085é"}`+"\n", b.String(), "DEL and C1 escaped, HTML characters and other text as they are")
+	require.Error(t, WriteJSON(&b, func() {}))
+}
