@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // What a new user found missing (issue 12): a version, completion,
@@ -173,4 +175,71 @@ func TestCtrlCExits130AndSIGTERM143(t *testing.T) {
 		require.Equal(t, want, r.code, "%v: %s", sig, r.stderr)
 		require.Contains(t, r.stderr, "interrupted")
 	}
+}
+
+// Data on stdout is never corrupted by redacting a key that cannot have been
+// echoed (--fake sends none) or that is too short to tell from ordinary text;
+// a real-length key sent to a server is still redacted from data.
+func TestShortOrUnsentKeysDoNotCorruptData(t *testing.T) {
+	for _, args := range [][]string{
+		{"--fake", "--api-key", "USD", "get", fakeSeedUUID, "-o", "json"},
+		{"--fake", "--api-key", "a", "get", fakeSeedUUID, "-o", "json"},
+	} {
+		r := cli(t, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, `"currency":"USD"`)
+		require.Contains(t, r.stdout, `"amount_in_cents":`)
+		require.NotContains(t, r.stdout, "redacted")
+	}
+
+	key := "sk_live_0123456789abcdef"
+	srv := chartmogultest.NewServer(t, chartmogultest.WithAPIKey(key))
+	o := generated.Opportunity{CustomerUUID: "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7", Owner: "test1@example.org",
+		Pipeline: key, PipelineStage: "Discovery", EstimatedCloseDate: "2024-04-21", Currency: "USD", AmountInCents: 1}
+	stored := srv.Seed(o)
+	r := cli(t, "--base-url", srv.URL(), "--api-key", key, "get", stored[0].UUID, "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stdout, key, "a server that echoes a real key in data")
+	require.Contains(t, r.stdout, `"currency":"USD"`)
+}
+
+// An interrupted import's last progress line counts only the rows it
+// handled, never the ones it did not send.
+func TestInterruptedImportProgressCountsOnlyRowsHandled(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	var b strings.Builder
+	b.WriteString("customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "cus_f466e33d-ff2b-4a11-8f85-417eb02157a7,test1@example.org,P,S,2024-04-21,USD,%d\n", i+1)
+	}
+	file := writeFile(t, "deals.csv", b.String())
+	s := startCLI(t, "--base-url", srv.URL(), "--api-key", srv.APIKey(), "import", "--rate", "4", "--progress-interval", "100ms", file)
+	eventually(t, 20*time.Second, "a few creates", func() bool { return srv.Applied(chartmogultest.OpCreate) >= 2 })
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	r := s.wait(t, 30*time.Second)
+	require.Equal(t, 130, r.code, r.stderr)
+	var last string
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(line, "progress: ") {
+			last = line
+		}
+	}
+	require.NotEmpty(t, last, r.stderr)
+	var done, total int
+	_, err := fmt.Sscanf(last, "progress: %d/%d", &done, &total)
+	require.NoError(t, err, last)
+	require.Equal(t, 40, total)
+	require.Equal(t, srv.Applied(chartmogultest.OpCreate), done, "the last progress line counts what was created: %s", last)
+}
+
+// Usage mistakes the hostile pass found exit 2 with a message in words.
+func TestCompletionAndNumberFlagMistakes(t *testing.T) {
+	for _, args := range [][]string{{"completion", "tcsh"}, {"completion"}} {
+		r := cli(t, args...)
+		require.Equal(t, 2, r.code, "%v: %s", args, r.stdout+r.stderr)
+	}
+	r := cli(t, "--fake", "list", "--per-page", "abc")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, `invalid argument "abc" for "--per-page" flag: want a whole number`)
+	require.NotContains(t, r.stderr, "strconv")
 }

@@ -61,6 +61,31 @@ func (e *env) redactor() *safetext.Redactor {
 	return e.red
 }
 
+// minDataKey is the shortest key that is redacted from data printed on
+// stdout. Data is what a server returned (an opportunity, a page): a short key
+// would match ordinary text in it ("USD", a cursor, a field name) and corrupt
+// it. Errors and log lines on stderr are redacted whatever the key's length.
+const minDataKey = 8
+
+// dataRedactor is the redactor for data on stdout: none under --fake (the key
+// is never sent, so no server can echo it) or for a key shorter than
+// minDataKey.
+func (e *env) dataRedactor() *safetext.Redactor {
+	if e.g.fake || len(e.key) < minDataKey {
+		return nil
+	}
+	return e.redactor()
+}
+
+// redactData returns s as stdout prints data: the key redacted (see
+// dataRedactor), control characters escaped.
+func (e *env) redactData(s string) string {
+	if r := e.dataRedactor(); r != nil {
+		s = r.String(s)
+	}
+	return safetext.EscapeKeeping(s, "")
+}
+
 // client returns a client for the global flags, plus a function to call when
 // done (it stops the embedded fake under --fake).
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {

@@ -448,8 +448,8 @@ func (r *importRun) outcome(out bulk.Outcome) {
 			r.say("line %d: %s", out.Line, p)
 		}
 		return
-	case bulk.Skipped:
-		return
+	case bulk.Skipped, bulk.NotSent:
+		return // not progress: a row not sent (interrupted) is still to do
 	case bulk.Failed, bulk.NeedsReview:
 		if out.State == bulk.Failed {
 			r.say("line %d: %s", out.Line, out.Error)

@@ -180,8 +180,9 @@ func (e *env) signalled(code int) int {
 // out is stdout with the API key redacted (a server could echo it in any
 // field).
 func (e *env) out() io.Writer {
-	if !e.redactor().Active() {
+	r := e.dataRedactor()
+	if !r.Active() {
 		return e.stdout
 	}
-	return &redactor{w: e.stdout, red: e.redactor()}
+	return &redactor{w: e.stdout, red: r}
 }

@@ -58,10 +58,10 @@ func (e *env) print(o *output, v any) int {
 		case apiPage:
 			e.writeTable(&b, slices.Values(v.Entries))
 			if v.HasMore {
-				fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redact(v.Cursor))
+				fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redactData(v.Cursor))
 			}
 		case deleted:
-			fmt.Fprintf(&b, "Deleted %s\n", e.redact(v.uuid))
+			fmt.Fprintf(&b, "Deleted %s\n", e.redactData(v.uuid))
 		}
 		_, err = e.out().Write(b.Bytes())
 	}
@@ -117,7 +117,7 @@ func (e *env) writeTable(w io.Writer, opps iter.Seq[wrapper.Opportunity]) {
 		cells := []string{o.UUID, o.CustomerUUID, o.Pipeline + " / " + o.PipelineStage, amount(o.AmountInCents, o.Currency),
 			o.EstimatedCloseDate, orDash(string(o.ForecastCategory)), win}
 		for i, c := range cells {
-			cells[i] = strings.ReplaceAll(e.redact(c), "\t", " ")
+			cells[i] = strings.ReplaceAll(e.redactData(c), "\t", " ")
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
@@ -158,13 +158,13 @@ func (e *env) writeBlock(w io.Writer, o wrapper.Opportunity) {
 			continue
 		}
 		if p.Name != "custom" {
-			fmt.Fprintf(tw, "%s:\t%s\n", p.Name, e.redact(plain(raw)))
+			fmt.Fprintf(tw, "%s:\t%s\n", p.Name, e.redactData(plain(raw)))
 			continue
 		}
 		var custom map[string]json.RawMessage
 		_ = json.Unmarshal(raw, &custom)
 		for _, k := range slices.Sorted(maps.Keys(custom)) {
-			fmt.Fprintf(tw, "%s:\t%s\n", e.redact("custom."+k), e.redact(plain(custom[k])))
+			fmt.Fprintf(tw, "%s:\t%s\n", e.redactData("custom."+k), e.redactData(plain(custom[k])))
 		}
 	}
 	_ = tw.Flush()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -44,6 +45,24 @@ const rootExamples = `  export CHARTMOGUL_API_KEY=...      # a key of a user wit
   opportunities --fake create --file examples/opportunity.json   # no key, no network
   opportunities create --help`
 
+// strconvError is the Go detail pflag adds to a bad number:
+// `strconv.ParseInt: parsing "abc": invalid syntax`.
+var strconvError = regexp.MustCompile(`strconv\.Parse(Int|Uint|Float)[^"]*parsing "[^"]*": (invalid syntax|value out of range)`)
+
+// plainFlagError says a flag's problem in words rather than Go's.
+func plainFlagError(msg string) string {
+	return strconvError.ReplaceAllStringFunc(msg, func(m string) string {
+		kind := "a whole number"
+		if strings.Contains(m, "Float") {
+			kind = "a number"
+		}
+		if strings.HasSuffix(m, "out of range") {
+			return "out of range"
+		}
+		return "want " + kind
+	})
+}
+
 // newRoot builds the command tree for e.
 func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
@@ -69,13 +88,26 @@ func newRoot(e *env) *cobra.Command {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: plainFlagError(err.Error())} })
 	root.SetVersionTemplate("opportunities {{.Version}}\n")
 	root.SetUsageTemplate(usageTemplate)
 	e.g.register(root.PersistentFlags())
 	root.AddCommand(createCommand(e), getCommand(e), updateCommand(e), deleteCommand(e), listCommand(e),
 		importCommand(e), fakeServerCommand(e), verifyCommand(e), versionCommand())
 	root.SetHelpCommand(helpCommand(root))
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			// cobra's completion command prints its help, exit 0, for a shell
+			// it does not know; that is a usage error.
+			c.RunE = func(_ *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return usagef("name a shell: bash, zsh, fish or powershell")
+				}
+				return usagef("unknown shell %q: bash, zsh, fish or powershell", args[0])
+			}
+		}
+	}
 	return root
 }
 

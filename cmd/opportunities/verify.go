@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/contract/livecheck"
 	"github.com/mogulkit/opportunities/internal/safetext"
@@ -47,6 +48,7 @@ SIGTERM, 129 by SIGHUP).`
 
 const verifyExamples = `  opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org
   opportunities verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org --output json
+  opportunities --fake verify --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org   # try it: the embedded fake
   opportunities verify --base-url http://127.0.0.1:12111/v1 --api-key test_api_key \
       --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 --owner test1@example.org`
 
@@ -83,7 +85,8 @@ func (e *env) runVerify(f verifyFlags) int {
 	}
 	say := func(format string, args ...any) { sayNow(progress, e.redact(fmt.Sprintf(format, args...))) }
 	var ch *livecheck.Check
-	ch, err = e.newCheck(cc, f, func(ev livecheck.Event) {
+	var done func()
+	ch, done, err = e.newCheck(cc, f, func(ev livecheck.Event) {
 		if ev.Found {
 			say("Found %s by its marker", ev.UUID)
 			return
@@ -94,6 +97,7 @@ func (e *env) runVerify(f verifyFlags) int {
 	if err != nil {
 		return e.fail(err, nil)
 	}
+	defer done()
 	say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", ch.BaseURL(), ch.Run(), ch.Marker())
 	if f.output != "json" {
 		say("")
@@ -136,23 +140,29 @@ func sayNow(w io.Writer, line string) {
 
 // newCheck checks the flags before anything is sent: the create body is
 // validated against the spec, so a bad value is named by its flag.
-func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livecheck.Event)) (*livecheck.Check, error) {
+// Under --fake it checks the embedded fake (a demonstration: the fake is
+// built from the spec); done stops it.
+func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livecheck.Event)) (ch *livecheck.Check, done func(), err error) {
 	switch {
 	case f.customer == "":
-		return nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
+		return nil, nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
 	case f.owner == "":
-		return nil, usagef("--owner is required: a user with a CRM seat")
+		return nil, nil, usagef("--owner is required: a user with a CRM seat")
 	case f.output != "text" && f.output != "json":
-		return nil, usagef("--output must be text or json, got %q", f.output)
+		return nil, nil, usagef("--output must be text or json, got %q", f.output)
 	}
+	key, base, done := "", "", func() {}
 	if e.g.fake {
-		return nil, usagef("verify checks a running API: use --base-url (try it against 'opportunities fake-server')")
+		srv, err := chartmogultest.Start()
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
+		}
+		srv.Seed(fakeSeed()...)
+		key, base, done = srv.APIKey(), srv.URL(), srv.Close
+	} else if key, base, err = e.target(); err != nil {
+		return nil, nil, err
 	}
-	key, base, err := e.target()
-	if err != nil {
-		return nil, err
-	}
-	ch, err := livecheck.New(cc, livecheck.Config{BaseURL: base, APIKey: key, CustomerUUID: f.customer, Owner: f.owner,
+	ch, err = livecheck.New(cc, livecheck.Config{BaseURL: base, APIKey: key, CustomerUUID: f.customer, Owner: f.owner,
 		Pipeline: f.pipeline, Stage: f.stage, Timeout: e.g.timeout, UserAgent: "opportunities-verify " + wrapper.DefaultUserAgent,
 		Progress: progress})
 	var ce *contract.Error
@@ -161,9 +171,14 @@ func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livec
 		for _, viol := range ce.Violations {
 			msgs = append(msgs, fmt.Sprintf("%s: %s", fieldWithFlag(viol.Field, verifyFlagNames), viol.Message))
 		}
-		return nil, usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
+		done()
+		return nil, nil, usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 	}
-	return ch, err
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return ch, done, nil
 }
 
 var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}
