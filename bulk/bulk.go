@@ -378,45 +378,72 @@ func (r *runner) safe(s string) string {
 	return safetext.Escape(s, maxErrorText)
 }
 
-// replay reads the journal into per-row states.
-func (r *runner) replay() error {
-	integ, err := r.opts.Journal.Replay(func(e Record) {
-		if e.Line < 1 {
+// apply adds one journal record to its row's state. A record the journal
+// does not vouch for (Unverified) is not trusted: whatever it says, its row
+// is treated as one whose attempt may have created it, and checked against
+// the API.
+func (r *runner) apply(e Record) {
+	if e.Line < 1 {
+		return
+	}
+	st := r.states[e.Line]
+	defer func() { r.states[e.Line] = st }()
+	if e.Unverified {
+		if st.created {
+			return // a vouched created record settled the row already
+		}
+		if !st.unresolved || st.since == 0 {
+			st.since = unixNano(e.At)
+		}
+		st.unresolved = true
+		return
+	}
+	switch e.State {
+	case StateSending:
+		if st.created {
 			return
 		}
-		st := r.states[e.Line]
-		defer func() { r.states[e.Line] = st }()
-		switch e.State {
-		case StateSending:
-			if st.created {
-				return
-			}
-			if !st.unresolved || st.since == 0 {
-				st.since = unixNano(e.At)
-			}
-			st.unresolved = true
-			st.hash = fpKey(e.Fingerprint)
-		case StateCreated:
-			st.created, st.unresolved = true, false
-			st.uuid = r.key(e.UUID)
-			if e.Fingerprint != "" {
-				st.hash = fpKey(e.Fingerprint)
-			}
-			r.claimed[st.uuid] = struct{}{}
-		case StateFailed:
-			if st.created || e.Invalid {
-				return // an invalid row was not sent: it settles nothing
-			}
-			// A definite failure settles every earlier attempt: the check
-			// that preceded this attempt found none of them applied.
-			st.unresolved = e.OutcomeUnknown
-			if !e.OutcomeUnknown {
-				st.since = 0
-			}
+		if !st.unresolved || st.since == 0 {
+			st.since = unixNano(e.At)
 		}
-	})
+		st.unresolved = true
+		st.hash = fpKey(e.Fingerprint)
+	case StateCreated:
+		st.created, st.unresolved = true, false
+		st.uuid = r.key(e.UUID)
+		if e.Fingerprint != "" {
+			st.hash = fpKey(e.Fingerprint)
+		}
+		r.claimed[st.uuid] = struct{}{}
+	case StateFailed:
+		if st.created || e.Invalid {
+			return // an invalid row was not sent: it settles nothing
+		}
+		// A definite failure settles every earlier attempt: the check
+		// that preceded this attempt found none of them applied.
+		st.unresolved = e.OutcomeUnknown
+		if !e.OutcomeUnknown {
+			st.since = 0
+		}
+	}
+}
+
+// replay reads the journal into per-row states.
+func (r *runner) replay() error {
+	integ, err := r.opts.Journal.Replay(r.apply)
 	if err != nil {
 		return err
+	}
+	if integ.Damage != "" && !integ.Vouched {
+		// The journal cannot say which records the damage touched: none
+		// is trusted, every row is checked against the API.
+		for line, st := range r.states {
+			if st.created {
+				st.created, st.unresolved = false, true
+				r.states[line] = st
+			}
+		}
+		clear(r.claimed)
 	}
 	r.integ = integ
 	r.sum.Damage = integ.Damage

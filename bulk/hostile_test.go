@@ -1,0 +1,238 @@
+package bulk_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// fileRun runs an import of ins with the file journal at path (created on
+// the first run, resumed after).
+func fileRun(t *testing.T, c *wrapper.Client, path string, src bulk.Source) (bulk.Summary, []bulk.Outcome, error) {
+	t.Helper()
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "rows", Resume: true})
+	if errors.Is(err, bulk.ErrNoJournal) {
+		j, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "rows"})
+	}
+	require.NoError(t, err)
+	defer j.Close()
+	var outs []bulk.Outcome
+	sum, err := bulk.Run(context.Background(), c, src, bulk.Options{Journal: j, Concurrency: 1,
+		OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+	return sum, outs, err
+}
+
+func editJournal(t *testing.T, path string, edit func(l []string) []string) {
+	t.Helper()
+	l := lines(t, path)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(edit(l), "")), 0o644))
+}
+
+// Hostile 1: editing the last record (here: a failure after which the row
+// may exist, turned into a definite one) is seen, and the row is looked up
+// before anything is sent again; so is cutting records off the end and
+// lowering last_seq to match.
+func TestEditedLastRecordIsDetected(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(l []string) []string
+	}{
+		{"outcome_unknown removed from the last record", func(l []string) []string {
+			last := len(l) - 2 // l ends with ""
+			require.Contains(t, l[last], `,"outcome_unknown":true`)
+			l[last] = strings.Replace(l[last], `,"outcome_unknown":true`, "", 1)
+			return l
+		}},
+		{"the last record deleted and last_seq lowered", func(l []string) []string {
+			l[0] = strings.Replace(l[0], `"last_seq":"00000000000000000002"`, `"last_seq":"00000000000000000001"`, 1)
+			return l[:len(l)-2]
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := chartmogultest.NewServer(t)
+			c := newClient(t, srv)
+			path := filepath.Join(t.TempDir(), "j")
+			srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Apply: true, DropConnection: true, Times: 1})
+			sum, _, err := fileRun(t, c, path, rowsOf(base()))
+			require.NoError(t, err)
+			require.Equal(t, 1, sum.MayExist)
+			require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate))
+
+			editJournal(t, path, tt.edit)
+			sum, outs, err := fileRun(t, c, path, rowsOf(base()))
+			require.NoError(t, err)
+			require.NotEmpty(t, sum.Damage)
+			require.True(t, sum.OK(), "%+v", sum)
+			require.Equal(t, bulk.Reconciled, outs[0].State)
+			require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate), "not created twice")
+			requireEachOnce(t, c, base())
+		})
+	}
+}
+
+// A crash between a record and the header's update is no damage; the
+// record the header does not cover is not trusted.
+func TestJournalHeaderOneBehindIsNoDamage(t *testing.T) {
+	path := writeJournal(t, 2)
+	editJournal(t, path, func(l []string) []string {
+		// As the journal looked before the last Append updated the header.
+		prev := lines(t, path)
+		l[0] = strings.Replace(l[0], `"last_seq":"00000000000000000004"`, `"last_seq":"00000000000000000003"`, 1)
+		i := strings.Index(l[0], `"last_hash":"`) + len(`"last_hash":"`)
+		l[0] = l[0][:i] + prevHash(prev[4]) + l[0][i+16:]
+		return l
+	})
+	recs, integ := replay(t, path)
+	require.Empty(t, integ.Damage)
+	require.Len(t, recs, 4)
+	for i, r := range recs {
+		require.Equal(t, i == 3, r.Unverified, "record %d", i+1)
+	}
+}
+
+// prevHash is the "prev" of the record line that follows line.
+func prevHash(line string) string {
+	i := strings.Index(line, `"prev":"`) + len(`"prev":"`)
+	return line[i : i+16]
+}
+
+// Hostile 2: a "checked" record does not hide a deletion made before it
+// afterwards.
+func TestCheckedRecordPinsWhatCameBefore(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	var ins []wrapper.OpportunityInput
+	for i := range 4 {
+		ins = append(ins, base().WithCustom(map[string]any{"row": i}))
+	}
+	path := filepath.Join(t.TempDir(), "j")
+	sum, _, err := fileRun(t, c, path, rowsOf(ins...))
+	require.NoError(t, err)
+	require.True(t, sum.OK())
+
+	// Damage, settled by a resume that checks every row.
+	editJournal(t, path, func(l []string) []string { return append(l[:2:2], l[3:]...) })
+	sum, _, err = fileRun(t, c, path, rowsOf(ins...))
+	require.NoError(t, err)
+	require.NotEmpty(t, sum.Damage)
+	require.True(t, sum.OK())
+	require.Contains(t, lines(t, path)[len(lines(t, path))-2], `"state":"checked"`)
+	sum, _, err = fileRun(t, c, path, rowsOf(ins...))
+	require.NoError(t, err)
+	require.Empty(t, sum.Damage)
+
+	// Now line 3's records are deleted, before the check record.
+	editJournal(t, path, func(l []string) []string {
+		var out []string
+		for _, x := range l {
+			if !strings.Contains(x, `"line":3,`) {
+				out = append(out, x)
+			}
+		}
+		return out
+	})
+	sum, _, err = fileRun(t, c, path, rowsOf(ins...))
+	require.NoError(t, err)
+	require.Contains(t, sum.Damage, "changed after the check")
+	require.True(t, sum.OK(), "%+v", sum)
+	require.Equal(t, 4, srv.Applied(chartmogultest.OpCreate), "line 3 not created again")
+	requireEachOnce(t, c, ins...)
+}
+
+// Hostile 4: on a damaged journal, a created record edited to name another
+// row's opportunity is not trusted: both rows are looked up.
+func TestEditedCreatedRecordIsNotTrusted(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	a, b := base(), base().WithCustom(map[string]any{"seats": 3})
+	path := filepath.Join(t.TempDir(), "j")
+	_, outs, err := fileRun(t, c, path, rowsOf(a, b))
+	require.NoError(t, err)
+	uuidA, uuidB := outs[0].UUID, outs[1].UUID
+	// Line 1's records deleted; line 2's created record made to claim A's
+	// opportunity.
+	editJournal(t, path, func(l []string) []string {
+		out := []string{l[0]}
+		for _, x := range l[1:] {
+			if strings.Contains(x, `"line":1,`) {
+				continue
+			}
+			out = append(out, strings.Replace(x, uuidB, uuidA, 1))
+		}
+		return out
+	})
+	sum, outs, err := fileRun(t, c, path, rowsOf(a, b))
+	require.NoError(t, err)
+	require.NotEmpty(t, sum.Damage)
+	require.True(t, sum.OK(), "%+v", sum)
+	require.Equal(t, 2, sum.Reconciled)
+	require.Equal(t, uuidA, outs[0].UUID)
+	require.Equal(t, uuidB, outs[1].UUID)
+	require.Equal(t, 2, srv.Applied(chartmogultest.OpCreate))
+	requireEachOnce(t, c, a, b)
+}
+
+// A journal that reports damage but does not mark the records it cannot
+// vouch for: no created record is trusted.
+type unvouchedJournal struct{ bulk.MemoryJournal }
+
+func (u *unvouchedJournal) Replay(fn func(bulk.Record)) (bulk.Integrity, error) {
+	integ, err := u.MemoryJournal.Replay(fn)
+	integ.Damage = "lost lines"
+	return integ, err
+}
+
+func TestDamagedUnvouchedJournalTrustsNoCreatedRecord(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	a, b := base(), base().WithCustom(map[string]any{"seats": 3})
+	oa, err := c.Create(context.Background(), a)
+	require.NoError(t, err)
+	j := &unvouchedJournal{}
+	// Line 2's record names line 1's opportunity; line 1 has none.
+	require.NoError(t, j.Append(bulk.Record{Line: 2, State: bulk.StateCreated, UUID: oa.UUID}))
+	sum, err := bulk.Run(context.Background(), c, rowsOf(a, b), bulk.Options{Journal: j})
+	require.NoError(t, err)
+	require.True(t, sum.OK(), "%+v", sum)
+	require.Equal(t, 1, sum.Reconciled)
+	require.Equal(t, 1, sum.Created)
+	requireEachOnce(t, c, a, b)
+}
+
+// A version 2 journal (no last_hash) is read and continued; its last
+// record is not vouched for.
+func TestJournalVersion2IsRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.journal")
+	v2 := `{"journal":"mogulkit-opportunities-import","version":2,"source":"deals.jsonl","started":"2024-03-21T06:46:23.137912Z","last_seq":"00000000000000000002"}
+`
+	head := strings.TrimSuffix(strings.Replace(v2, "00000000000000000002", "00000000000000000000", 1), "\n")
+	r1 := `{"seq":1,"prev":"` + hashOf(head) + `","line":1,"state":"sending","at":"2024-03-21T06:46:24Z","row_sha256":"9f2c4e01a7b3d5c8"}`
+	r2 := `{"seq":2,"prev":"` + hashOf(r1) + `","line":1,"state":"created","at":"2024-03-21T06:46:25Z","uuid":"bb544336-e74e-11ee-800c-effc264f19ed"}`
+	require.NoError(t, os.WriteFile(path, []byte(v2+r1+"\n"+r2+"\n"), 0o644))
+	recs, integ := replay(t, path)
+	require.Empty(t, integ.Damage)
+	require.Len(t, recs, 2)
+	require.False(t, recs[0].Unverified)
+	require.True(t, recs[1].Unverified, "nothing vouches for a version 2 journal's last record")
+
+	// Continued as version 2: still whole after an Append.
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	require.NoError(t, j.Append(bulk.Record{Line: 2, State: bulk.StateSending}))
+	require.NoError(t, j.Close())
+	recs, integ = replay(t, path)
+	require.Empty(t, integ.Damage)
+	require.Len(t, recs, 3)
+	require.False(t, recs[1].Unverified)
+	require.Contains(t, lines(t, path)[0], `"version":2`)
+	require.Contains(t, lines(t, path)[0], `"last_seq":"00000000000000000003"`)
+}
