@@ -239,6 +239,7 @@ type rowState struct {
 	since      int64 // Unix nanoseconds: when the earliest unresolved attempt began; 0 if unknown
 	uuid       uuidKey
 	hash       uint64 // the fingerprint (fpKey); 0 if none
+	seen       bool   // the check pass met a row with this line
 }
 
 // uuidKey holds a UUID in 16 bytes; one that does not parse as a UUID is
@@ -573,6 +574,8 @@ func (r *runner) check(rows Source) error {
 		r.sum.Total++
 		st := r.states[row.Line]
 		if st.created || st.unresolved {
+			st.seen = true
+			r.states[row.Line] = st
 			if fp := fpKey(fingerprintOf(row)); st.hash != 0 && fp != st.hash {
 				what := "was created as " + r.uuidOf(st.uuid)
 				if !st.created {
@@ -609,6 +612,24 @@ func (r *runner) check(rows Source) error {
 			since = r.integ.Started
 		}
 		r.pend = append(r.pend, pending{line: row.Line, customer: cus, key: key, mask: mask, since: since})
+	}
+	// A line the journal says may hold an opportunity must still hold that
+	// row: a row removed (or a blank line, in JSON Lines) moves the rows
+	// after it onto lines the journal recorded for others.
+	var gone []int
+	for line, st := range r.states {
+		if (st.created || st.unresolved) && !st.seen {
+			gone = append(gone, line)
+		}
+	}
+	slices.Sort(gone)
+	for _, line := range gone {
+		st := r.states[line]
+		what := "was created as " + r.uuidOf(st.uuid)
+		if !st.created {
+			what = "may have been created"
+		}
+		changed = append(changed, fmt.Sprintf("line %d %s, but no longer holds a row (rows removed or moved?)", line, what))
 	}
 	if len(changed) > 0 {
 		return &ChangedError{Rows: changed}

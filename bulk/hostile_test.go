@@ -236,3 +236,31 @@ func TestJournalVersion2IsRead(t *testing.T) {
 	require.Contains(t, lines(t, path)[0], `"version":2`)
 	require.Contains(t, lines(t, path)[0], `"last_seq":"00000000000000000003"`)
 }
+
+// Hostile 5: removing a blank line moves the rows after it; the journal's
+// recorded lines no longer hold their rows, so the resume refuses to send
+// anything.
+func TestRemovedBlankLineIsAChange(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "deals.jsonl")
+	body := func(amount int) string {
+		return `{"customer_uuid":"` + customer + `","owner":"test1@example.org","pipeline":"P","pipeline_stage":"S",` +
+			`"estimated_close_date":"2024-04-21","currency":"USD","amount_in_cents":` + strings.Repeat("1", amount) + `}`
+	}
+	require.NoError(t, os.WriteFile(in, []byte("\n"+body(1)+"\n\n"+body(2)+"\n"), 0o644))
+	path := filepath.Join(dir, "j")
+	sum, _, err := fileRun(t, c, path, bulk.File(in, bulk.FormatJSONL))
+	require.NoError(t, err)
+	require.Equal(t, 2, sum.Created)
+
+	require.NoError(t, os.WriteFile(in, []byte("\n"+body(1)+"\n"+body(2)+"\n"), 0o644))
+	_, _, err = fileRun(t, c, path, bulk.File(in, bulk.FormatJSONL))
+	var ce *bulk.ChangedError
+	require.ErrorAs(t, err, &ce)
+	require.Len(t, ce.Rows, 1)
+	require.Contains(t, ce.Rows[0], "line 4 was created as")
+	require.Contains(t, ce.Rows[0], "no longer holds a row")
+	require.Equal(t, 2, srv.Requests(chartmogultest.OpCreate), "nothing sent")
+}
