@@ -303,6 +303,7 @@ func fpKey(fp string) uint64 {
 // pending is a row to look for among its customer's opportunities.
 type pending struct {
 	line     int
+	fp       string // the row's fingerprint
 	customer string
 	key      matchKey
 	mask     uint8
@@ -313,6 +314,7 @@ type pending struct {
 type decision struct {
 	uuid       string   // claimed
 	candidates []string // needs review
+	reason     string   // why it needs review
 }
 
 type runner struct {
@@ -611,7 +613,7 @@ func (r *runner) check(rows Source) error {
 		} else if !r.integ.Started.IsZero() {
 			since = r.integ.Started
 		}
-		r.pend = append(r.pend, pending{line: row.Line, customer: cus, key: key, mask: mask, since: since})
+		r.pend = append(r.pend, pending{line: row.Line, fp: fingerprintOf(row), customer: cus, key: key, mask: mask, since: since})
 	}
 	// A line the journal says may hold an opportunity must still hold that
 	// row: a row removed (or a blank line, in JSON Lines) moves the rows
@@ -739,39 +741,36 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 		if len(cs) == 0 {
 			continue // none created: send them
 		}
-		same := true
-		for _, m := range members[1:] {
-			if rows[m].key != rows[members[0]].key || rows[m].mask != rows[members[0]].mask {
-				same = false
-			}
-		}
-		// Interchangeable rows can each own any candidate they match; find
-		// an owner for every candidate, or it is ambiguous.
-		owner := map[int]int{}
-		if same && len(cs) <= len(members) && matchAll(members, edges, owner) == len(cs) {
-			for c, m := range owner {
+		claims, why := decide(rows, members, cs, edges)
+		if why == "" {
+			for c, m := range claims {
 				p := rows[m]
 				uuid := cands[c].o.UUID
 				r.claimed[r.key(uuid)] = struct{}{}
 				r.decided[p.line] = decision{uuid: uuid}
-				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
+				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true, Fingerprint: p.fp}); err != nil {
 					return err
 				}
 			}
-			continue
+			continue // the rows left over were not created: send them
 		}
 		uuids := make([]string, len(cs))
 		for i, c := range cs {
 			uuids[i] = cands[c].o.UUID
 		}
 		slices.Sort(uuids)
+		lines := make([]string, len(members))
+		for i, m := range members {
+			lines[i] = strconv.Itoa(rows[m].line)
+		}
+		reason := fmt.Sprintf(why, len(uuids), strings.Join(lines, ", "))
 		for _, m := range members {
 			p := rows[m]
-			r.decided[p.line] = decision{candidates: uuids}
+			r.decided[p.line] = decision{candidates: uuids, reason: reason}
 			// Recorded as possibly created, so that no later run sends it
 			// unchecked.
 			if err := r.append(Record{Line: p.line, State: StateFailed, OutcomeUnknown: true,
-				Error: fmt.Sprintf("needs review: %d opportunities match %d row(s): %s", len(uuids), len(members), strings.Join(uuids, ", "))}); err != nil {
+				Error: "needs review: " + reason + ": " + strings.Join(uuids, ", ")}); err != nil {
 				return err
 			}
 		}
@@ -779,17 +778,68 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 	return nil
 }
 
+// Why a group of rows needs review (formatted with the number of
+// candidates and the rows' lines).
+const (
+	tooManyCandidates = "%d matching opportunities are more than the rows that could own them (lines %s) can account for"
+	whoseIsUnclear    = "%d matching opportunities could belong to the rows of lines %s in more than one way, and those rows differ: which row created which cannot be told"
+)
+
+// decide settles one connected group of pending rows (members) and the
+// candidates they match (cs): every candidate must be given to a different
+// row that matches it (a matching that covers every candidate), and which
+// kind of row each candidate goes to must be the only possible one: rows
+// that send the same and match the same candidates are interchangeable, any
+// others are not. Then it returns the claims (candidate -> row) and the
+// rows left over were not created; otherwise it returns why the rows need
+// review.
+func decide(rows []pending, members, cs []int, edges [][]int) (map[int]int, string) {
+	class := make(map[int]int, len(members)) // row -> its first interchangeable row
+	for _, m := range members {
+		class[m] = m
+		for _, k := range members {
+			if k == m {
+				break
+			}
+			if rows[k].key == rows[m].key && rows[k].mask == rows[m].mask && slices.Equal(edges[k], edges[m]) {
+				class[m] = class[k]
+				break
+			}
+		}
+	}
+	owner := map[int]int{}
+	if matchAll(members, edges, owner, -1, -1, nil) < len(cs) {
+		return nil, tooManyCandidates
+	}
+	for _, c := range cs {
+		classes := map[int]bool{}
+		for _, m := range members {
+			if slices.Contains(edges[m], c) {
+				classes[class[m]] = true
+			}
+		}
+		if len(classes) < 2 {
+			continue // only one kind of row can own it
+		}
+		// Could another kind of row own it, every candidate still owned?
+		if matchAll(members, edges, map[int]int{}, c, class[owner[c]], class) == len(cs) {
+			return nil, whoseIsUnclear
+		}
+	}
+	return owner, ""
+}
+
 // matchAll finds a maximum matching of candidates to rows (Kuhn's
 // algorithm; the sets are small), filling owner (candidate -> row), and
-// returns its size.
-func matchAll(members []int, edges [][]int, owner map[int]int) int {
+// returns its size. Candidate ban may not go to a row of class banClass.
+func matchAll(members []int, edges [][]int, owner map[int]int, ban, banClass int, class map[int]int) int {
 	size := 0
 	for _, m := range members {
 		seen := map[int]bool{}
 		var try func(int) bool
 		try = func(row int) bool {
 			for _, c := range edges[row] {
-				if seen[c] {
+				if seen[c] || (c == ban && class[row] == banClass) {
 					continue
 				}
 				seen[c] = true
@@ -851,9 +901,8 @@ func (r *runner) send(rows Source) error {
 				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, d.uuid)
 				r.emit(Outcome{Line: row.Line, State: Reconciled, UUID: d.uuid})
 			} else {
-				r.notef("line %d: needs review: %d opportunities match it (%s); not sent, not claimed", row.Line, len(d.candidates), strings.Join(d.candidates, ", "))
-				r.emit(Outcome{Line: row.Line, State: NeedsReview, Candidates: d.candidates,
-					Error: "more matching opportunities than rows that could own them"})
+				r.notef("line %d: needs review: %s (%s); not sent, not claimed", row.Line, d.reason, strings.Join(d.candidates, ", "))
+				r.emit(Outcome{Line: row.Line, State: NeedsReview, Candidates: d.candidates, Error: d.reason})
 			}
 			continue
 		}

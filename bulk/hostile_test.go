@@ -264,3 +264,70 @@ func TestRemovedBlankLineIsAChange(t *testing.T) {
 	require.Contains(t, ce.Rows[0], "no longer holds a row")
 	require.Equal(t, 2, srv.Requests(chartmogultest.OpCreate), "nothing sent")
 }
+
+// Hostile 3: rows that differ only in sending win_likelihood. With one
+// opportunity each that only one assignment fits, both are claimed; with
+// one opportunity for the two, which row is still to create cannot be
+// told, and the message says so.
+func TestWinLikelihoodRowsAreMatchedWhenOnlyOneWayFits(t *testing.T) {
+	withWin, without := base().WithWinLikelihood(40), base()
+	t.Run("a full matching", func(t *testing.T) {
+		srv := chartmogultest.NewServer(t)
+		c := newClient(t, srv)
+		o1, err := c.Create(context.Background(), withWin)
+		require.NoError(t, err)
+		o2, err := c.Create(context.Background(), without)
+		require.NoError(t, err)
+		require.Nil(t, o2.WinLikelihood)
+		j := &bulk.MemoryJournal{}
+		require.NoError(t, j.Append(sendingRecord(1)))
+		require.NoError(t, j.Append(sendingRecord(2)))
+		var outs []bulk.Outcome
+		sum, err := bulk.Run(context.Background(), c, rowsOf(withWin, without), bulk.Options{Journal: j, Concurrency: 1,
+			OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+		require.NoError(t, err)
+		require.True(t, sum.OK(), "%+v", sum)
+		require.Equal(t, []bulk.Outcome{{Line: 1, State: bulk.Reconciled, UUID: o1.UUID}, {Line: 2, State: bulk.Reconciled, UUID: o2.UUID}}, outs)
+		require.Equal(t, 2, srv.Applied(chartmogultest.OpCreate))
+	})
+	t.Run("one candidate for both", func(t *testing.T) {
+		srv := chartmogultest.NewServer(t)
+		c := newClient(t, srv)
+		o1, err := c.Create(context.Background(), withWin)
+		require.NoError(t, err)
+		j := &bulk.MemoryJournal{}
+		require.NoError(t, j.Append(sendingRecord(1)))
+		require.NoError(t, j.Append(sendingRecord(2)))
+		var outs []bulk.Outcome
+		sum, err := bulk.Run(context.Background(), c, rowsOf(withWin, without), bulk.Options{Journal: j, Concurrency: 1,
+			OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+		require.NoError(t, err)
+		require.Equal(t, 2, sum.NeedsReview)
+		for _, o := range outs {
+			require.Equal(t, []string{o1.UUID}, o.Candidates)
+			require.Contains(t, o.Error, "could belong to the rows of lines 1, 2 in more than one way")
+			require.NotContains(t, o.Error, "more matching opportunities")
+		}
+		require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate), "neither sent")
+	})
+	t.Run("one candidate only one row can own", func(t *testing.T) {
+		// A row sending 40 and a row sending 50: the opportunity with 40 is
+		// the first's; the second was not created and is sent.
+		srv := chartmogultest.NewServer(t)
+		c := newClient(t, srv)
+		fifty := base().WithWinLikelihood(50)
+		o1, err := c.Create(context.Background(), withWin)
+		require.NoError(t, err)
+		j := &bulk.MemoryJournal{}
+		require.NoError(t, j.Append(sendingRecord(1)))
+		require.NoError(t, j.Append(sendingRecord(2)))
+		var outs []bulk.Outcome
+		sum, err := bulk.Run(context.Background(), c, rowsOf(withWin, fifty), bulk.Options{Journal: j, Concurrency: 1,
+			OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+		require.NoError(t, err)
+		require.True(t, sum.OK(), "%+v", sum)
+		require.Contains(t, outs, bulk.Outcome{Line: 1, State: bulk.Reconciled, UUID: o1.UUID})
+		require.Equal(t, 2, srv.Applied(chartmogultest.OpCreate))
+		requireEachOnce(t, c, withWin, fifty)
+	})
+}
