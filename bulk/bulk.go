@@ -103,11 +103,15 @@ type Summary struct {
 	Damage string `json:"journal_damage,omitempty"`
 	// Interrupted: ctx was cancelled.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// SourceFailed: the source yielded an error, rows out of order, or
+	// other rows on its second pass than on its first (see SourceError).
+	SourceFailed bool `json:"source_failed,omitempty"`
 }
 
-// OK reports whether every row ended created (now or earlier).
+// OK reports whether every row ended created (now or earlier), and the
+// whole source was read.
 func (s Summary) OK() bool {
-	return !s.Interrupted && s.Created+s.Skipped+s.Reconciled == s.Total
+	return !s.Interrupted && !s.SourceFailed && s.Created+s.Skipped+s.Reconciled == s.Total
 }
 
 // DefaultConcurrency is the number of requests Run keeps in flight unless
@@ -225,6 +229,7 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 		return r.finish(), nil
 	}
 	if err := r.reconcile(ctx); err != nil {
+		r.drain(0)
 		return r.finish(), err
 	}
 	err := r.send(rows)
@@ -240,6 +245,7 @@ type rowState struct {
 	uuid       uuidKey
 	hash       uint64 // the fingerprint (fpKey); 0 if none
 	seen       bool   // the check pass met a row with this line
+	hint       bool   // uuid is from a created record nothing vouches for
 }
 
 // uuidKey holds a UUID in 16 bytes; one that does not parse as a UUID is
@@ -315,6 +321,7 @@ type decision struct {
 	uuid       string   // claimed
 	candidates []string // needs review
 	reason     string   // why it needs review
+	confirmed  bool     // uuid is the one an unvouched created record named
 }
 
 type runner struct {
@@ -327,6 +334,7 @@ type runner struct {
 	odd     map[uuidKey]string // UUIDs that are not plain UUIDs
 	integ   Integrity
 	pend    []pending
+	seen    rowLog // the rows the check saw
 	decided map[int]decision
 	sum     Summary
 	outMu   sync.Mutex
@@ -394,6 +402,9 @@ func (r *runner) apply(e Record) {
 	if e.Unverified {
 		if st.created {
 			return // a vouched created record settled the row already
+		}
+		if e.State == StateCreated {
+			st.uuid, st.hint = r.key(e.UUID), true
 		}
 		if !st.unresolved || st.since == 0 {
 			st.since = unixNano(e.At)
@@ -566,14 +577,18 @@ func (r *runner) check(rows Source) error {
 	customers := map[string]string{} // interned
 	damaged := r.integ.Damage != ""
 	for row, err := range rows {
-		if err != nil {
-			return &SourceError{Err: err}
+		if err == nil {
+			err = order(row.Line, last)
 		}
-		if row.Line <= last {
-			return &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
+		if err != nil {
+			r.sum.SourceFailed = true
+			return &SourceError{Err: err}
 		}
 		last = row.Line
 		r.sum.Total++
+		if !r.opts.CheckOnly {
+			r.seen.add(row.Line, fpKey(fingerprintOf(row)))
+		}
 		st := r.states[row.Line]
 		if st.created || st.unresolved {
 			st.seen = true
@@ -592,6 +607,9 @@ func (r *runner) check(rows Source) error {
 		}
 		if probs := problems(row); len(probs) > 0 {
 			r.emit(Outcome{Line: row.Line, State: Invalid, Problems: probs})
+			if !r.opts.CheckOnly {
+				r.seen.markInvalid()
+			}
 			continue
 		}
 		todo++
@@ -747,6 +765,12 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 				p := rows[m]
 				uuid := cands[c].o.UUID
 				r.claimed[r.key(uuid)] = struct{}{}
+				if st := r.states[p.line]; st.hint && st.uuid == r.key(uuid) {
+					// What its unvouched created record said: confirmed, and
+					// vouched for by the next record the journal writes.
+					r.decided[p.line] = decision{uuid: uuid, confirmed: true}
+					continue
+				}
 				r.decided[p.line] = decision{uuid: uuid}
 				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true, Fingerprint: p.fp}); err != nil {
 					return err
@@ -881,32 +905,35 @@ func (r *runner) send(rows Source) error {
 		}()
 	}
 	var srcErr error
-	last := 0
+	last, i := 0, 0
 	for row, err := range rows {
+		if err == nil {
+			err = order(row.Line, last)
+		}
+		if err == nil {
+			err = r.seen.same(i, row)
+		}
 		if err != nil {
 			srcErr = &SourceError{Err: err}
 			break
 		}
-		if row.Line <= last {
-			srcErr = &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
-			break
-		}
 		last = row.Line
-		if st, ok := r.states[row.Line]; ok && st.created {
-			r.emit(Outcome{Line: row.Line, State: Skipped, UUID: r.uuidOf(st.uuid)})
-			continue
-		}
-		if d, ok := r.decided[row.Line]; ok {
-			if d.uuid != "" {
-				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, d.uuid)
-				r.emit(Outcome{Line: row.Line, State: Reconciled, UUID: d.uuid})
-			} else {
-				r.notef("line %d: needs review: %s (%s); not sent, not claimed", row.Line, d.reason, strings.Join(d.candidates, ", "))
-				r.emit(Outcome{Line: row.Line, State: NeedsReview, Candidates: d.candidates, Error: d.reason})
+		i++
+		if o, ok := r.settled(row.Line); ok {
+			if o.State == Reconciled {
+				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, o.UUID)
+			} else if o.State == NeedsReview {
+				r.notef("line %d: needs review: %s (%s); not sent, not claimed", row.Line, o.Error, strings.Join(o.Candidates, ", "))
 			}
+			r.emit(o)
 			continue
 		}
 		if probs := problems(row); len(probs) > 0 {
+			if _, valid := r.seen.at(i - 1); valid {
+				i--
+				srcErr = &SourceError{Err: fmt.Errorf("line %d was valid when checked, and is not when read again", row.Line)}
+				break
+			}
 			// Reported by the check; journalled now, as it is skipped.
 			problems := make([]string, len(probs))
 			for i, p := range probs {
@@ -930,12 +957,112 @@ func (r *runner) send(rows Source) error {
 			r.emit(Outcome{Line: row.Line, State: NotSent})
 		}
 	}
+	if srcErr == nil && i < r.seen.n {
+		srcErr = &SourceError{Err: fmt.Errorf("the source yielded %d rows when read again, %d when checked", i, r.seen.n)}
+	}
 	close(jobs)
 	wg.Wait()
+	if srcErr != nil {
+		r.sum.SourceFailed = true
+		r.drain(i)
+	}
 	if e := r.jerr.Load(); e != nil {
 		return *e
 	}
 	return srcErr
+}
+
+// order checks that line may follow last.
+func order(line, last int) error {
+	switch {
+	case line < 1:
+		return fmt.Errorf("row identities must be positive: got line %d", line)
+	case line <= last:
+		return fmt.Errorf("row identities must increase: line %d comes after line %d", line, last)
+	}
+	return nil
+}
+
+// settled returns the outcome of a row that needs no request: created by an
+// earlier run, or decided by reconciliation.
+func (r *runner) settled(line int) (Outcome, bool) {
+	if st, ok := r.states[line]; ok && st.created {
+		return Outcome{Line: line, State: Skipped, UUID: r.uuidOf(st.uuid)}, true
+	}
+	if d, ok := r.decided[line]; ok {
+		if d.confirmed {
+			return Outcome{Line: line, State: Skipped, UUID: d.uuid}, true
+		}
+		if d.uuid != "" {
+			return Outcome{Line: line, State: Reconciled, UUID: d.uuid}, true
+		}
+		return Outcome{Line: line, State: NeedsReview, Candidates: d.candidates, Error: d.reason}, true
+	}
+	return Outcome{}, false
+}
+
+// drain gives every valid row the check saw, from the i-th on, its outcome
+// when the import stops before sending it: settled, or not sent.
+func (r *runner) drain(i int) {
+	for ; i < r.seen.n; i++ {
+		line, valid := r.seen.at(i)
+		if !valid {
+			continue // reported as invalid by the check
+		}
+		o, ok := r.settled(line)
+		if !ok {
+			o = Outcome{Line: line, State: NotSent}
+		}
+		r.emit(o)
+	}
+}
+
+// rowLog keeps, for each row the check saw, its line, a hash of its
+// fingerprint and whether it was valid: 16 bytes a row, in blocks, so that
+// the second pass can be held to the same rows.
+type rowLog struct {
+	blocks [][]rowEntry
+	n      int
+}
+
+type rowEntry struct {
+	line int
+	fp   uint64 // fpKey of the fingerprint, its lowest bit replaced by "not invalid"
+}
+
+const rowBlock = 4096
+
+func (l *rowLog) add(line int, fp uint64) {
+	if l.n%rowBlock == 0 {
+		l.blocks = append(l.blocks, make([]rowEntry, 0, rowBlock))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, rowEntry{line: line, fp: fp | 1})
+	l.n++
+}
+
+// markInvalid marks the last row added invalid.
+func (l *rowLog) markInvalid() {
+	b := l.blocks[len(l.blocks)-1]
+	b[len(b)-1].fp &^= 1
+}
+
+func (l *rowLog) at(i int) (line int, valid bool) {
+	e := l.blocks[i/rowBlock][i%rowBlock]
+	return e.line, e.fp&1 == 1
+}
+
+// same checks that row, the i-th of the second pass, is the i-th row the
+// check saw.
+func (l *rowLog) same(i int, row Row) error {
+	if i >= l.n {
+		return fmt.Errorf("the source yielded more rows when read again than when checked (line %d is new)", row.Line)
+	}
+	e := l.blocks[i/rowBlock][i%rowBlock]
+	if e.line != row.Line || e.fp != fpKey(fingerprintOf(row))&^1|e.fp&1 {
+		return fmt.Errorf("the source yielded other rows when read again than when checked: line %d where the check saw line %d as it was", row.Line, e.line)
+	}
+	return nil
 }
 
 // append journals rec, stamped with the time.

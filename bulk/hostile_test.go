@@ -331,3 +331,85 @@ func TestWinLikelihoodRowsAreMatchedWhenOnlyOneWayFits(t *testing.T) {
 		requireEachOnce(t, c, withWin, fifty)
 	})
 }
+
+// Hostile 8: a source that yields other rows on its second pass is caught
+// before a row the check did not see is sent, and every row the check saw
+// gets an outcome.
+func TestSourceThatChangesBetweenPasses(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	row := func(line, n int) bulk.Row {
+		return bulk.Row{Line: line, Input: base().WithCustom(map[string]any{"n": n})}
+	}
+	invalid := base()
+	invalid.Currency = "usd"
+	passes := [][]bulk.Row{
+		{row(1, 1), row(3, 3)},
+		{{Line: 1, Input: invalid}, row(2, 2), row(3, 3)}, // row 1 invalidated, row 2 added
+	}
+	pass := 0
+	src := func(yield func(bulk.Row, error) bool) {
+		rows := passes[min(pass, 1)]
+		pass++
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	got := map[int]bulk.State{}
+	sum, err := bulk.Run(context.Background(), c, src, bulk.Options{Journal: &bulk.MemoryJournal{}, Concurrency: 1,
+		OnOutcome: func(o bulk.Outcome) { got[o.Line] = o.State }})
+	var se *bulk.SourceError
+	require.ErrorAs(t, err, &se)
+	require.ErrorContains(t, err, "other rows when read again")
+	require.False(t, sum.OK())
+	require.True(t, sum.SourceFailed)
+	require.Equal(t, map[int]bulk.State{1: bulk.NotSent, 3: bulk.NotSent}, got)
+	require.Zero(t, srv.Requests(chartmogultest.OpCreate), "nothing the check did not see was sent")
+
+	// Reordered: the second pass yields 1, 3, 2.
+	passes = [][]bulk.Row{{row(1, 1), row(2, 2), row(3, 3)}, {row(1, 1), row(3, 3), row(2, 2)}}
+	pass = 0
+	got = map[int]bulk.State{}
+	sum, err = bulk.Run(context.Background(), c, src, bulk.Options{Journal: &bulk.MemoryJournal{}, Concurrency: 1,
+		OnOutcome: func(o bulk.Outcome) { got[o.Line] = o.State }})
+	require.ErrorAs(t, err, &se)
+	require.False(t, sum.OK())
+	require.Equal(t, map[int]bulk.State{1: bulk.Created, 2: bulk.NotSent, 3: bulk.NotSent}, got)
+	require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate))
+
+	// Fewer rows the second time.
+	passes = [][]bulk.Row{{row(1, 1), row(2, 2)}, {row(1, 1)}}
+	pass = 0
+	got = map[int]bulk.State{}
+	sum, err = bulk.Run(context.Background(), c, src, bulk.Options{Journal: &bulk.MemoryJournal{}, Concurrency: 1,
+		OnOutcome: func(o bulk.Outcome) { got[o.Line] = o.State }})
+	require.ErrorAs(t, err, &se)
+	require.False(t, sum.OK())
+	require.Equal(t, bulk.NotSent, got[2])
+
+	// Line 0: a plain message, and not OK.
+	zero := func(yield func(bulk.Row, error) bool) { yield(bulk.Row{Line: 0, Input: base()}, nil) }
+	sum, err = bulk.Run(context.Background(), c, zero, bulk.Options{Journal: &bulk.MemoryJournal{}})
+	require.ErrorContains(t, err, "row identities must be positive: got line 0")
+	require.False(t, sum.OK())
+}
+
+// When listing fails during reconciliation, every row still gets an
+// outcome.
+func TestListFailureGivesEveryRowAnOutcome(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv, wrapper.WithoutRetries())
+	srv.Inject(chartmogultest.OpList, chartmogultest.Fault{Status: 500, Times: 10})
+	j := &bulk.MemoryJournal{}
+	require.NoError(t, j.Append(sendingRecord(1)))
+	require.NoError(t, j.Append(bulk.Record{Line: 2, State: bulk.StateCreated, UUID: "bb544336-e74e-11ee-800c-effc264f19ed"}))
+	got := map[int]bulk.State{}
+	sum, err := bulk.Run(context.Background(), c, rowsOf(base(), base(), base()), bulk.Options{Journal: j,
+		OnOutcome: func(o bulk.Outcome) { got[o.Line] = o.State }})
+	require.ErrorContains(t, err, "checking whether earlier attempts created their rows")
+	require.False(t, sum.OK())
+	require.Equal(t, map[int]bulk.State{1: bulk.NotSent, 2: bulk.Skipped, 3: bulk.NotSent}, got)
+	require.Zero(t, srv.Requests(chartmogultest.OpCreate))
+}
