@@ -339,6 +339,8 @@ type runner struct {
 	sum     Summary
 	outMu   sync.Mutex
 	jerr    atomic.Pointer[error]
+	// cappedAt is when a Retry-After cut short was last noted.
+	cappedAt atomic.Int64
 }
 
 func (r *runner) notef(format string, args ...any) {
@@ -881,11 +883,13 @@ func matchAll(members []int, edges [][]int, owner map[int]int, ban, banClass int
 	return size
 }
 
-// Gate states of a row's request (see send).
+// Gate states of a row's request (see sendOne).
 const (
-	rowWaiting int32 = iota // not sent yet: waiting for the budget or a slot
-	rowSent                 // its first request left (retries pass too)
-	rowStopped              // stopped before it left: it is not sent
+	rowWaiting        int32 = iota // not sent yet: waiting for the budget or a slot
+	rowSent                        // a request of it is in flight (or answered, not 429)
+	rowLimited                     // answered 429: not processed, waiting to be sent again
+	rowStopped                     // stopped before its first request left: not sent
+	rowStoppedLimited              // stopped while waiting to be sent again after a 429
 )
 
 var errStopped = errors.New("not sent: the import is stopping")
@@ -1073,6 +1077,17 @@ func (r *runner) append(rec Record) error {
 	return r.opts.Journal.Append(rec)
 }
 
+// noteCapped says, at most once a minute, that the API asked for a longer
+// wait than the client honours.
+func (r *runner) noteCapped(retryAfter, honoured time.Duration) {
+	now := time.Now().UnixNano()
+	last := r.cappedAt.Load()
+	if last != 0 && now-last < int64(time.Minute) || !r.cappedAt.CompareAndSwap(last, now) {
+		return
+	}
+	r.notef("the API answered 429 asking to wait %s (Retry-After); waiting %s at most (the retry policy's MaxBackoff) before sending again", retryAfter.Round(time.Second), honoured)
+}
+
 func (r *runner) journalFailed(err error) {
 	r.jerr.CompareAndSwap(nil, &err)
 }
@@ -1088,37 +1103,74 @@ func (r *runner) sendOne(row Row) {
 	fp := fingerprintOf(row)
 	var state atomic.Int32
 	hook := func() error {
-		if state.Load() == rowSent {
-			return nil // a retry
+		for {
+			switch st := state.Load(); st {
+			case rowSent:
+				return nil // a retry after an answer other than 429
+			case rowWaiting, rowLimited:
+				if r.stop.Err() != nil {
+					stopped := rowStopped
+					if st == rowLimited {
+						stopped = rowStoppedLimited
+					}
+					if state.CompareAndSwap(st, stopped) {
+						return errStopped
+					}
+					continue
+				}
+				if !state.CompareAndSwap(st, rowSent) {
+					continue
+				}
+				if st == rowLimited {
+					return nil // sent again; its "sending" record stands
+				}
+				if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
+					state.Store(rowStopped)
+					r.journalFailed(err)
+					return err
+				}
+				return nil
+			default:
+				return errStopped
+			}
 		}
-		if r.stop.Err() != nil {
-			state.CompareAndSwap(rowWaiting, rowStopped)
-		}
-		if !state.CompareAndSwap(rowWaiting, rowSent) {
-			return errStopped
-		}
-		if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
-			state.Store(rowStopped)
-			r.journalFailed(err)
-			return err
-		}
-		return nil
 	}
 	ctx, cancel := context.WithCancel(wrapper.WithBeforeSend(r.opts.InFlight, hook))
 	defer cancel()
-	// When the import stops, a row still waiting for its turn stops waiting.
-	unwatch := context.AfterFunc(r.stop, func() {
-		if state.CompareAndSwap(rowWaiting, rowStopped) {
+	// stopWaiting stops the row if no request of it is in flight: waiting
+	// for its turn, or to be sent again after a 429.
+	stopWaiting := func() {
+		if state.CompareAndSwap(rowWaiting, rowStopped) || state.CompareAndSwap(rowLimited, rowStoppedLimited) {
 			cancel()
 		}
+	}
+	ctx = wrapper.WithRateLimitedHook(ctx, func(retryAfter, honoured time.Duration) {
+		state.CompareAndSwap(rowSent, rowLimited)
+		if retryAfter > honoured {
+			r.noteCapped(retryAfter, honoured)
+		}
+		if r.stop.Err() != nil {
+			stopWaiting()
+		}
 	})
+	// When the import stops, a row waiting stops waiting at once.
+	unwatch := context.AfterFunc(r.stop, stopWaiting)
 	defer unwatch()
 	limited := 0
 	for {
 		o, err := r.client.Create(ctx, row.Input)
-		if state.Load() != rowSent {
-			r.emit(Outcome{Line: row.Line, State: NotSent})
+		switch state.Load() {
+		case rowWaiting, rowStopped:
+			r.emit(Outcome{Line: row.Line, State: NotSent}) // it never left
 			return
+		case rowStoppedLimited:
+			if err != nil && !wrapper.MayHaveBeenApplied(err) {
+				// Answered 429 (not processed) and stopped before it was
+				// sent again. Its "sending" record stays unresolved, so a
+				// resumed import looks it up before sending it.
+				r.emit(Outcome{Line: row.Line, State: NotSent})
+				return
+			}
 		}
 		if err == nil && o.UUID == "" {
 			err = errors.New("the API answered without the opportunity's UUID")
@@ -1139,6 +1191,10 @@ func (r *runner) sendOne(row Row) {
 			select {
 			case <-time.After(wait):
 			case <-r.stop.Done():
+			}
+			if r.stop.Err() != nil {
+				r.emit(Outcome{Line: row.Line, State: NotSent}) // as above
+				return
 			}
 			continue
 		}

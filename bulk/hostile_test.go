@@ -3,10 +3,14 @@ package bulk_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -412,4 +416,69 @@ func TestListFailureGivesEveryRowAnOutcome(t *testing.T) {
 	require.False(t, sum.OK())
 	require.Equal(t, map[int]bulk.State{1: bulk.NotSent, 2: bulk.Skipped, 3: bulk.NotSent}, got)
 	require.Zero(t, srv.Requests(chartmogultest.OpCreate))
+}
+
+// Hostile 7: a 429 asking for an hour (or a date in 2099) is honoured for
+// the retry policy's MaxBackoff at most, and said so.
+func TestLongRetryAfterIsCapped(t *testing.T) {
+	for _, ra := range []string{"3600", "Thu, 01 Jan 2099 00:00:00 GMT"} {
+		t.Run(ra, func(t *testing.T) {
+			srv := chartmogultest.NewServer(t)
+			srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 429, Header: http.Header{"Retry-After": {ra}}, Times: 1})
+			b, err := wrapper.NewRateBudget(40)
+			require.NoError(t, err)
+			c := newClient(t, srv, wrapper.WithRateBudget(b),
+				wrapper.WithRetryPolicy(wrapper.RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}))
+			var notes []string
+			var mu sync.Mutex
+			start := time.Now()
+			sum, err := bulk.Run(context.Background(), c, rowsOf(base()), bulk.Options{Journal: &bulk.MemoryJournal{},
+				Notef: func(f string, a ...any) { mu.Lock(); notes = append(notes, fmt.Sprintf(f, a...)); mu.Unlock() }})
+			require.NoError(t, err)
+			require.True(t, sum.OK(), "%+v", sum)
+			require.Less(t, time.Since(start), 5*time.Second)
+			require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate))
+			require.Contains(t, strings.Join(notes, "\n"), "answered 429 asking to wait")
+			require.Contains(t, strings.Join(notes, "\n"), "waiting 300ms at most")
+		})
+	}
+}
+
+// Hostile 7: stopping the import stops rows waiting after a 429 at once
+// (requests in flight would still finish), and they are not sent, not
+// failed; a resume then sends each exactly once.
+func TestStopDuringALongRetryAfter(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}, Times: 1000})
+	b, err := wrapper.NewRateBudget(40)
+	require.NoError(t, err)
+	c := newClient(t, srv, wrapper.WithRateBudget(b))
+	var ins []wrapper.OpportunityInput
+	for i := range 5 {
+		ins = append(ins, base().WithCustom(map[string]any{"row": i}))
+	}
+	j := &bulk.MemoryJournal{}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	got := map[int]bulk.State{}
+	start := time.Now()
+	inFlight, abort := context.WithTimeout(context.Background(), 10*time.Second) // bounds the test
+	defer abort()
+	sum, err := bulk.Run(ctx, c, rowsOf(ins...), bulk.Options{Journal: j, Concurrency: 2, InFlight: inFlight,
+		OnOutcome: func(o bulk.Outcome) { got[o.Line] = o.State }})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 3*time.Second, "stopped at once")
+	require.True(t, sum.Interrupted)
+	require.Zero(t, sum.Failed)
+	require.Equal(t, 5, sum.NotSent)
+	require.Len(t, got, 5)
+	require.Positive(t, srv.Requests(chartmogultest.OpCreate))
+
+	srv.ClearFaults()
+	c = newClient(t, srv) // the budget above is paused for 30 s
+	sum, err = bulk.Run(context.Background(), c, rowsOf(ins...), bulk.Options{Journal: j})
+	require.NoError(t, err)
+	require.True(t, sum.OK(), "%+v", sum)
+	require.Equal(t, 5, srv.Applied(chartmogultest.OpCreate))
+	requireEachOnce(t, c, ins...)
 }
