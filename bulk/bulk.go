@@ -60,7 +60,7 @@ const (
 	Failed      State = "failed"       // the create failed; MayExist says whether it may have been applied
 	Invalid     State = "invalid"      // not valid: never sent
 	NotSent     State = "not_sent"     // the import stopped (or failed) before its turn
-	NeedsReview State = "needs_review" // more opportunities match it than rows could own them: neither sent nor claimed
+	NeedsReview State = "needs_review" // which matching opportunity is whose cannot be told (Outcome.Error says why): neither sent nor claimed
 )
 
 // Outcome is what became of one row. Its JSON form is one line of the
@@ -80,7 +80,8 @@ type Outcome struct {
 	MayExist bool `json:"may_exist,omitempty"`
 	// Problems are an invalid row's problems, "field: problem".
 	Problems []string `json:"problems,omitempty"`
-	// Candidates are the opportunities that match a row needing review.
+	// Candidates are the opportunities that match a row needing review;
+	// Error then says why they cannot be assigned.
 	Candidates []string `json:"candidates,omitempty"`
 }
 
@@ -191,9 +192,13 @@ const maxErrorText = 2 << 10
 // the request leaving but no outcome, or a failure after which it may
 // exist) are looked up among their customer's opportunities and claimed
 // when exactly matched (see [Matches]); when the journal is damaged, every
-// row without a created record is. An opportunity is claimed by at most
-// one row; a row that more candidates match than rows could own them is
-// reported as NeedsReview and neither sent nor claimed.
+// row without a vouched created record is. An opportunity is claimed by at
+// most one row; rows whose candidates cannot be told apart (see the package
+// documentation) are reported as NeedsReview and neither sent nor claimed.
+// A line the journal records as created or possibly created must still
+// hold its row (a [ChangedError] otherwise), and the send pass must yield
+// the rows the check saw (a [SourceError] otherwise, before any other row
+// is sent).
 //
 // Cancelling ctx stops new requests (see Options.InFlight); the summary says
 // Interrupted. Give client a [wrapper.RateBudget] (WithRateBudget) so that
