@@ -60,7 +60,7 @@ const (
 	Failed      State = "failed"       // the create failed; MayExist says whether it may have been applied
 	Invalid     State = "invalid"      // not valid: never sent
 	NotSent     State = "not_sent"     // the import stopped (or failed) before its turn
-	NeedsReview State = "needs_review" // more opportunities match it than rows could own them: neither sent nor claimed
+	NeedsReview State = "needs_review" // which matching opportunity is whose cannot be told (Outcome.Error says why): neither sent nor claimed
 )
 
 // Outcome is what became of one row. Its JSON form is one line of the
@@ -80,7 +80,8 @@ type Outcome struct {
 	MayExist bool `json:"may_exist,omitempty"`
 	// Problems are an invalid row's problems, "field: problem".
 	Problems []string `json:"problems,omitempty"`
-	// Candidates are the opportunities that match a row needing review.
+	// Candidates are the opportunities that match a row needing review;
+	// Error then says why they cannot be assigned.
 	Candidates []string `json:"candidates,omitempty"`
 }
 
@@ -103,11 +104,15 @@ type Summary struct {
 	Damage string `json:"journal_damage,omitempty"`
 	// Interrupted: ctx was cancelled.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// SourceFailed: the source yielded an error, rows out of order, or
+	// other rows on its second pass than on its first (see SourceError).
+	SourceFailed bool `json:"source_failed,omitempty"`
 }
 
-// OK reports whether every row ended created (now or earlier).
+// OK reports whether every row ended created (now or earlier), and the
+// whole source was read.
 func (s Summary) OK() bool {
-	return !s.Interrupted && s.Created+s.Skipped+s.Reconciled == s.Total
+	return !s.Interrupted && !s.SourceFailed && s.Created+s.Skipped+s.Reconciled == s.Total
 }
 
 // DefaultConcurrency is the number of requests Run keeps in flight unless
@@ -187,9 +192,13 @@ const maxErrorText = 2 << 10
 // the request leaving but no outcome, or a failure after which it may
 // exist) are looked up among their customer's opportunities and claimed
 // when exactly matched (see [Matches]); when the journal is damaged, every
-// row without a created record is. An opportunity is claimed by at most
-// one row; a row that more candidates match than rows could own them is
-// reported as NeedsReview and neither sent nor claimed.
+// row without a vouched created record is. An opportunity is claimed by at
+// most one row; rows whose candidates cannot be told apart (see the package
+// documentation) are reported as NeedsReview and neither sent nor claimed.
+// A line the journal records as created or possibly created must still
+// hold its row (a [ChangedError] otherwise), and the send pass must yield
+// the rows the check saw (a [SourceError] otherwise, before any other row
+// is sent).
 //
 // Cancelling ctx stops new requests (see Options.InFlight); the summary says
 // Interrupted. Give client a [wrapper.RateBudget] (WithRateBudget) so that
@@ -225,6 +234,7 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 		return r.finish(), nil
 	}
 	if err := r.reconcile(ctx); err != nil {
+		r.drain(0)
 		return r.finish(), err
 	}
 	err := r.send(rows)
@@ -239,6 +249,8 @@ type rowState struct {
 	since      int64 // Unix nanoseconds: when the earliest unresolved attempt began; 0 if unknown
 	uuid       uuidKey
 	hash       uint64 // the fingerprint (fpKey); 0 if none
+	seen       bool   // the check pass met a row with this line
+	hint       bool   // uuid is from a created record nothing vouches for
 }
 
 // uuidKey holds a UUID in 16 bytes; one that does not parse as a UUID is
@@ -302,6 +314,7 @@ func fpKey(fp string) uint64 {
 // pending is a row to look for among its customer's opportunities.
 type pending struct {
 	line     int
+	fp       string // the row's fingerprint
 	customer string
 	key      matchKey
 	mask     uint8
@@ -312,6 +325,8 @@ type pending struct {
 type decision struct {
 	uuid       string   // claimed
 	candidates []string // needs review
+	reason     string   // why it needs review
+	confirmed  bool     // uuid is the one an unvouched created record named
 }
 
 type runner struct {
@@ -324,10 +339,13 @@ type runner struct {
 	odd     map[uuidKey]string // UUIDs that are not plain UUIDs
 	integ   Integrity
 	pend    []pending
+	seen    rowLog // the rows the check saw
 	decided map[int]decision
 	sum     Summary
 	outMu   sync.Mutex
 	jerr    atomic.Pointer[error]
+	// cappedAt is when a Retry-After cut short was last noted.
+	cappedAt atomic.Int64
 }
 
 func (r *runner) notef(format string, args ...any) {
@@ -378,45 +396,75 @@ func (r *runner) safe(s string) string {
 	return safetext.Escape(s, maxErrorText)
 }
 
-// replay reads the journal into per-row states.
-func (r *runner) replay() error {
-	integ, err := r.opts.Journal.Replay(func(e Record) {
-		if e.Line < 1 {
+// apply adds one journal record to its row's state. A record the journal
+// does not vouch for (Unverified) is not trusted: whatever it says, its row
+// is treated as one whose attempt may have created it, and checked against
+// the API.
+func (r *runner) apply(e Record) {
+	if e.Line < 1 {
+		return
+	}
+	st := r.states[e.Line]
+	defer func() { r.states[e.Line] = st }()
+	if e.Unverified {
+		if st.created {
+			return // a vouched created record settled the row already
+		}
+		if e.State == StateCreated {
+			st.uuid, st.hint = r.key(e.UUID), true
+		}
+		if !st.unresolved || st.since == 0 {
+			st.since = unixNano(e.At)
+		}
+		st.unresolved = true
+		return
+	}
+	switch e.State {
+	case StateSending:
+		if st.created {
 			return
 		}
-		st := r.states[e.Line]
-		defer func() { r.states[e.Line] = st }()
-		switch e.State {
-		case StateSending:
-			if st.created {
-				return
-			}
-			if !st.unresolved || st.since == 0 {
-				st.since = unixNano(e.At)
-			}
-			st.unresolved = true
-			st.hash = fpKey(e.Fingerprint)
-		case StateCreated:
-			st.created, st.unresolved = true, false
-			st.uuid = r.key(e.UUID)
-			if e.Fingerprint != "" {
-				st.hash = fpKey(e.Fingerprint)
-			}
-			r.claimed[st.uuid] = struct{}{}
-		case StateFailed:
-			if st.created || e.Invalid {
-				return // an invalid row was not sent: it settles nothing
-			}
-			// A definite failure settles every earlier attempt: the check
-			// that preceded this attempt found none of them applied.
-			st.unresolved = e.OutcomeUnknown
-			if !e.OutcomeUnknown {
-				st.since = 0
-			}
+		if !st.unresolved || st.since == 0 {
+			st.since = unixNano(e.At)
 		}
-	})
+		st.unresolved = true
+		st.hash = fpKey(e.Fingerprint)
+	case StateCreated:
+		st.created, st.unresolved = true, false
+		st.uuid = r.key(e.UUID)
+		if e.Fingerprint != "" {
+			st.hash = fpKey(e.Fingerprint)
+		}
+		r.claimed[st.uuid] = struct{}{}
+	case StateFailed:
+		if st.created || e.Invalid {
+			return // an invalid row was not sent: it settles nothing
+		}
+		// A definite failure settles every earlier attempt: the check
+		// that preceded this attempt found none of them applied.
+		st.unresolved = e.OutcomeUnknown
+		if !e.OutcomeUnknown {
+			st.since = 0
+		}
+	}
+}
+
+// replay reads the journal into per-row states.
+func (r *runner) replay() error {
+	integ, err := r.opts.Journal.Replay(r.apply)
 	if err != nil {
 		return err
+	}
+	if integ.Damage != "" && !integ.Vouched {
+		// The journal cannot say which records the damage touched: none
+		// is trusted, every row is checked against the API.
+		for line, st := range r.states {
+			if st.created {
+				st.created, st.unresolved = false, true
+				r.states[line] = st
+			}
+		}
+		clear(r.claimed)
 	}
 	r.integ = integ
 	r.sum.Damage = integ.Damage
@@ -536,16 +584,22 @@ func (r *runner) check(rows Source) error {
 	customers := map[string]string{} // interned
 	damaged := r.integ.Damage != ""
 	for row, err := range rows {
-		if err != nil {
-			return &SourceError{Err: err}
+		if err == nil {
+			err = order(row.Line, last)
 		}
-		if row.Line <= last {
-			return &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
+		if err != nil {
+			r.sum.SourceFailed = true
+			return &SourceError{Err: err}
 		}
 		last = row.Line
 		r.sum.Total++
+		if !r.opts.CheckOnly {
+			r.seen.add(row.Line, fpKey(fingerprintOf(row)))
+		}
 		st := r.states[row.Line]
 		if st.created || st.unresolved {
+			st.seen = true
+			r.states[row.Line] = st
 			if fp := fpKey(fingerprintOf(row)); st.hash != 0 && fp != st.hash {
 				what := "was created as " + r.uuidOf(st.uuid)
 				if !st.created {
@@ -560,6 +614,9 @@ func (r *runner) check(rows Source) error {
 		}
 		if probs := problems(row); len(probs) > 0 {
 			r.emit(Outcome{Line: row.Line, State: Invalid, Problems: probs})
+			if !r.opts.CheckOnly {
+				r.seen.markInvalid()
+			}
 			continue
 		}
 		todo++
@@ -581,7 +638,25 @@ func (r *runner) check(rows Source) error {
 		} else if !r.integ.Started.IsZero() {
 			since = r.integ.Started
 		}
-		r.pend = append(r.pend, pending{line: row.Line, customer: cus, key: key, mask: mask, since: since})
+		r.pend = append(r.pend, pending{line: row.Line, fp: fingerprintOf(row), customer: cus, key: key, mask: mask, since: since})
+	}
+	// A line the journal says may hold an opportunity must still hold that
+	// row: a row removed (or a blank line, in JSON Lines) moves the rows
+	// after it onto lines the journal recorded for others.
+	var gone []int
+	for line, st := range r.states {
+		if (st.created || st.unresolved) && !st.seen {
+			gone = append(gone, line)
+		}
+	}
+	slices.Sort(gone)
+	for _, line := range gone {
+		st := r.states[line]
+		what := "was created as " + r.uuidOf(st.uuid)
+		if !st.created {
+			what = "may have been created"
+		}
+		changed = append(changed, fmt.Sprintf("line %d %s, but no longer holds a row (rows removed or moved?)", line, what))
 	}
 	if len(changed) > 0 {
 		return &ChangedError{Rows: changed}
@@ -691,39 +766,42 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 		if len(cs) == 0 {
 			continue // none created: send them
 		}
-		same := true
-		for _, m := range members[1:] {
-			if rows[m].key != rows[members[0]].key || rows[m].mask != rows[members[0]].mask {
-				same = false
-			}
-		}
-		// Interchangeable rows can each own any candidate they match; find
-		// an owner for every candidate, or it is ambiguous.
-		owner := map[int]int{}
-		if same && len(cs) <= len(members) && matchAll(members, edges, owner) == len(cs) {
-			for c, m := range owner {
+		claims, why := decide(rows, members, cs, edges)
+		if why == "" {
+			for c, m := range claims {
 				p := rows[m]
 				uuid := cands[c].o.UUID
 				r.claimed[r.key(uuid)] = struct{}{}
+				if st := r.states[p.line]; st.hint && st.uuid == r.key(uuid) {
+					// What its unvouched created record said: confirmed, and
+					// vouched for by the next record the journal writes.
+					r.decided[p.line] = decision{uuid: uuid, confirmed: true}
+					continue
+				}
 				r.decided[p.line] = decision{uuid: uuid}
-				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true}); err != nil {
+				if err := r.append(Record{Line: p.line, State: StateCreated, UUID: uuid, Reconciled: true, Fingerprint: p.fp}); err != nil {
 					return err
 				}
 			}
-			continue
+			continue // the rows left over were not created: send them
 		}
 		uuids := make([]string, len(cs))
 		for i, c := range cs {
 			uuids[i] = cands[c].o.UUID
 		}
 		slices.Sort(uuids)
+		lines := make([]string, len(members))
+		for i, m := range members {
+			lines[i] = strconv.Itoa(rows[m].line)
+		}
+		reason := fmt.Sprintf(why, len(uuids), strings.Join(lines, ", "))
 		for _, m := range members {
 			p := rows[m]
-			r.decided[p.line] = decision{candidates: uuids}
+			r.decided[p.line] = decision{candidates: uuids, reason: reason}
 			// Recorded as possibly created, so that no later run sends it
 			// unchecked.
 			if err := r.append(Record{Line: p.line, State: StateFailed, OutcomeUnknown: true,
-				Error: fmt.Sprintf("needs review: %d opportunities match %d row(s): %s", len(uuids), len(members), strings.Join(uuids, ", "))}); err != nil {
+				Error: "needs review: " + reason + ": " + strings.Join(uuids, ", ")}); err != nil {
 				return err
 			}
 		}
@@ -731,17 +809,68 @@ func (r *runner) reconcileCustomer(ctx context.Context, rows []pending) error {
 	return nil
 }
 
+// Why a group of rows needs review (formatted with the number of
+// candidates and the rows' lines).
+const (
+	tooManyCandidates = "%d matching opportunities are more than the rows that could own them (lines %s) can account for"
+	whoseIsUnclear    = "%d matching opportunities could belong to the rows of lines %s in more than one way, and those rows differ: which row created which cannot be told"
+)
+
+// decide settles one connected group of pending rows (members) and the
+// candidates they match (cs): every candidate must be given to a different
+// row that matches it (a matching that covers every candidate), and which
+// kind of row each candidate goes to must be the only possible one: rows
+// that send the same and match the same candidates are interchangeable, any
+// others are not. Then it returns the claims (candidate -> row) and the
+// rows left over were not created; otherwise it returns why the rows need
+// review.
+func decide(rows []pending, members, cs []int, edges [][]int) (map[int]int, string) {
+	class := make(map[int]int, len(members)) // row -> its first interchangeable row
+	for _, m := range members {
+		class[m] = m
+		for _, k := range members {
+			if k == m {
+				break
+			}
+			if rows[k].key == rows[m].key && rows[k].mask == rows[m].mask && slices.Equal(edges[k], edges[m]) {
+				class[m] = class[k]
+				break
+			}
+		}
+	}
+	owner := map[int]int{}
+	if matchAll(members, edges, owner, -1, -1, nil) < len(cs) {
+		return nil, tooManyCandidates
+	}
+	for _, c := range cs {
+		classes := map[int]bool{}
+		for _, m := range members {
+			if slices.Contains(edges[m], c) {
+				classes[class[m]] = true
+			}
+		}
+		if len(classes) < 2 {
+			continue // only one kind of row can own it
+		}
+		// Could another kind of row own it, every candidate still owned?
+		if matchAll(members, edges, map[int]int{}, c, class[owner[c]], class) == len(cs) {
+			return nil, whoseIsUnclear
+		}
+	}
+	return owner, ""
+}
+
 // matchAll finds a maximum matching of candidates to rows (Kuhn's
 // algorithm; the sets are small), filling owner (candidate -> row), and
-// returns its size.
-func matchAll(members []int, edges [][]int, owner map[int]int) int {
+// returns its size. Candidate ban may not go to a row of class banClass.
+func matchAll(members []int, edges [][]int, owner map[int]int, ban, banClass int, class map[int]int) int {
 	size := 0
 	for _, m := range members {
 		seen := map[int]bool{}
 		var try func(int) bool
 		try = func(row int) bool {
 			for _, c := range edges[row] {
-				if seen[c] {
+				if seen[c] || (c == ban && class[row] == banClass) {
 					continue
 				}
 				seen[c] = true
@@ -759,11 +888,13 @@ func matchAll(members []int, edges [][]int, owner map[int]int) int {
 	return size
 }
 
-// Gate states of a row's request (see send).
+// Gate states of a row's request (see sendOne).
 const (
-	rowWaiting int32 = iota // not sent yet: waiting for the budget or a slot
-	rowSent                 // its first request left (retries pass too)
-	rowStopped              // stopped before it left: it is not sent
+	rowWaiting        int32 = iota // not sent yet: waiting for the budget or a slot
+	rowSent                        // a request of it is in flight (or answered, not 429)
+	rowLimited                     // answered 429: not processed, waiting to be sent again
+	rowStopped                     // stopped before its first request left: not sent
+	rowStoppedLimited              // stopped while waiting to be sent again after a 429
 )
 
 var errStopped = errors.New("not sent: the import is stopping")
@@ -783,33 +914,35 @@ func (r *runner) send(rows Source) error {
 		}()
 	}
 	var srcErr error
-	last := 0
+	last, i := 0, 0
 	for row, err := range rows {
+		if err == nil {
+			err = order(row.Line, last)
+		}
+		if err == nil {
+			err = r.seen.same(i, row)
+		}
 		if err != nil {
 			srcErr = &SourceError{Err: err}
 			break
 		}
-		if row.Line <= last {
-			srcErr = &SourceError{Err: fmt.Errorf("row identities must be positive and increasing: line %d comes after line %d", row.Line, last)}
-			break
-		}
 		last = row.Line
-		if st, ok := r.states[row.Line]; ok && st.created {
-			r.emit(Outcome{Line: row.Line, State: Skipped, UUID: r.uuidOf(st.uuid)})
-			continue
-		}
-		if d, ok := r.decided[row.Line]; ok {
-			if d.uuid != "" {
-				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, d.uuid)
-				r.emit(Outcome{Line: row.Line, State: Reconciled, UUID: d.uuid})
-			} else {
-				r.notef("line %d: needs review: %d opportunities match it (%s); not sent, not claimed", row.Line, len(d.candidates), strings.Join(d.candidates, ", "))
-				r.emit(Outcome{Line: row.Line, State: NeedsReview, Candidates: d.candidates,
-					Error: "more matching opportunities than rows that could own them"})
+		i++
+		if o, ok := r.settled(row.Line); ok {
+			if o.State == Reconciled {
+				r.notef("line %d: already created as %s by an earlier attempt; not sent again", row.Line, o.UUID)
+			} else if o.State == NeedsReview {
+				r.notef("line %d: needs review: %s (%s); not sent, not claimed", row.Line, o.Error, strings.Join(o.Candidates, ", "))
 			}
+			r.emit(o)
 			continue
 		}
 		if probs := problems(row); len(probs) > 0 {
+			if _, valid := r.seen.at(i - 1); valid {
+				i--
+				srcErr = &SourceError{Err: fmt.Errorf("line %d was valid when checked, and is not when read again", row.Line)}
+				break
+			}
 			// Reported by the check; journalled now, as it is skipped.
 			problems := make([]string, len(probs))
 			for i, p := range probs {
@@ -833,12 +966,112 @@ func (r *runner) send(rows Source) error {
 			r.emit(Outcome{Line: row.Line, State: NotSent})
 		}
 	}
+	if srcErr == nil && i < r.seen.n {
+		srcErr = &SourceError{Err: fmt.Errorf("the source yielded %d rows when read again, %d when checked", i, r.seen.n)}
+	}
 	close(jobs)
 	wg.Wait()
+	if srcErr != nil {
+		r.sum.SourceFailed = true
+		r.drain(i)
+	}
 	if e := r.jerr.Load(); e != nil {
 		return *e
 	}
 	return srcErr
+}
+
+// order checks that line may follow last.
+func order(line, last int) error {
+	switch {
+	case line < 1:
+		return fmt.Errorf("row identities must be positive: got line %d", line)
+	case line <= last:
+		return fmt.Errorf("row identities must increase: line %d comes after line %d", line, last)
+	}
+	return nil
+}
+
+// settled returns the outcome of a row that needs no request: created by an
+// earlier run, or decided by reconciliation.
+func (r *runner) settled(line int) (Outcome, bool) {
+	if st, ok := r.states[line]; ok && st.created {
+		return Outcome{Line: line, State: Skipped, UUID: r.uuidOf(st.uuid)}, true
+	}
+	if d, ok := r.decided[line]; ok {
+		if d.confirmed {
+			return Outcome{Line: line, State: Skipped, UUID: d.uuid}, true
+		}
+		if d.uuid != "" {
+			return Outcome{Line: line, State: Reconciled, UUID: d.uuid}, true
+		}
+		return Outcome{Line: line, State: NeedsReview, Candidates: d.candidates, Error: d.reason}, true
+	}
+	return Outcome{}, false
+}
+
+// drain gives every valid row the check saw, from the i-th on, its outcome
+// when the import stops before sending it: settled, or not sent.
+func (r *runner) drain(i int) {
+	for ; i < r.seen.n; i++ {
+		line, valid := r.seen.at(i)
+		if !valid {
+			continue // reported as invalid by the check
+		}
+		o, ok := r.settled(line)
+		if !ok {
+			o = Outcome{Line: line, State: NotSent}
+		}
+		r.emit(o)
+	}
+}
+
+// rowLog keeps, for each row the check saw, its line, a hash of its
+// fingerprint and whether it was valid: 16 bytes a row, in blocks, so that
+// the second pass can be held to the same rows.
+type rowLog struct {
+	blocks [][]rowEntry
+	n      int
+}
+
+type rowEntry struct {
+	line int
+	fp   uint64 // fpKey of the fingerprint, its lowest bit replaced by "not invalid"
+}
+
+const rowBlock = 4096
+
+func (l *rowLog) add(line int, fp uint64) {
+	if l.n%rowBlock == 0 {
+		l.blocks = append(l.blocks, make([]rowEntry, 0, rowBlock))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, rowEntry{line: line, fp: fp | 1})
+	l.n++
+}
+
+// markInvalid marks the last row added invalid.
+func (l *rowLog) markInvalid() {
+	b := l.blocks[len(l.blocks)-1]
+	b[len(b)-1].fp &^= 1
+}
+
+func (l *rowLog) at(i int) (line int, valid bool) {
+	e := l.blocks[i/rowBlock][i%rowBlock]
+	return e.line, e.fp&1 == 1
+}
+
+// same checks that row, the i-th of the second pass, is the i-th row the
+// check saw.
+func (l *rowLog) same(i int, row Row) error {
+	if i >= l.n {
+		return fmt.Errorf("the source yielded more rows when read again than when checked (line %d is new)", row.Line)
+	}
+	e := l.blocks[i/rowBlock][i%rowBlock]
+	if e.line != row.Line || e.fp != fpKey(fingerprintOf(row))&^1|e.fp&1 {
+		return fmt.Errorf("the source yielded other rows when read again than when checked: line %d where the check saw line %d as it was", row.Line, e.line)
+	}
+	return nil
 }
 
 // append journals rec, stamped with the time.
@@ -847,6 +1080,17 @@ func (r *runner) append(rec Record) error {
 		rec.At = time.Now()
 	}
 	return r.opts.Journal.Append(rec)
+}
+
+// noteCapped says, at most once a minute, that the API asked for a longer
+// wait than the client honours.
+func (r *runner) noteCapped(retryAfter, honoured time.Duration) {
+	now := time.Now().UnixNano()
+	last := r.cappedAt.Load()
+	if last != 0 && now-last < int64(time.Minute) || !r.cappedAt.CompareAndSwap(last, now) {
+		return
+	}
+	r.notef("the API answered 429 asking to wait %s (Retry-After); waiting %s at most (the retry policy's MaxBackoff) before sending again", retryAfter.Round(time.Second), honoured)
 }
 
 func (r *runner) journalFailed(err error) {
@@ -864,37 +1108,74 @@ func (r *runner) sendOne(row Row) {
 	fp := fingerprintOf(row)
 	var state atomic.Int32
 	hook := func() error {
-		if state.Load() == rowSent {
-			return nil // a retry
+		for {
+			switch st := state.Load(); st {
+			case rowSent:
+				return nil // a retry after an answer other than 429
+			case rowWaiting, rowLimited:
+				if r.stop.Err() != nil {
+					stopped := rowStopped
+					if st == rowLimited {
+						stopped = rowStoppedLimited
+					}
+					if state.CompareAndSwap(st, stopped) {
+						return errStopped
+					}
+					continue
+				}
+				if !state.CompareAndSwap(st, rowSent) {
+					continue
+				}
+				if st == rowLimited {
+					return nil // sent again; its "sending" record stands
+				}
+				if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
+					state.Store(rowStopped)
+					r.journalFailed(err)
+					return err
+				}
+				return nil
+			default:
+				return errStopped
+			}
 		}
-		if r.stop.Err() != nil {
-			state.CompareAndSwap(rowWaiting, rowStopped)
-		}
-		if !state.CompareAndSwap(rowWaiting, rowSent) {
-			return errStopped
-		}
-		if err := r.append(Record{Line: row.Line, State: StateSending, Fingerprint: fp}); err != nil {
-			state.Store(rowStopped)
-			r.journalFailed(err)
-			return err
-		}
-		return nil
 	}
 	ctx, cancel := context.WithCancel(wrapper.WithBeforeSend(r.opts.InFlight, hook))
 	defer cancel()
-	// When the import stops, a row still waiting for its turn stops waiting.
-	unwatch := context.AfterFunc(r.stop, func() {
-		if state.CompareAndSwap(rowWaiting, rowStopped) {
+	// stopWaiting stops the row if no request of it is in flight: waiting
+	// for its turn, or to be sent again after a 429.
+	stopWaiting := func() {
+		if state.CompareAndSwap(rowWaiting, rowStopped) || state.CompareAndSwap(rowLimited, rowStoppedLimited) {
 			cancel()
 		}
+	}
+	ctx = wrapper.WithRateLimitedHook(ctx, func(retryAfter, honoured time.Duration) {
+		state.CompareAndSwap(rowSent, rowLimited)
+		if retryAfter > honoured {
+			r.noteCapped(retryAfter, honoured)
+		}
+		if r.stop.Err() != nil {
+			stopWaiting()
+		}
 	})
+	// When the import stops, a row waiting stops waiting at once.
+	unwatch := context.AfterFunc(r.stop, stopWaiting)
 	defer unwatch()
 	limited := 0
 	for {
 		o, err := r.client.Create(ctx, row.Input)
-		if state.Load() != rowSent {
-			r.emit(Outcome{Line: row.Line, State: NotSent})
+		switch state.Load() {
+		case rowWaiting, rowStopped:
+			r.emit(Outcome{Line: row.Line, State: NotSent}) // it never left
 			return
+		case rowStoppedLimited:
+			if err != nil && !wrapper.MayHaveBeenApplied(err) {
+				// Answered 429 (not processed) and stopped before it was
+				// sent again. Its "sending" record stays unresolved, so a
+				// resumed import looks it up before sending it.
+				r.emit(Outcome{Line: row.Line, State: NotSent})
+				return
+			}
 		}
 		if err == nil && o.UUID == "" {
 			err = errors.New("the API answered without the opportunity's UUID")
@@ -915,6 +1196,10 @@ func (r *runner) sendOne(row Row) {
 			select {
 			case <-time.After(wait):
 			case <-r.stop.Done():
+			}
+			if r.stop.Err() != nil {
+				r.emit(Outcome{Line: row.Line, State: NotSent}) // as above
+				return
 			}
 			continue
 		}

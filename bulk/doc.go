@@ -13,20 +13,28 @@
 //     journal recorded its request leaving but no outcome, or a failure after
 //     which it may exist) is looked up among its customer's opportunities.
 //     A candidate matches only if it is exactly what the row sends
-//     ([Matches]); one opportunity is claimed by at most one row; a row that
-//     more candidates match than rows could own them is reported as
-//     NeedsReview and neither resent nor claimed.
+//     ([Matches]); one opportunity is claimed by at most one row. Rows are
+//     claimed when every candidate can be given its own row and only one
+//     assignment fits (up to rows that send the same); the rows left over
+//     are sent. Otherwise (more candidates than the rows account for, or
+//     rows that differ and could own them in more than one way) the rows
+//     are reported as NeedsReview and neither resent nor claimed.
 //  3. Send: the remaining rows are created by a pool of workers, each
 //     journalled "sending" at the moment its request leaves and then with
 //     its outcome.
 //
 // The [Journal] makes a rerun continue where the last one stopped. The
 // default is a [FileJournal] ([OpenJournal]): JSON Lines, fsync'd per
-// record, whose header binds it to its input and whose records are numbered
-// and hash-chained, so that deleted, cut or edited lines and an emptied
-// file are detected. A damaged journal never leads to a silent resend:
-// every row without a created record is then checked against the API
-// before it is sent.
+// record, whose header binds it to its input and vouches for its last
+// record, and whose records are numbered and hash-chained, so that deleted,
+// cut or edited lines (the last too) and an emptied file are detected. A
+// damaged journal never leads to a silent resend: every row without a
+// vouched created record is then checked against the API before it is
+// sent, and a record nothing vouches for is never trusted.
+//
+// The send pass is held to the rows the check saw (line and fingerprint,
+// 16 bytes a row): a source that yields other rows the second time stops
+// the import with a [SourceError] before such a row is sent.
 //
 // Give the client a [wrapper.RateBudget] (wrapper.WithRateBudget): ChartMogul's
 // 40 requests per second belong to the account, and the budget slows the

@@ -1,16 +1,17 @@
 package bulk
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -54,6 +55,13 @@ type Record struct {
 	// Invalid marks a row skipped as invalid, never sent; Problems says why.
 	Invalid  bool     `json:"invalid,omitempty"`
 	Problems []string `json:"problems,omitempty"`
+	// Unverified is set by Replay on a record the journal cannot vouch for:
+	// the chain does not confirm it (it was edited, or lines next to it were
+	// deleted or moved), or it was written just before a crash and the
+	// header does not cover it yet. Run does not trust such a record: a
+	// created one is checked against the API, a failed one settles nothing.
+	// It is never written.
+	Unverified bool `json:"-"`
 }
 
 // Integrity is what a journal can tell of itself when it is replayed.
@@ -69,6 +77,11 @@ type Integrity struct {
 	// Notes are things worth telling the user that are not damage (a line
 	// cut short by a crash and healed).
 	Notes []string
+	// Vouched says that the journal marks every record it cannot vouch for
+	// (Record.Unverified), so that the others can be trusted even when
+	// Damage is set. Without it, a damaged journal's records are all
+	// distrusted: every row is checked against the API.
+	Vouched bool
 }
 
 // Journal is where an import records what happened to each row, so that a
@@ -117,24 +130,35 @@ func (m *MemoryJournal) Records() []Record {
 	return append([]Record(nil), m.records...)
 }
 
-// The file journal's format (version 2). The first line is a header; its
-// last_seq is rewritten in place after each record, so cutting lines off the
-// end is seen:
+// The file journal's format (version 3). The first line is a header; its
+// last_seq and last_hash are rewritten in place after each record, so that
+// cutting lines off the end, and editing the last line, are seen:
 //
-//	{"journal":"mogulkit-opportunities-import","version":2,"source":"deals.csv","started":"2024-03-21T06:46:23.137912Z","last_seq":"00000000000000000003"}
+//	{"journal":"mogulkit-opportunities-import","version":3,"source":"deals.csv","started":"2024-03-21T06:46:23.137912Z","last_seq":"00000000000000000003","last_hash":"5b0e4f9a1c2d3e4f"}
 //	{"seq":1,"prev":"9f2c4e01a7b3d5c8","line":7,"state":"sending","at":"…","row_sha256":"…"}
 //	{"seq":2,"prev":"…","line":7,"state":"created","at":"…","uuid":"bb544336-…"}
 //	{"seq":3,"prev":"…","line":8,"state":"failed","at":"…","error":"…: 422 …"}
 //
 // seq numbers the records from 1 with no gap; prev is the first 8 bytes, in
-// hex, of the SHA-256 of the previous line (the header's with last_seq all
-// zeros). A line cut short by a crash may be followed only by the record
-// that continues the chain from the last whole line. Version 1 journals (no
-// header, no seq) are converted on resume; see OpenJournal.
+// hex, of the SHA-256 of the previous line (the header's with last_seq and
+// last_hash all zeros); last_hash is that of the record numbered last_seq.
+// Each record is thus vouched for by the one after it, and the last one by
+// the header. A "checked" record carries pin, the first 16 bytes (hex) of
+// the SHA-256 of every byte between the header and itself, so that a line
+// changed or deleted before it after the check is seen too. A line cut short
+// by a crash may be followed only by the record that continues the chain
+// from the last whole line.
+//
+// Version 2 journals (no last_hash, no pin) are read and continued as they
+// are: their last record is never vouched for (Run checks it against the
+// API), and their "checked" records settle what came before as they did.
+// Version 1 journals (no header, no seq) are converted on resume; see
+// OpenJournal.
 const (
 	journalKind    = "mogulkit-opportunities-import"
-	journalVersion = 2
+	journalVersion = 3
 	seqDigits      = 20
+	hashDigits     = 16
 )
 
 // ErrJournalExists is returned by OpenJournal when a journal that already
@@ -169,12 +193,18 @@ type FileJournal struct {
 	path     string
 	end      int64 // where the next record goes
 	seqAt    int64 // offset of last_seq's digits in the header
+	withHash bool  // the header has last_hash (version 3)
 	seq      int64
 	prev     string
+	sum      hash.Hash // SHA-256 of every byte after the header
 	err      error
 	replay   []byte // the content read at open, replayed once
 	integ    Integrity
 	replayed bool
+	// The records of replay that are not vouched for: those starting
+	// before unvBefore, and those at the offsets in unv.
+	unvBefore int64
+	unv       map[int64]bool
 }
 
 // OpenJournal opens the journal at path: a new one (writing its header and
@@ -234,17 +264,20 @@ type journalHeader struct {
 	// a StateChecked record.
 	Unverified string `json:"unverified,omitempty"`
 	LastSeq    string `json:"last_seq"`
+	LastHash   string `json:"last_hash,omitempty"` // version 3
 }
 
 // begin writes the header of an empty file and syncs it and its directory.
 func (j *FileJournal) begin(source string, started time.Time, converted int, unverified string) error {
 	h := journalHeader{Journal: journalKind, Version: journalVersion, Source: source,
-		Started: started.UTC().Format(time.RFC3339Nano), Converted: converted, Unverified: unverified, LastSeq: zeros}
+		Started: started.UTC().Format(time.RFC3339Nano), Converted: converted, Unverified: unverified, LastSeq: zeros, LastHash: zeroHash}
 	line, err := json.Marshal(h)
 	if err != nil {
 		return err
 	}
-	j.seqAt = int64(bytes.LastIndex(line, []byte(zeros)))
+	j.seqAt = int64(bytes.LastIndex(line, []byte(seqTag))) + int64(len(seqTag))
+	j.withHash = true
+	j.sum = sha256.New()
 	if err := j.f.Truncate(0); err != nil {
 		return err
 	}
@@ -260,7 +293,17 @@ func (j *FileJournal) begin(source string, started time.Time, converted int, unv
 	return syncDir(filepath.Dir(j.path))
 }
 
-var zeros = string(bytes.Repeat([]byte("0"), seqDigits))
+var (
+	zeros    = string(bytes.Repeat([]byte("0"), seqDigits))
+	zeroHash = string(bytes.Repeat([]byte("0"), hashDigits))
+)
+
+// The header's in-place fields, as they are marshalled (last_hash follows
+// last_seq directly).
+const (
+	seqTag  = `"last_seq":"`
+	hashTag = `","last_hash":"`
+)
 
 func lineHash(line []byte) string {
 	sum := sha256.Sum256(line)
@@ -271,6 +314,8 @@ func lineHash(line []byte) string {
 type chained struct {
 	Seq  int64  `json:"seq"`
 	Prev string `json:"prev"`
+	// Pin is a checked record's hash of every byte before it (version 3).
+	Pin string `json:"pin,omitempty"`
 	Record
 }
 
@@ -297,8 +342,8 @@ func (j *FileJournal) load(data []byte, source string) error {
 		j.integ.Damage = "the journal's first line is not its header (lines deleted or the file replaced)"
 		return j.restartKeeping(data, source)
 	}
-	if h.Version != journalVersion {
-		return fmt.Errorf("%s: journal format %d is not known to this version (it reads formats 1 and %d)", j.path, h.Version, journalVersion)
+	if h.Version != journalVersion && h.Version != 2 {
+		return fmt.Errorf("%s: journal format %d is not known to this version (it reads formats 1 to %d)", j.path, h.Version, journalVersion)
 	}
 	if source != "" && h.Source != "" && h.Source != source {
 		return fmt.Errorf("%s: the journal belongs to the input %q, not %q: pass the journal of this input, or start a new one", j.path, h.Source, source)
@@ -306,20 +351,35 @@ func (j *FileJournal) load(data []byte, source string) error {
 	started, _ := time.Parse(time.RFC3339Nano, h.Started)
 	j.integ.Started = started
 	j.integ.Damage = h.Unverified
+	damaged := fmt.Errorf("%s: the journal's header is damaged (last_seq %q, last_hash %q): start a new journal", j.path, h.LastSeq, h.LastHash)
 	lastSeq, err := strconv.ParseInt(h.LastSeq, 10, 64)
 	if err != nil || len(h.LastSeq) != seqDigits {
-		return fmt.Errorf("%s: the journal's header is damaged (last_seq %q): start a new journal", j.path, h.LastSeq)
+		return damaged
 	}
-	j.seqAt = int64(bytes.LastIndex(first, []byte(h.LastSeq)))
-	blank := bytes.Replace(first, []byte(h.LastSeq), []byte(zeros), 1)
+	seqAt := bytes.LastIndex(first, []byte(seqTag+h.LastSeq))
+	if seqAt < 0 {
+		return damaged
+	}
+	seqAt += len(seqTag)
+	blank := slices.Clone(first)
+	copy(blank[seqAt:], zeros)
+	j.withHash = h.Version >= 3
+	if j.withHash {
+		if _, err := hex.DecodeString(h.LastHash); err != nil || len(h.LastHash) != hashDigits ||
+			!bytes.HasPrefix(first[seqAt+seqDigits:], []byte(hashTag+h.LastHash)) {
+			return damaged
+		}
+		copy(blank[seqAt+seqDigits+len(hashTag):], zeroHash)
+	}
+	j.seqAt = int64(seqAt)
 	j.prev = lineHash(blank)
 	j.end = int64(len(first) + 1)
 	j.replay = data[min(j.end, int64(len(data))):]
-	damage, settled := j.check(lastSeq)
-	if settled {
-		j.integ.Damage = "" // the rows were checked against the API since
+	j.sum = sha256.New()
+	if h.Unverified != "" {
+		j.unvBefore = int64(len(j.replay)) // until a check settles it
 	}
-	if damage != "" {
+	if damage := j.check(lastSeq, h.LastHash); damage != "" {
 		j.integ.Damage = damage
 	}
 	// Continue after the highest number the journal ever reached: lines cut
@@ -331,32 +391,60 @@ func (j *FileJournal) load(data []byte, source string) error {
 		if _, err := j.f.WriteAt([]byte("\n"), j.end); err != nil {
 			return err
 		}
+		j.sum.Write([]byte("\n"))
 		j.end++
 	}
 	return nil
 }
 
+// eachLine calls fn with each line of data (without its newline) and its
+// offset; the last line may lack its newline.
+func eachLine(data []byte, fn func(line []byte, off int64)) {
+	off := 0
+	for off < len(data) {
+		n := bytes.IndexByte(data[off:], '\n')
+		if n < 0 {
+			n = len(data) - off
+		}
+		fn(data[off:off+n], int64(off))
+		off += n + 1
+	}
+}
+
+// pinOf is what a checked record pins: the first 16 bytes of the SHA-256 of
+// every byte after the header so far.
+func pinOf(sum hash.Hash) string {
+	return hex.EncodeToString(sum.Sum(nil)[:16])
+}
+
 // check walks the records after the header, setting seq and prev to the
-// last whole record, and returns the damage it finds ("" for none) after
-// the last StateChecked record, and whether there is one.
-func (j *FileJournal) check(lastSeq int64) (string, bool) {
+// last whole record, sum to the hash of every byte after the header, and
+// the records not vouched for (unv, unvBefore); it returns the damage it
+// finds ("" for none) that no check settled since. lastSeq and lastHash are
+// the header's (lastHash "" in version 2).
+func (j *FileJournal) check(lastSeq int64, lastHash string) string {
 	var damage []string
-	torn := false
-	lineNo := 1
-	sc := bufio.NewScanner(bytes.NewReader(j.replay))
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	note := func(format string, args ...any) {
 		if len(damage) < 3 {
 			damage = append(damage, fmt.Sprintf(format, args...))
 		}
 	}
-	settled := false
-	for sc.Scan() {
+	j.unv = map[int64]bool{}
+	torn := false
+	lineNo := 1
+	lastOff := int64(-1)         // the last whole record
+	hashes := map[int64]string{} // seq -> line hash, for the last two records
+	eachLine(j.replay, func(raw []byte, off int64) {
 		lineNo++
-		raw := sc.Bytes()
+		defer func() {
+			j.sum.Write(raw)
+			if off+int64(len(raw)) < int64(len(j.replay)) {
+				j.sum.Write([]byte("\n"))
+			}
+		}()
 		if len(bytes.TrimSpace(raw)) == 0 {
 			note("line %d is blank", lineNo)
-			continue
+			return
 		}
 		var c chained
 		if err := json.Unmarshal(raw, &c); err != nil || c.Seq < 1 {
@@ -364,39 +452,78 @@ func (j *FileJournal) check(lastSeq int64) (string, bool) {
 				note("line %d is cut short (not by a crash: another followed it)", lineNo-1)
 			}
 			torn = true
-			continue
+			return
 		}
-		if torn {
-			if c.Seq != j.seq+1 || c.Prev != j.prev {
-				note("line %d is cut short (not by a crash: the records around it do not join)", lineNo-1)
-			} else {
-				j.integ.Notes = append(j.integ.Notes, fmt.Sprintf("line %d was cut short by a crash and is ignored", lineNo-1))
-			}
-			torn = false
-		} else if c.Seq != j.seq+1 {
+		linked := c.Seq == j.seq+1 && c.Prev == j.prev
+		switch {
+		case torn && !linked:
+			note("line %d is cut short (not by a crash: the records around it do not join)", lineNo-1)
+		case torn:
+			j.integ.Notes = append(j.integ.Notes, fmt.Sprintf("line %d was cut short by a crash and is ignored", lineNo-1))
+		case c.Seq == j.seq+2:
+			note("record %d is missing (before line %d)", j.seq+1, lineNo)
+		case c.Seq > j.seq+2:
 			note("records %d to %d are missing (before line %d)", j.seq+1, c.Seq-1, lineNo)
-		} else if c.Prev != j.prev {
+		case c.Seq <= j.seq:
+			note("line %d is record %d again, after record %d (copied or moved)", lineNo, c.Seq, j.seq)
+		case c.Prev != j.prev:
 			note("line %d does not follow the line before it (edited or moved)", lineNo)
 		}
-		j.seq, j.prev = max(j.seq, c.Seq), lineHash(raw)
-		if c.State == StateChecked {
-			settled = true
-			damage = damage[:0]
+		torn = false
+		if !linked && lastOff >= 0 {
+			j.unv[lastOff] = true // nothing vouches for the record before
 		}
-	}
-	if err := sc.Err(); err != nil {
-		note("unreadable: %v", err)
-	}
+		if c.State == StateChecked {
+			switch {
+			case c.Pin == pinOf(j.sum):
+				// Every byte before it is as it was when the rows were
+				// checked against the API: its damage is settled.
+				damage = damage[:0]
+				j.integ.Damage = ""
+				j.unvBefore = 0
+				clear(j.unv)
+			case c.Pin != "":
+				note("lines before line %d were changed after the check recorded there", lineNo)
+				j.unvBefore = off
+			case j.withHash:
+				note("line %d is a check without its pin (edited)", lineNo)
+				j.unvBefore = off
+			default: // version 2: a check settles what came before
+				damage = damage[:0]
+				j.integ.Damage = ""
+				j.unvBefore = 0
+				clear(j.unv)
+			}
+		}
+		j.seq, j.prev = max(j.seq, c.Seq), lineHash(raw)
+		hashes[c.Seq] = j.prev
+		delete(hashes, c.Seq-2)
+		lastOff = off
+	})
 	if torn {
 		j.integ.Notes = append(j.integ.Notes, "its last line was cut short by a crash and is ignored")
 	}
-	if j.seq < lastSeq {
+	switch {
+	case j.seq < lastSeq:
 		note("it ends at record %d but had %d: lines were cut from its end", j.seq, lastSeq)
+	case lastOff < 0:
+	case lastHash == "":
+		j.unv[lastOff] = true // version 2: nothing vouches for the last record
+	case j.seq == lastSeq && lastHash != j.prev:
+		note("its last record (record %d) was edited, or lines after it deleted", j.seq)
+		j.unv[lastOff] = true
+	case j.seq == lastSeq+1 && (lastSeq == 0 && lastHash == zeroHash || hashes[lastSeq] == lastHash):
+		// A crash between writing the last record and the header: the
+		// header does not cover it yet, so nothing vouches for it.
+		j.unv[lastOff] = true
+	case j.seq != lastSeq:
+		note("its header (last_seq %d) does not match its last record (record %d)", lastSeq, j.seq)
+		j.unv[lastOff] = true
 	}
 	if len(damage) == 0 {
-		return "", settled
+		return ""
 	}
-	return joinDamage(damage), settled
+	return joinDamage(damage)
 }
 
 func joinDamage(d []string) string {
@@ -421,7 +548,7 @@ func (j *FileJournal) restart(source string, old []byte, started time.Time, conv
 	var recs []Record
 	forEachLine(old, func(raw []byte) {
 		var e v1Entry
-		if json.Unmarshal(raw, &e) == nil && e.Line >= 0 && e.State != "" {
+		if json.Unmarshal(raw, &e) == nil && e.Line >= 0 && e.State != "" && e.State != StateChecked {
 			r := e.Record
 			r.At, _ = time.Parse(time.RFC3339Nano, e.At)
 			recs = append(recs, r)
@@ -444,6 +571,7 @@ func (j *FileJournal) restart(source string, old []byte, started time.Time, conv
 		return err
 	}
 	j.replay = buf.Bytes()
+	j.unvBefore = int64(buf.Len()) // nothing vouches for them until a check
 	return nil
 }
 
@@ -483,7 +611,11 @@ func (j *FileJournal) encode(r Record) ([]byte, error) {
 		r.At = time.Now()
 	}
 	r.At = r.At.UTC()
-	line, err := json.Marshal(chained{Seq: j.seq + 1, Prev: j.prev, Record: r})
+	c := chained{Seq: j.seq + 1, Prev: j.prev, Record: r}
+	if r.State == StateChecked {
+		c.Pin = pinOf(j.sum)
+	}
+	line, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
@@ -500,13 +632,22 @@ func (j *FileJournal) writeRecords(lines []byte) error {
 			return err
 		}
 		j.end += int64(len(lines))
+		j.sum.Write(lines)
 	}
 	if err := j.f.Sync(); err != nil {
 		return err
 	}
-	// Not synced by itself: after a power loss it may lag behind the
-	// records, never run ahead of them.
-	_, err := j.f.WriteAt(fmt.Appendf(nil, "%0*d", seqDigits, j.seq), j.seqAt)
+	// Not synced by itself: after a crash it may lag one record behind (the
+	// next record's sync writes it), never run ahead.
+	field := fmt.Appendf(nil, "%0*d", seqDigits, j.seq)
+	if j.withHash {
+		last := zeroHash
+		if j.seq > 0 {
+			last = j.prev
+		}
+		field = fmt.Appendf(field, "%s%s", hashTag, last)
+	}
+	_, err := j.f.WriteAt(field, j.seqAt)
 	return err
 }
 
@@ -519,13 +660,15 @@ func (j *FileJournal) Replay(fn func(Record)) (Integrity, error) {
 		return j.integ, errors.New("the journal was replayed already")
 	}
 	j.replayed = true
-	forEachLine(j.replay, func(raw []byte) {
+	j.integ.Vouched = true
+	eachLine(j.replay, func(raw []byte, off int64) {
 		var c chained
 		if json.Unmarshal(raw, &c) == nil && c.State != "" {
+			c.Record.Unverified = off < j.unvBefore || j.unv[off]
 			fn(c.Record)
 		}
 	})
-	j.replay = nil
+	j.replay, j.unv = nil, nil
 	return j.integ, nil
 }
 

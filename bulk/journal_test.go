@@ -1,6 +1,8 @@
 package bulk_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +97,14 @@ func TestJournalDamageIsDetected(t *testing.T) {
 			return strings.Join(l, "")
 		}, "line 6 does not follow", ""},
 		{"lines cut from the end", func(l []string) string { return strings.Join(l[:len(l)-3], "") }, "lines were cut from its end", ""},
+		{"the last line edited", func(l []string) string {
+			l[6] = strings.Replace(l[6], `"uuid":"ud"`, `"uuid":"ua"`, 1)
+			return strings.Join(l, "")
+		}, "its last record (record 6) was edited", ""},
+		{"a line copied further down", func(l []string) string {
+			return strings.Join(append(l[:5:5], l[2], l[5], l[6]), "")
+		}, "line 6 is record 2 again, after record 4", ""},
+		{"one record deleted", func(l []string) string { return strings.Join(append(l[:3:3], l[4:]...), "") }, "record 3 is missing (before line 4)", ""},
 		{"the header deleted", func(l []string) string { return strings.Join(l[1:], "") }, "first line is not its header", ""},
 		{"a crash tore the last line", func(l []string) string {
 			return strings.Join(l, "") + `{"seq":7,"prev":"x","line":4,"sta`
@@ -171,7 +181,7 @@ func TestJournalVersion1IsConverted(t *testing.T) {
 	require.Equal(t, v1, string(kept))
 	first := lines(t, path)[0]
 	require.True(t, bulk.LooksLikeJournal([]byte(first)))
-	require.Contains(t, first, `"version":2`)
+	require.Contains(t, first, `"version":3`)
 	require.Contains(t, first, `"converted_from":1`)
 	// Still "damaged" on the next open, until a check settles it.
 	_, integ = replay(t, path)
@@ -211,4 +221,9 @@ func TestJournalDamageSurvivesAKilledRun(t *testing.T) {
 			require.NotEmpty(t, integ.Damage, "still damaged")
 		})
 	}
+}
+
+func hashOf(line string) string {
+	sum := sha256.Sum256([]byte(line))
+	return hex.EncodeToString(sum[:8])
 }

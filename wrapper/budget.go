@@ -19,7 +19,9 @@ import (
 // decrease): at most once a second the rate drops to 90 % of what the server
 // accepted in the last second, but by no more than half and by at least 15 %
 // (a decrease held back by the half bound may be repeated after 250 ms);
-// a Retry-After pauses every request of the budget until then. While requests
+// a Retry-After pauses every request of the budget until then, for at most
+// the retry policy's MaxBackoff of the client that was answered (30 s by
+// default). While requests
 // succeed it probes back up by 2.5 % of the ceiling per second.
 //
 // A client with a budget does not count a 429 against its retry policy's
@@ -47,11 +49,11 @@ const MaxRateLimitedAttempts = 100
 
 // NewRateBudget returns a budget of at most perSecond requests per second
 // (ChartMogul's documented limit is [ChartMogulRequestsPerSecond]); it starts
-// at that rate. perSecond must be finite, positive and at most
-// [MaxRateLimit].
+// at that rate. perSecond must be at least [MinRateLimit] (slower, the wait
+// between requests could not be represented) and at most [MaxRateLimit].
 func NewRateBudget(perSecond float64) (*RateBudget, error) {
-	if !(perSecond > 0) || math.IsInf(perSecond, 0) || perSecond > MaxRateLimit {
-		return nil, fmt.Errorf("NewRateBudget: rate %v/s must be finite, positive and at most %g/s", perSecond, MaxRateLimit)
+	if !(perSecond >= MinRateLimit) || math.IsInf(perSecond, 0) || perSecond > MaxRateLimit { // NaN too
+		return nil, fmt.Errorf("NewRateBudget: rate %v/s must be at least %g/s (one request an hour) and at most %g/s", perSecond, MinRateLimit, MaxRateLimit)
 	}
 	ceiling := perSecond * rateMargin
 	return &RateBudget{now: time.Now, ceiling: ceiling, floor: min(ceiling, max(ceiling/100, 0.1)), rate: ceiling}, nil

@@ -96,7 +96,7 @@ func TestRateBudgetRetryAfterPausesEveryone(t *testing.T) {
 }
 
 func TestNewRateBudgetRefusesWhatItCannotHonour(t *testing.T) {
-	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1), MaxRateLimit * 2} {
+	for _, r := range []float64{0, -1, 1e-12, 1e-300, MinRateLimit * 0.99, math.NaN(), math.Inf(1), MaxRateLimit * 2} {
 		_, err := NewRateBudget(r)
 		require.Error(t, err, "%v", r)
 	}

@@ -408,12 +408,16 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 		path = c.path(uuid)
 	}
 	retryAfter = parseRetryAfter(resp.Header, time.Now)
-	if c.budget != nil {
-		if resp.StatusCode == http.StatusTooManyRequests {
-			c.budget.rateLimited(retryAfter)
-		} else {
-			c.budget.succeeded()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		honoured := c.retryAfterHonoured(retryAfter)
+		if c.budget != nil {
+			c.budget.rateLimited(honoured)
 		}
+		if hook, ok := ctx.Value(rateLimitedKey{}).(func(time.Duration, time.Duration)); ok {
+			hook(retryAfter, honoured)
+		}
+	} else if c.budget != nil {
+		c.budget.succeeded()
 	}
 	body, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	if err != nil {
@@ -423,6 +427,21 @@ func (c *Client) attempt(ctx context.Context, method, uuid string, call func(con
 		return result{}, retryAfter, buildAPIError(c.red, method, path, resp.StatusCode, resp.Header, body, nil)
 	}
 	return result{status: resp.StatusCode, header: resp.Header, body: body, path: path, red: c.red}, retryAfter, nil
+}
+
+// retryAfterHonoured is how much of a Retry-After the client honours: at
+// most the retry policy's MaxBackoff (30 s by default, also when the policy
+// retries nothing), so that a server asking for an hour, or a date years
+// ahead, cannot stall a caller; negative when there is none.
+func (c *Client) retryAfterHonoured(retryAfter time.Duration) time.Duration {
+	if retryAfter < 0 {
+		return retryAfter
+	}
+	limit := c.retry.MaxBackoff
+	if limit <= 0 {
+		limit = DefaultRetryPolicy().MaxBackoff
+	}
+	return min(retryAfter, limit)
 }
 
 // transportError is the error of an exchange that failed before a response

@@ -3,9 +3,25 @@ package wrapper
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
-type beforeSendKey struct{}
+type (
+	beforeSendKey  struct{}
+	rateLimitedKey struct{}
+)
+
+// WithRateLimitedHook returns a context under which every attempt of a call
+// that is answered 429 calls hook, before the call waits to send it again:
+// retryAfter is the server's Retry-After (negative when absent), honoured
+// how much of it the client waits (at most the retry policy's MaxBackoff; a
+// [RateBudget] pauses that long). The attempt was not processed, and no
+// request of the call is in flight until the next attempt's WithBeforeSend
+// hook. A bulk import uses it to stop at once a row waiting to be sent
+// again when the import stops, and to say when a Retry-After is cut short.
+func WithRateLimitedHook(ctx context.Context, hook func(retryAfter, honoured time.Duration)) context.Context {
+	return context.WithValue(ctx, rateLimitedKey{}, hook)
+}
 
 // WithBeforeSend returns a context under which every attempt of a call, once
 // it has passed the client-side limits (concurrency, rate limit or budget)

@@ -133,6 +133,9 @@ func importCommand(e *env) *cobra.Command {
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably", importAbout,
 		importExamples, cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
+			if err == nil && (e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1) { // also under --check
+				err = usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+			}
 			if err != nil {
 				return e.fail(err, nil)
 			}
@@ -242,8 +245,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", usagef("unexpected argument %q (one FILE expected)", pos[1])
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
-	case !(o.rate > 0) || math.IsInf(o.rate, 0) || o.rate > wrapper.MaxRateLimit: // NaN too
-		return "", usagef("--rate must be a number above 0 and at most %g, got %v", wrapper.MaxRateLimit, o.rate)
+	case !(o.rate >= wrapper.MinRateLimit) || math.IsInf(o.rate, 0) || o.rate > wrapper.MaxRateLimit: // NaN too
+		return "", usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", usagef("--progress-interval must not be negative, got %v", o.interval)
 	}
@@ -341,7 +344,9 @@ func openImportJournal(o importOptions, source string) (bulk.Journal, func(), er
 		}
 		return j, func() { j.Close() }, nil
 	}
-	if fi, err := os.Stat(o.journal); err == nil && fi.Size() > 0 {
+	if fi, err := os.Stat(o.journal); err == nil && fi.IsDir() {
+		return nil, nil, usagef("journal %s is a directory: pass --journal FILE", o.journal)
+	} else if err == nil && fi.Size() > 0 {
 		return nil, nil, usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", o.journal)
 	}
 	lj := &lazyJournal{path: o.journal, source: source}
@@ -512,7 +517,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		fmt.Fprintf(w, "opportunities import: %d row(s) need review: more opportunities match them than rows could own them (see the candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
+		fmt.Fprintf(w, "opportunities import: %d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
 		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
