@@ -148,6 +148,13 @@ type Options struct {
 	// Redact is applied to every error text kept in the journal or an
 	// Outcome (the command removes its API key); may be nil.
 	Redact func(string) string
+	// Settle is how long after an earlier attempt was sent Run waits before
+	// looking it up among the customer's opportunities. A request sent just
+	// before a crash can still be on its way (in the network, at the server)
+	// and land after a quick resume has looked and found nothing; the row
+	// would then be sent twice. Set it to the client's per-attempt timeout
+	// (the command uses --timeout); zero does not wait.
+	Settle time.Duration
 }
 
 // ErrInvalidRows is returned (wrapped) by Run when rows are invalid and
@@ -330,20 +337,23 @@ type decision struct {
 }
 
 type runner struct {
-	client  *wrapper.Client
-	opts    Options
-	stop    context.Context
-	start   time.Time
-	states  map[int]rowState
-	claimed uuidSet
-	odd     map[uuidKey]string // UUIDs that are not plain UUIDs
-	integ   Integrity
-	pend    []pending
-	seen    rowLog // the rows the check saw
-	decided map[int]decision
-	sum     Summary
-	outMu   sync.Mutex
-	jerr    atomic.Pointer[error]
+	client *wrapper.Client
+	opts   Options
+	// lastSent is when the journal's most recent request left: settle
+	// waits for it to land before anything is looked up.
+	lastSent time.Time
+	stop     context.Context
+	start    time.Time
+	states   map[int]rowState
+	claimed  uuidSet
+	odd      map[uuidKey]string // UUIDs that are not plain UUIDs
+	integ    Integrity
+	pend     []pending
+	seen     rowLog // the rows the check saw
+	decided  map[int]decision
+	sum      Summary
+	outMu    sync.Mutex
+	jerr     atomic.Pointer[error]
 	// cappedAt is when a Retry-After cut short was last noted.
 	cappedAt atomic.Int64
 }
@@ -403,6 +413,9 @@ func (r *runner) safe(s string) string {
 func (r *runner) apply(e Record) {
 	if e.Line < 1 {
 		return
+	}
+	if e.State == StateSending && e.At.After(r.lastSent) {
+		r.lastSent = e.At
 	}
 	st := r.states[e.Line]
 	defer func() { r.states[e.Line] = st }()
@@ -674,6 +687,9 @@ func (r *runner) check(rows Source) error {
 // one customer at a time, and journals the ones it claims.
 func (r *runner) reconcile(ctx context.Context) error {
 	r.decided = map[int]decision{}
+	if err := r.settle(ctx); err != nil {
+		return err
+	}
 	slices.SortStableFunc(r.pend, func(a, b pending) int { return cmp.Compare(a.customer, b.customer) })
 	for i := 0; i < len(r.pend); {
 		j := i
@@ -692,6 +708,25 @@ func (r *runner) reconcile(ctx context.Context) error {
 	}
 	r.pend = nil
 	return nil
+}
+
+// settle waits until the most recent earlier attempt is Settle old, so that
+// a request still in flight has landed before it is looked up.
+func (r *runner) settle(ctx context.Context) error {
+	latest := r.lastSent
+	wait := time.Until(latest.Add(r.opts.Settle))
+	if r.opts.Settle <= 0 || len(r.pend) == 0 || latest.IsZero() || wait <= 0 {
+		return nil
+	}
+	r.notef("waiting %v for requests an earlier run may still have in flight, before checking whether they created their rows", wait.Round(100*time.Millisecond))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 type candidate struct {

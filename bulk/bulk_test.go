@@ -500,3 +500,28 @@ func TestSkippedRowsReportTheJournalsUUID(t *testing.T) {
 	require.Equal(t, uuids, got)
 	require.Zero(t, srv.Requests(chartmogultest.OpCreate))
 }
+
+// A request an earlier run sent just before it died can land after a quick
+// resume has looked and found nothing; the row would be sent twice. With
+// Settle the resume first waits for it, and claims it.
+func TestSettleWaitsForARequestStillInFlight(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	in := base()
+	rows := func(yield func(bulk.Row, error) bool) {
+		yield(bulk.Row{Line: 1, Input: in, Fingerprint: "fp1"}, nil)
+	}
+	j := &bulk.MemoryJournal{}
+	require.NoError(t, j.Append(bulk.Record{Line: 1, State: bulk.StateSending, At: time.Now(), Fingerprint: "fp1"}))
+	landed := make(chan struct{})
+	go func() { // the earlier run's request, landing 300 ms later
+		defer close(landed)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = c.Create(context.Background(), in)
+	}()
+	sum, err := bulk.Run(context.Background(), c, rows, bulk.Options{Journal: j, Settle: time.Second})
+	<-landed
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Reconciled, "%+v", sum)
+	require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate), "created once")
+}

@@ -353,6 +353,16 @@ func openImportJournal(o importOptions, source string) (bulk.Journal, func(), er
 	return lj, lj.close, nil
 }
 
+// settle is how long a resume waits after the journal's last request left
+// before looking rows up: --timeout (a request in flight has landed or been
+// given up by then), or the wrapper's default when --timeout is 0.
+func (r *importRun) settle() time.Duration {
+	if r.e.g.timeout > 0 {
+		return r.e.g.timeout
+	}
+	return wrapper.DefaultTimeout
+}
+
 // importRun is one import under way: its output and its progress.
 type importRun struct {
 	e              *env
@@ -427,6 +437,7 @@ func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    sendCtx,
 		Redact:      r.e.redact,
+		Settle:      r.settle(),
 		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly {

@@ -197,7 +197,9 @@ func TestImportKillNineAtRandomPoints(t *testing.T) {
 			return pass
 		}
 	})
-	args := []string{"--base-url", p.url(), "--api-key", srv.APIKey(), "import", "--concurrency", "4", "--rate", "200", "--progress-interval", "0"}
+	// --timeout 2s: a resume waits that long after the last request left
+	// (see bulk.Options.Settle), so that one still in flight lands first.
+	args := []string{"--base-url", p.url(), "--api-key", srv.APIKey(), "--timeout", "2s", "import", "--concurrency", "4", "--rate", "200", "--progress-interval", "0"}
 	for round := range rounds {
 
 		a := args
