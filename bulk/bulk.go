@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -496,20 +495,16 @@ func problems(row Row) []string {
 	if len(row.Problems) > 0 && row.Problems[0].Field == "" {
 		return texts(row.Problems) // not even an object: nothing else to say
 	}
-	all := slices.Clone(row.Problems)
-	all = append(all, utf8Problems(row.Input)...)
+	read := append(slices.Clone(row.Problems), utf8Problems(row.Input)...)
+	err := row.Input.Validate()
 	var ve *wrapper.ValidationError
-	if err := row.Input.Validate(); errors.As(err, &ve) {
-		for _, p := range ve.Problems {
-			if !slices.ContainsFunc(all, func(q wrapper.FieldError) bool { return q.Field == p.Field }) {
-				all = append(all, p)
-			}
-		}
-	} else if err != nil {
-		all = append(all, wrapper.FieldError{Problem: err.Error()})
+	if err != nil && !errors.As(err, &ve) {
+		read, err = append(read, wrapper.FieldError{Problem: err.Error()}), nil // ranks last
 	}
-	sort.SliceStable(all, func(i, j int) bool { return fieldRank(all[i].Field) < fieldRank(all[j].Field) })
-	return texts(all)
+	if errors.As(wrapper.MergeProblems(read, err), &ve) {
+		return texts(ve.Problems)
+	}
+	return nil
 }
 
 func texts(ps []wrapper.FieldError) []string {
@@ -528,18 +523,6 @@ func texts(ps []wrapper.FieldError) []string {
 }
 
 var createProps = generated.CreateOpportunityProperties()
-
-// fieldRank orders problems as the spec orders the create request's fields;
-// custom attributes stand at custom's place, unknown fields come last.
-func fieldRank(field string) int {
-	name, _, _ := strings.Cut(field, ".")
-	for i, p := range createProps {
-		if p.Name == name {
-			return i
-		}
-	}
-	return len(createProps)
-}
 
 // utf8Problems names the fields of in that are not valid UTF-8 (JSON would
 // silently send U+FFFD instead). Fields are found by reflection and named

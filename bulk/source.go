@@ -10,13 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -178,7 +174,7 @@ func readCSV(r io.Reader, yield func(Row, error) bool) {
 		var c csvColumn
 		switch {
 		case strings.HasPrefix(h, "custom."):
-			c.customKey, c.asString = customKey(strings.TrimPrefix(h, "custom."))
+			c.customKey, c.asString = wrapper.CustomKey(strings.TrimPrefix(h, "custom."))
 			if c.customKey == "" {
 				yield(Row{}, fmt.Errorf("CSV header: column %d (%q) has no custom attribute name", i+1, h))
 				return
@@ -236,7 +232,7 @@ func readCSV(r io.Reader, yield func(Row, error) bool) {
 
 // csvInput reads one CSV record; each cell is typed by its field's schema.
 func csvInput(cols []csvColumn, rec []string, props []generated.Property) (wrapper.OpportunityInput, []wrapper.FieldError) {
-	obj := map[string]json.RawMessage{}
+	text := map[string]string{}
 	var custom map[string]any
 	var p []wrapper.FieldError
 	for i, c := range cols {
@@ -245,13 +241,13 @@ func csvInput(cols []csvColumn, rec []string, props []generated.Property) (wrapp
 			continue
 		}
 		if c.customKey == "" {
-			obj[c.field] = typedJSON(props, c.field, v)
+			text[c.field] = v
 			continue
 		}
 		var val any = v
 		if !c.asString {
 			var err error
-			if val, err = typedValue(v); err != nil {
+			if val, err = wrapper.TypedCustomValue(v); err != nil {
 				p = append(p, wrapper.FieldError{Field: c.field, Problem: err.Error()})
 				continue
 			}
@@ -261,84 +257,9 @@ func csvInput(cols []csvColumn, rec []string, props []generated.Property) (wrapp
 		}
 		custom[c.customKey] = val
 	}
-	if custom != nil {
-		keys := slices.Sorted(maps.Keys(custom))
-		list := make([]map[string]any, 0, len(keys))
-		for _, k := range keys {
-			list = append(list, map[string]any{"key": k, "value": custom[k]})
-		}
-		obj["custom"], _ = json.Marshal(list)
-	}
-	body, _ := json.Marshal(obj)
-	in, read, err := wrapper.DecodeOpportunityInput(body)
+	in, read, err := wrapper.DecodeOpportunityInput(wrapper.BodyFromText(props, text, custom))
 	if err != nil { // cannot happen: the body is built as an object
 		return in, append(p, wrapper.FieldError{Problem: err.Error()})
 	}
 	return in, append(p, read...)
-}
-
-// typedJSON writes text as the JSON value the property takes: a number or a
-// boolean as such when it reads as one, else a string (which the decoder
-// reports, naming the type the spec wants).
-func typedJSON(props []generated.Property, name, text string) json.RawMessage {
-	i := slices.IndexFunc(props, func(p generated.Property) bool { return p.Name == name })
-	if i >= 0 {
-		switch props[i].Type {
-		case "integer":
-			if integerLiteral.MatchString(text) {
-				return json.RawMessage(text)
-			}
-		case "number":
-			if numberLiteral.MatchString(text) {
-				return json.RawMessage(text)
-			}
-		case "boolean":
-			if text == "true" || text == "false" {
-				return json.RawMessage(text)
-			}
-		}
-	}
-	b, _ := json.Marshal(text)
-	return b
-}
-
-// JSON's number grammar: integers, then decimals (no leading zeros, no "+",
-// no NaN or Inf), so "02134" stays a string.
-var (
-	integerLiteral = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
-	numberLiteral  = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
-)
-
-// typedValue types a custom value written as text as JSON would read it:
-// true/false are booleans, a JSON number is an int64 or a float64, anything
-// else is the string itself.
-func typedValue(s string) (any, error) {
-	switch {
-	case s == "true":
-		return true, nil
-	case s == "false":
-		return false, nil
-	case integerLiteral.MatchString(s):
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("integer %s does not fit in 64 bits", s)
-		}
-		return n, nil
-	case numberLiteral.MatchString(s):
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("number %s is out of range", s)
-		}
-		return f, nil
-	}
-	return s, nil
-}
-
-// customKey splits a custom attribute's key as written: a trailing ':' means
-// "take the value as a string".
-func customKey(k string) (key string, asString bool) {
-	if strings.HasSuffix(k, ":") {
-		return strings.TrimSuffix(k, ":"), true
-	}
-	return k, false
 }
