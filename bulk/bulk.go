@@ -121,7 +121,8 @@ const DefaultConcurrency = wrapper.ChartMogulMaxConcurrent
 // Options configure Run.
 type Options struct {
 	// Journal records every row durably; required. Use [OpenJournal] (a
-	// file) or a *[MemoryJournal].
+	// file), [CreateJournal] (a new file, created with its first record)
+	// or a *[MemoryJournal].
 	Journal Journal
 	// Concurrency is how many rows are sent at once (default
 	// DefaultConcurrency, at most wrapper.MaxConcurrentLimit).

@@ -24,7 +24,8 @@
 //     its outcome.
 //
 // The [Journal] makes a rerun continue where the last one stopped. The
-// default is a [FileJournal] ([OpenJournal]): JSON Lines, fsync'd per
+// default is a [FileJournal] ([OpenJournal], or [CreateJournal] for a new
+// import that leaves no file when it records nothing): JSON Lines, fsync'd per
 // record, whose header binds it to its input and vouches for its last
 // record, and whose records are numbered and hash-chained, so that deleted,
 // cut or edited lines (the last too) and an emptied file are detected. A

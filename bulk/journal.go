@@ -253,6 +253,74 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 	return j, nil
 }
 
+// ErrJournalIsDir is returned by CreateJournal when the journal's path is a
+// directory.
+var ErrJournalIsDir = errors.New("the journal is a directory")
+
+// LazyJournal is a new journal that is created with its first record: an
+// import that records nothing (all its rows invalid, say) leaves no file.
+// Get one from CreateJournal. It is safe for concurrent use.
+type LazyJournal struct {
+	// OpenError, when set before the first Append, turns the error of
+	// creating the file (OpenJournal's) into the one Append returns, in the
+	// caller's words.
+	OpenError func(error) error
+
+	path string
+	o    JournalOptions
+	mu   sync.Mutex
+	j    *FileJournal
+}
+
+// CreateJournal prepares a new journal at path, which its first Append
+// creates as OpenJournal does (o.Resume is ignored). So that an import is
+// told before it sends anything, it refuses at once a path that is a
+// directory (ErrJournalIsDir) or a file that is not empty
+// (ErrJournalExists); the file is neither created nor locked until the
+// first Append, which refuses a journal that another import began since.
+func CreateJournal(path string, o JournalOptions) (*LazyJournal, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w", path, ErrJournalIsDir)
+	} else if err == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("%s: %w", path, ErrJournalExists)
+	}
+	o.Resume = false
+	return &LazyJournal{path: path, o: o}, nil
+}
+
+// Replay calls nothing: a new journal holds no records.
+func (l *LazyJournal) Replay(func(Record)) (Integrity, error) { return Integrity{}, nil }
+
+// Append creates the journal if r is its first record, then records r as
+// FileJournal.Append does.
+func (l *LazyJournal) Append(r Record) error {
+	l.mu.Lock()
+	if l.j == nil {
+		j, err := OpenJournal(l.path, l.o)
+		if err != nil {
+			l.mu.Unlock()
+			if l.OpenError != nil {
+				return l.OpenError(err)
+			}
+			return err
+		}
+		l.j = j
+	}
+	j := l.j
+	l.mu.Unlock()
+	return j.Append(r)
+}
+
+// Close closes the journal if it was created.
+func (l *LazyJournal) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.j == nil {
+		return nil
+	}
+	return l.j.Close()
+}
+
 type journalHeader struct {
 	Journal   string `json:"journal"`
 	Version   int    `json:"version"`

@@ -3,6 +3,7 @@ package bulk_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,4 +227,75 @@ func TestJournalDamageSurvivesAKilledRun(t *testing.T) {
 func hashOf(line string) string {
 	sum := sha256.Sum256([]byte(line))
 	return hex.EncodeToString(sum[:8])
+}
+
+func TestCreateJournalIsCreatedWithItsFirstRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deals.jsonl.journal")
+	j, err := bulk.CreateJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	var _ bulk.Journal = j
+	integ, err := j.Replay(func(bulk.Record) { t.Fatal("a new journal replays nothing") })
+	require.NoError(t, err)
+	require.Equal(t, bulk.Integrity{}, integ)
+	require.NoFileExists(t, path, "nothing recorded, no file")
+
+	require.NoError(t, j.Append(bulk.Record{Line: 1, State: bulk.StateSending}))
+	require.NoError(t, j.Append(bulk.Record{Line: 1, State: bulk.StateCreated, UUID: "u1"}))
+	require.NoError(t, j.Close())
+
+	r, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Resume: true})
+	require.NoError(t, err)
+	defer r.Close()
+	var got []bulk.Record
+	_, err = r.Replay(func(rec bulk.Record) { got = append(got, rec) })
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "u1", got[1].UUID)
+}
+
+func TestCreateJournalCloseWithoutRecordsLeavesNoFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := bulk.CreateJournal(path, bulk.JournalOptions{})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	require.NoFileExists(t, path)
+}
+
+func TestCreateJournalRefusesAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	_, err := bulk.CreateJournal(dir, bulk.JournalOptions{})
+	require.ErrorIs(t, err, bulk.ErrJournalIsDir)
+
+	full := filepath.Join(dir, "full")
+	require.NoError(t, os.WriteFile(full, []byte("x\n"), 0o644))
+	_, err = bulk.CreateJournal(full, bulk.JournalOptions{})
+	require.ErrorIs(t, err, bulk.ErrJournalExists)
+
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	j, err := bulk.CreateJournal(empty, bulk.JournalOptions{})
+	require.NoError(t, err, "an empty file is a journal not begun")
+	require.NoError(t, j.Append(bulk.Record{Line: 1, State: bulk.StateSending}))
+	require.NoError(t, j.Close())
+}
+
+func TestCreateJournalRefusesAJournalBegunSince(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := bulk.CreateJournal(path, bulk.JournalOptions{})
+	require.NoError(t, err)
+	other, err := bulk.OpenJournal(path, bulk.JournalOptions{}) // another import
+	require.NoError(t, err)
+	require.NoError(t, other.Append(bulk.Record{Line: 1, State: bulk.StateSending}))
+	require.NoError(t, other.Close())
+
+	err = j.Append(bulk.Record{Line: 1, State: bulk.StateSending})
+	require.ErrorIs(t, err, bulk.ErrJournalExists)
+
+	worded := errors.New("in the caller's words")
+	j.OpenError = func(e error) error {
+		require.ErrorIs(t, e, bulk.ErrJournalExists)
+		return worded
+	}
+	require.Equal(t, worded, j.Append(bulk.Record{Line: 1, State: bulk.StateSending}))
+	require.NoError(t, j.Close())
 }

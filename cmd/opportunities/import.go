@@ -344,13 +344,12 @@ func openImportJournal(o importOptions, source string) (bulk.Journal, func(), er
 		}
 		return j, func() { j.Close() }, nil
 	}
-	if fi, err := os.Stat(o.journal); err == nil && fi.IsDir() {
-		return nil, nil, usagef("journal %s is a directory: pass --journal FILE", o.journal)
-	} else if err == nil && fi.Size() > 0 {
-		return nil, nil, usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", o.journal)
+	j, err := bulk.CreateJournal(o.journal, bulk.JournalOptions{Source: source})
+	if err != nil {
+		return nil, nil, journalError(o.journal, err)
 	}
-	lj := &lazyJournal{path: o.journal, source: source}
-	return lj, lj.close, nil
+	j.OpenError = func(err error) error { return journalError(o.journal, err) }
+	return j, func() { j.Close() }, nil
 }
 
 // settle is how long a resume waits after the journal's last request left
@@ -552,43 +551,12 @@ func journalError(path string, err error) error {
 		return usagef("no journal %s to resume (run without --resume to start)", path)
 	case errors.Is(err, bulk.ErrJournalLocked):
 		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
+	case errors.Is(err, bulk.ErrJournalIsDir):
+		return usagef("journal %s is a directory: pass --journal FILE", path)
 	case errors.Is(err, bulk.ErrJournalExists):
 		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
 	return usagef("journal: %v", err)
-}
-
-// lazyJournal is a new import's journal, created with its first record: an
-// import that sends nothing (its rows are invalid) leaves no journal.
-type lazyJournal struct {
-	path, source string
-	mu           sync.Mutex
-	j            *bulk.FileJournal
-}
-
-func (l *lazyJournal) Replay(func(bulk.Record)) (bulk.Integrity, error) { return bulk.Integrity{}, nil }
-
-func (l *lazyJournal) Append(r bulk.Record) error {
-	l.mu.Lock()
-	if l.j == nil {
-		j, err := bulk.OpenJournal(l.path, bulk.JournalOptions{Source: l.source})
-		if err != nil {
-			l.mu.Unlock()
-			return journalError(l.path, err)
-		}
-		l.j = j
-	}
-	j := l.j
-	l.mu.Unlock()
-	return j.Append(r)
-}
-
-func (l *lazyJournal) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.j != nil {
-		l.j.Close()
-	}
 }
 
 // spoolStdin copies stdin to a temporary file and returns its name.
