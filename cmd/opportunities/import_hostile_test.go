@@ -266,7 +266,9 @@ func TestImportResumeOnADamagedJournal(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(file+".journal", []byte(tt.damage(string(data))), 0o644))
 
-			r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+			// --timeout 2s: a damaged journal's rows count as just sent;
+			// the resume waits that long, not 30 s, before looking them up.
+			r = cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", file)...)
 			require.Equal(t, 0, r.code, r.stderr)
 			require.Contains(t, r.stderr, tt.says)
 			require.Contains(t, r.stderr, "every row not recorded as created is checked against the API")
@@ -296,7 +298,9 @@ func TestImportResumesAVersion1Journal(t *testing.T) {
 		`{"line":1,"state":"created","at":"` + at + `","uuid":"` + uuids[0] + `"}` + "\n" +
 		`{"line":2,"state":"sending","at":"` + at + `"}` + "\n" // row 2 created, the answer lost
 	require.NoError(t, os.WriteFile(file+".journal", []byte(v1), 0o644))
-	r := cli(t, srvArgs(srv, "import", "--resume", file)...)
+	// --timeout 2s: row 2's request is that recent; the resume waits that
+	// long, not 30 s, before looking it up.
+	r := cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stderr, "older version (format 1)")
 	require.Contains(t, r.stderr, "line 2: already created as "+uuids[1])
@@ -334,7 +338,8 @@ func TestImportServerDropsTheConnectionAfterCreating(t *testing.T) {
 	require.Equal(t, 1, r.code, r.stderr)
 	require.Contains(t, r.stdout, `"may_exist":true`)
 	require.Equal(t, 6, srv.Applied(chartmogultest.OpCreate))
-	r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+	// --timeout 2s: the wait before looking rows up.
+	r = cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, 3, summary(t, r.stderr)["reconciled"])
 	require.Equal(t, 6, srv.Applied(chartmogultest.OpCreate))

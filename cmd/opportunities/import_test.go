@@ -514,8 +514,10 @@ func TestImportFailedRowsAreRetriedOnResume(t *testing.T) {
 	require.Contains(t, unknown.Error, "500")
 	require.True(t, unknown.OutcomeUnknown)
 
-	// The resume sends the refused row again and finds the other one.
-	r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+	// The resume sends the refused row again and finds the other one
+	// (--timeout 2s: it waits that long, not 30 s, for the attempt's
+	// requests before looking rows up).
+	r = cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	s = summary(t, r.stderr)
 	require.Equal(t, map[string]int{"total": n, "created": 1, "skipped": 4, "reconciled": 1, "failed": 0, "invalid": 0, "not sent": 0}, s)
@@ -592,8 +594,9 @@ func TestImportSecondSignalAbortsRequestsInFlight(t *testing.T) {
 	}
 	require.Zero(t, srv.Applied(chartmogultest.OpCreate))
 
-	// The resume checks the two (nothing was created) and sends every row once.
-	r = cli(t, srvArgs(srv, "import", "--resume", "--rate", "1000", file)...)
+	// The resume checks the two (nothing was created) and sends every row
+	// once (--timeout 2s: the wait before looking rows up).
+	r = cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", "--rate", "1000", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stderr, "an earlier attempt did not create it")
 	require.Equal(t, 2, srv.Requests(chartmogultest.OpList), "one list per customer (rows 1 and 2 have different ones)")
@@ -655,8 +658,9 @@ func TestImportKilledMidRequestThenResumed(t *testing.T) {
 
 	// Resume against the fake itself: rows 9 and 10 are found, not resent;
 	// rows 7 and 8 are sent (the old look-alike of row 7 predates the
-	// attempt), and so are rows 11-16.
-	r = cli(t, srvArgs(srv, "import", "--resume", "--rate", "1000", file)...)
+	// attempt), and so are rows 11-16. --timeout 2s: the wait before
+	// looking rows up.
+	r = cli(t, srvArgs(srv, "--timeout", "2s", "import", "--resume", "--rate", "1000", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, map[string]int{"total": n, "created": 8, "skipped": 6, "reconciled": 2, "failed": 0, "invalid": 0, "not sent": 0}, summary(t, r.stderr))
 	require.Contains(t, r.stderr, "line 9: already created as")
