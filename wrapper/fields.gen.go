@@ -246,8 +246,7 @@ func (in *OpportunityInput) wire() (b generated.CreateOpportunity) {
 	b.Type = generated.OpportunityType(in.Type)
 	b.ForecastCategory = generated.ForecastCategory(in.ForecastCategory)
 	if in.WinLikelihood != nil {
-		v := int(*in.WinLikelihood)
-		b.WinLikelihood = &v
+		b.WinLikelihood = in.WinLikelihood
 	}
 	return b
 }
@@ -255,33 +254,27 @@ func (in *OpportunityInput) wire() (b generated.CreateOpportunity) {
 // wire converts every field but custom to the update body; n counts the fields set.
 func (u *OpportunityUpdate) wire() (b generated.UpdateOpportunity, n int) {
 	if u.Owner != nil {
-		v := string(*u.Owner)
-		b.Owner = &v
+		b.Owner = u.Owner
 		n++
 	}
 	if u.Pipeline != nil {
-		v := string(*u.Pipeline)
-		b.Pipeline = &v
+		b.Pipeline = u.Pipeline
 		n++
 	}
 	if u.PipelineStage != nil {
-		v := string(*u.PipelineStage)
-		b.PipelineStage = &v
+		b.PipelineStage = u.PipelineStage
 		n++
 	}
 	if u.EstimatedCloseDate != nil {
-		v := string(*u.EstimatedCloseDate)
-		b.EstimatedCloseDate = &v
+		b.EstimatedCloseDate = u.EstimatedCloseDate
 		n++
 	}
 	if u.Currency != nil {
-		v := string(*u.Currency)
-		b.Currency = &v
+		b.Currency = u.Currency
 		n++
 	}
 	if u.AmountInCents != nil {
-		v := int64(*u.AmountInCents)
-		b.AmountInCents = &v
+		b.AmountInCents = u.AmountInCents
 		n++
 	}
 	if u.Type != nil {
@@ -293,8 +286,7 @@ func (u *OpportunityUpdate) wire() (b generated.UpdateOpportunity, n int) {
 		n++
 	}
 	if u.WinLikelihood != nil {
-		v := int(*u.WinLikelihood)
-		b.WinLikelihood = &v
+		b.WinLikelihood = u.WinLikelihood
 		n++
 	}
 	return b, n
@@ -311,39 +303,18 @@ func inputFromWire(w *generated.CreateOpportunity) (o OpportunityInput) {
 	o.AmountInCents = int64(w.AmountInCents)
 	o.Type = generated.OpportunityType(w.Type)
 	o.ForecastCategory = generated.ForecastCategory(w.ForecastCategory)
-	if w.WinLikelihood != nil {
-		v := int(*w.WinLikelihood)
-		o.WinLikelihood = &v
-	}
+	o.WinLikelihood = w.WinLikelihood
 	return o
 }
 
 // updateFromWire converts every field but custom from the wire.
 func updateFromWire(w *generated.UpdateOpportunity) (o OpportunityUpdate) {
-	if w.Owner != nil {
-		v := string(*w.Owner)
-		o.Owner = &v
-	}
-	if w.Pipeline != nil {
-		v := string(*w.Pipeline)
-		o.Pipeline = &v
-	}
-	if w.PipelineStage != nil {
-		v := string(*w.PipelineStage)
-		o.PipelineStage = &v
-	}
-	if w.EstimatedCloseDate != nil {
-		v := string(*w.EstimatedCloseDate)
-		o.EstimatedCloseDate = &v
-	}
-	if w.Currency != nil {
-		v := string(*w.Currency)
-		o.Currency = &v
-	}
-	if w.AmountInCents != nil {
-		v := int64(*w.AmountInCents)
-		o.AmountInCents = &v
-	}
+	o.Owner = w.Owner
+	o.Pipeline = w.Pipeline
+	o.PipelineStage = w.PipelineStage
+	o.EstimatedCloseDate = w.EstimatedCloseDate
+	o.Currency = w.Currency
+	o.AmountInCents = w.AmountInCents
 	if w.Type != "" {
 		v := generated.OpportunityType(w.Type)
 		o.Type = &v
@@ -352,10 +323,7 @@ func updateFromWire(w *generated.UpdateOpportunity) (o OpportunityUpdate) {
 		v := generated.ForecastCategory(w.ForecastCategory)
 		o.ForecastCategory = &v
 	}
-	if w.WinLikelihood != nil {
-		v := int(*w.WinLikelihood)
-		o.WinLikelihood = &v
-	}
+	o.WinLikelihood = w.WinLikelihood
 	return o
 }
 
@@ -371,10 +339,7 @@ func opportunityFromWire(w *generated.Opportunity) (o Opportunity) {
 	o.AmountInCents = int64(w.AmountInCents)
 	o.Type = generated.OpportunityType(w.Type)
 	o.ForecastCategory = generated.ForecastCategory(w.ForecastCategory)
-	if w.WinLikelihood != nil {
-		v := int(*w.WinLikelihood)
-		o.WinLikelihood = &v
-	}
+	o.WinLikelihood = w.WinLikelihood
 	o.CreatedAt = time.Time(w.CreatedAt)
 	o.UpdatedAt = time.Time(w.UpdatedAt)
 	return o

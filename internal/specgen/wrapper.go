@@ -150,6 +150,10 @@ func (g *wrapperGen) toWire(fields []friendlyField, x string) {
 			}
 		case !f.Ptr && f.WirePtr:
 			g.p("if %s != \"\" { v := %s(%s); %s = &v }", src, f.WireType, src, dst)
+		case f.Ptr && f.WirePtr && f.Type == f.WireType:
+			// The same type: share the pointer (the wire body is only read
+			// while it is encoded), saving an allocation per call.
+			g.p("if %s != nil { %s = %s; %s }", src, dst, src, count(x))
 		case f.Ptr && f.WirePtr:
 			g.p("if %s != nil { v := %s(*%s); %s = &v; %s }", src, f.WireType, src, dst, count(x))
 		case f.Ptr && !f.WirePtr:
@@ -167,6 +171,10 @@ func (g *wrapperGen) fromWire(fields []friendlyField) error {
 		switch {
 		case !f.Ptr && !f.WirePtr:
 			g.p("%s = %s(%s)", dst, f.Type, src)
+		case f.Ptr && f.WirePtr && f.Type == f.WireType:
+			// The same type: take the pointer the decoder made (w is never
+			// used again), saving an allocation per call.
+			g.p("%s = %s", dst, src)
 		case f.Ptr && f.WirePtr:
 			g.p("if %s != nil { v := %s(*%s); %s = &v }", src, f.Type, src, dst)
 		case !f.Ptr && f.WirePtr:
