@@ -31,22 +31,7 @@ func startFakeServer(t *testing.T, args ...string) (*started, string) {
 // startFakeServerEnv is startFakeServer with extra environment variables.
 func startFakeServerEnv(t *testing.T, env []string, args ...string) (*started, string) {
 	t.Helper()
-	s := &started{cmd: exec.Command(binary, append([]string{"fake-server"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd.Env = cleanEnv(env)
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	require.NoError(t, s.cmd.Start())
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
+	s := startCLIEnv(t, env, append([]string{"fake-server"}, args...)...)
 	var base string
 	eventually(t, 30*time.Second, "fake-server to listen", func() bool {
 		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {

@@ -169,8 +169,14 @@ type started struct {
 
 func startCLI(t *testing.T, args ...string) *started {
 	t.Helper()
+	return startCLIEnv(t, nil, args...)
+}
+
+// startCLIEnv is startCLI with extra environment variables.
+func startCLIEnv(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
 	s := &started{cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd.Env = cleanEnv(nil)
+	s.cmd.Env = cleanEnv(env)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	require.NoError(t, s.cmd.Start())
 	go func() {
