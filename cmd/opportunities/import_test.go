@@ -696,9 +696,10 @@ func TestImportSIGINTSendsNoRowStillWaiting(t *testing.T) {
 	file := jsonlFile(t, n)
 	journal := file + ".journal"
 
-	// 5 workers, 4 requests a second: four or five rows wait for the limiter
-	// at any moment.
-	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "5", "--rate", "4", "--progress-interval", "0", file)...)
+	// 5 workers, one request a second: four or five rows wait for the limiter
+	// at any moment, and a loaded machine has a second between reading the
+	// count and handling the signal before another token comes.
+	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "5", "--rate", "1", "--progress-interval", "0", file)...)
 	eventually(t, 20*time.Second, "2 rows created", func() bool { return countStates(readJournal(t, journal))[stateCreated] >= 2 })
 	before := srv.Requests(chartmogultest.OpCreate)
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
@@ -746,8 +747,10 @@ func TestImportKilledWhileWaitingForTheRateLimit(t *testing.T) {
 	file := jsonlFile(t, n)
 	journal := file + ".journal"
 
-	// One request every two seconds: after the first, three workers wait.
-	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "4", "--rate", "0.5", "--progress-interval", "0", file)...)
+	// One request every 30 seconds: after the first, three workers wait for the
+	// rate limit, and the kill lands long before a second request may leave, even
+	// on a loaded CI machine (at one every two seconds it once did not).
+	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "4", "--rate", "0.0333", "--progress-interval", "0", file)...)
 	eventually(t, 20*time.Second, "the first row created", func() bool { return countStates(readJournal(t, journal))[stateCreated] >= 1 })
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGKILL))
 	r := s.wait(t, 10*time.Second)
