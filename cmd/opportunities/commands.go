@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"io"
 	"os"
@@ -49,12 +50,29 @@ func countArgs(args []string, least, most int, want string) error {
 }
 
 // command is a cobra command whose RunE reports its own errors and returns
-// its exit status (see run).
-func command(use, short, long, examples string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
+// its exit status (see run). Its description and examples are those of
+// help/NAME.txt, NAME being use's first word.
+func command(use, short string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
+	long, examples := helpText(strings.Fields(use)[0])
 	return &cobra.Command{
 		Use: use, Short: short, Long: long, Example: examples, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error { return status(do(cmd, args)) },
 	}
+}
+
+//go:embed help
+var helpFiles embed.FS
+
+// helpText is a command's description and examples, from help/NAME.txt: the
+// description, then a line "Examples:" and the examples. Prose is kept out of
+// the Go code; TestHelpExamplesRunAsWritten runs every example.
+func helpText(name string) (long, examples string) {
+	data, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic(err) // a missing file fails every test that builds the commands
+	}
+	long, examples, _ = strings.Cut(strings.TrimRight(string(data), "\n"), "\n\nExamples:\n")
+	return long, examples
 }
 
 // call runs one API call with a client, on a context Ctrl-C cancels, and
@@ -80,26 +98,12 @@ func (e *env) call(out *output, names map[string]string, do func(ctx context.Con
 	return e.print(out, v)
 }
 
-const createLong = `Creates an opportunity and prints it as the API returns it. The input is
-checked first; on a problem every problem is reported, naming the field,
-nothing is sent and the exit status is 2.
-
-Give the fields as flags, or the request body as a file (--file, - for stdin):
-JSON exactly as ChartMogul's create request takes it, custom attributes as
-[{"key": ..., "value": ...}]. A win likelihood that is not given is not sent (the
-stage's default applies); --win-likelihood 0 sends 0.`
-
 func createCommand(e *env) *cobra.Command {
 	var ff fieldFlags
 	var file string
 	out := &output{}
 	cmd := command("create {--customer-uuid ID --owner EMAIL --pipeline P --stage S --close-date D --currency C --amount-cents N [flags] | --file FILE}",
-		"create an opportunity", createLong, `  opportunities --fake create --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7 \
-      --owner test1@example.org --pipeline "New Business" --stage Discovery \
-      --close-date 2024-04-21 --currency USD --amount-cents 100000 --type recurring \
-      --forecast best_case --win-likelihood 40 --custom seats=3 --custom marketing_campaign=Facebook
-  opportunities --fake create --file examples/opportunity.json
-  cat examples/opportunity.json | opportunities --fake create --file - --output json`, noArgs,
+		"create an opportunity", noArgs,
 		func(*cobra.Command, []string) int {
 			body, names, err := e.body(&ff, file, createProperties)
 			if err != nil {
@@ -130,10 +134,7 @@ func createCommand(e *env) *cobra.Command {
 
 func getCommand(e *env) *cobra.Command {
 	out := &output{}
-	cmd := command("get UUID", "print one opportunity",
-		`Retrieves one opportunity and prints it. A UUID that does not exist is an error (exit status 1).`,
-		`  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed
-  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed --output json`, oneUUID,
+	cmd := command("get UUID", "print one opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
 			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Get(ctx, args[0]) })
 		})
@@ -141,19 +142,11 @@ func getCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-const updateLong = `Changes the fields given, and only those, and prints the whole opportunity after
-the change. --win-likelihood 0 sends 0. The customer cannot be changed. With
---file, the body is JSON as the API's update request takes it. Whether the API
-merges or replaces custom attributes is not documented (the fake merges).`
-
 func updateCommand(e *env) *cobra.Command {
 	var ff fieldFlags
 	var file string
 	out := &output{}
-	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", updateLong,
-		`  opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --stage Proposal --win-likelihood 0
-  opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --custom seats=5 --custom zip:=02134
-  echo '{"forecast_category": "won"}' | opportunities --fake update bb544336-e74e-11ee-800c-effc264f19ed --file -`, oneUUID,
+	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
 			body, names, err := e.body(&ff, file, updateProperties)
 			if err != nil {
@@ -177,10 +170,7 @@ func updateCommand(e *env) *cobra.Command {
 
 func deleteCommand(e *env) *cobra.Command {
 	out := &output{}
-	cmd := command("delete UUID", "delete an opportunity",
-		`Deletes one opportunity and prints {} (the API's answer; on a terminal, a line
-saying so). A UUID that does not exist is an error (exit status 1).`,
-		`  opportunities --fake delete bb544336-e74e-11ee-800c-effc264f19ed`, oneUUID,
+	cmd := command("delete UUID", "delete an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
 			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) {
 				return deleted{args[0]}, c.Delete(ctx, args[0])

@@ -22,40 +22,6 @@ import (
 // stripe-mock made familiar.
 const defaultFakeAddr = "127.0.0.1:12111"
 
-const fakeServerLong = `Runs the in-memory fake of the Opportunities API (package chartmogultest) as a
-standalone HTTP server, for tests in any language. It serves create, list,
-retrieve, update and delete under --base-path, validates every request against
-openapi.yaml (a violation is answered 400 {"code":400,"message":...,"param":...}
-naming the field) and every response it sends, and requires HTTP basic auth with
-the API key as user name: --api-key or $CHARTMOGUL_API_KEY, else the default
-test key "` + chartmogultest.DefaultAPIKey + `". It prints the base URL it listens on, then one log line per
-request on stderr (never a header, so never the key). SIGINT or SIGTERM (Ctrl-C)
-stops it, with exit status 0, after the requests being served: those still
-running after 5s are cut off; a second signal stops it at once (status 1). A
-client has 10s to send a request's header and 30s for the whole request.
-
-Admin endpoint (same key; JSON), to script limits and failures over HTTP:
-  GET    /_fake/state    {"opportunities": N, "requests": {...}, "applied": {...}, "limits": {...}}
-  POST   /_fake/faults   queue a fault for the next requests to one operation:
-                         {"operation": "createOpportunity", "status": 500, "times": 1,
-                          "headers": {"Retry-After": "1"}, "body": "...", "empty_body": false,
-                          "delay": "2s", "drop_connection": false, "truncate_body": false,
-                          "apply": false}   (apply: the change is made, then the fault happens;
-                         times at most 10000, delay at most 1m, header names and values checked)
-  DELETE /_fake/faults   drop pending faults
-  PUT    /_fake/limits   {"rate_per_second": 40, "retry_after": true, "max_concurrent": 20}
-                         (429 over the rate, 503 over the concurrency; 0 means none)
-  POST   /_fake/reset    empty the store and clear counters and faults
-Operations are named by operationId: createOpportunity, listOpportunities,
-retrieveOpportunity, updateOpportunity, deleteOpportunity. A mistake is answered
-400 naming the field; a known path with the wrong method, 405 with Allow.`
-
-const fakeServerExamples = `  opportunities fake-server --seed        # http://127.0.0.1:12111/v1, key test_api_key
-  opportunities fake-server --addr 127.0.0.1:0 --api-key sk_test_123 --rate-limit 40 --max-concurrent 20
-  curl -u test_api_key: http://127.0.0.1:12111/v1/opportunities
-  curl -u test_api_key: -X POST http://127.0.0.1:12111/_fake/faults -d '{"operation":"createOpportunity","status":500}'
-  curl -u test_api_key: http://127.0.0.1:12111/_fake/state`
-
 // fakeServerFlags are fake-server's flags.
 type fakeServerFlags struct {
 	addr, basePath   string
@@ -67,7 +33,7 @@ type fakeServerFlags struct {
 func fakeServerCommand(e *env) *cobra.Command {
 	var f fakeServerFlags
 	cmd := command("fake-server [--addr HOST:PORT] [--seed] [--rate-limit N] [--max-concurrent N] [flags]",
-		"run the fake API as a server any HTTP client can call (like stripe-mock)", fakeServerLong, fakeServerExamples, noArgs,
+		"run the fake API as a server any HTTP client can call (like stripe-mock)", noArgs,
 		func(*cobra.Command, []string) int { return e.runFakeServer(f) })
 	fs := cmd.Flags()
 	fs.StringVar(&f.addr, "addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")

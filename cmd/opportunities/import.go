@@ -26,63 +26,6 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-const importAbout = `Creates one opportunity per row of FILE, which holds JSON Lines (one create
-body per line, exactly as the create command's --file takes it) or CSV (by the
-.csv extension, or --format). A CSV header names API fields: customer_uuid,
-owner, pipeline, pipeline_stage, estimated_close_date, currency,
-amount_in_cents, type, forecast_category, win_likelihood, and custom.KEY for a
-custom attribute. Cells of custom.KEY are typed like --custom values (true/false,
-a JSON number, else a string); a header custom.KEY: (trailing colon) keeps them
-as strings. An empty cell is a field or attribute not given. The file must be
-UTF-8 (a byte order mark is fine); a line or cell that is not is an invalid row.
-
-Every row is checked before anything is sent, reading the file once to check
-and once to send, so memory stays flat however long it is. Bad rows are
-reported by line number ("line 7: win_likelihood: must be between 0 and 100,
-got 101") and nothing is sent (exit status 2), unless --skip-invalid: then
-they are reported, journalled as failed, skipped and counted as failures.
---check stops after the check.
-
-Rows are sent with at most --concurrency requests in flight and at most --rate
-requests per second. The rate is shared with whatever else uses the API key:
-on a 429 the whole import slows down (honouring Retry-After) and then speeds
-up again, and a 429 never counts as a row's failure or uses up its --retries.
-
-Output: one JSON line per row on stdout, {"line":N,"state":"created","uuid":...}
-(state created, skipped, reconciled, failed with "error" and "may_exist",
-invalid with "problems", not_sent, or needs_review with "candidates"), then
-{"summary":{...}} with the counts. Progress goes to stderr: on a terminal a bar
-redrawn in place, else a line every --progress-interval; a summary line ends
-the run. The exit status is 0 only if every row ended created (now or by an
-earlier run).
-
-The journal (--journal, default FILE.journal) records every row as it goes,
-each line synced to disk: "sending" when its request leaves (after waiting for
---rate and --concurrency), then "created" with its UUID or "failed". Its
-header binds it to FILE's name and its lines are numbered and hash-chained, so
-lines deleted, cut or edited, an emptied journal and lines cut off its end are
-detected. Rerun with --resume (or --resume JOURNAL) to continue: rows already
-created are skipped; the others are checked again and sent. A row whose
-request was cut short (the process was killed, or a 5xx, a dropped connection
-or a timeout) may have been created, and ChartMogul has no idempotency key:
-before resending it the import lists its customer's opportunities and claims
-one only if it is exactly what the row sends (every field it sent equal,
-fields it did not send absent, win_likelihood excepted, custom equal as a
-whole) and was created after the attempt began (less 5 minutes of clock skew).
-If more opportunities match than rows could own them, the row is reported as
-needs_review with the candidates' UUIDs, neither sent nor claimed, and the
-exit status is 1. When the journal is damaged, --resume says so and checks
-every row without a created record that way before sending anything. A
-journal of the previous format is converted (the old file is kept as
-JOURNAL.v1) and checked the same way.
-
-On SIGINT or SIGTERM no new request is sent: rows still waiting for the rate
-limit or a free slot are not sent (nothing is journalled for them; --resume
-sends them). Requests already sent finish (a second signal, or --timeout, cuts
-them short), the journal is complete and the summary is printed; the exit status
-is 130 (143 after SIGTERM). Without --resume an existing journal is refused, so an import cannot be
-run twice by mistake.`
-
 // resumeFlag is --resume (use the journal named by --journal or the default),
 // or --resume=JOURNAL, or --resume JOURNAL (see resumeArgs).
 type resumeFlag struct {
@@ -122,16 +65,10 @@ type importOptions struct {
 	interval    time.Duration
 }
 
-const importExamples = `  opportunities --fake import --check examples/deals.csv   # check every row, send nothing
-  opportunities --fake import --journal "$(mktemp -d)/deals.journal" examples/deals.jsonl
-  opportunities --fake import --journal "$(mktemp -d)/deals.journal" --concurrency 10 --rate 20 examples/deals.csv
-  opportunities --fake import --journal "$(mktemp -d)/deals.journal" --skip-invalid examples/deals.csv
-  j="$(mktemp -d)/deals.journal"; opportunities --fake import --journal "$j" examples/deals.csv && opportunities --fake import --resume "$j" examples/deals.csv`
-
 func importCommand(e *env) *cobra.Command {
 	var o importOptions
-	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably", importAbout,
-		importExamples, cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
+	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
+		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
 			if err == nil && (e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1) { // also under --check
 				err = usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)

@@ -16,20 +16,11 @@ var listFlagNames = map[string]string{
 	"per_page": "per-page", "cursor": "cursor",
 }
 
-const listLong = `Lists opportunities, newest first. Without --all it prints one page; as JSON,
-as the API returns it: {"entries": [...], "cursor": "...", "has_more": true|false}.
-Pass the cursor back with --cursor to read the next page. With --all it follows
-every page; as JSON, one opportunity per line (JSON Lines). On a terminal the
-default is a table: --output json for JSON.`
-
 func listCommand(e *env) *cobra.Command {
 	var p wrapper.ListParams
 	var all bool
 	out := &output{}
-	cmd := command("list [filters] [--per-page N] [--cursor C] [--all]", "list opportunities, one page or all of them", listLong,
-		`  opportunities --fake list --customer-uuid cus_f466e33d-ff2b-4a11-8f85-417eb02157a7
-  opportunities --fake list --pipeline "New Business" --close-date-on-or-after 2024-01-01 --all
-  opportunities --fake list --per-page 1 --output table`, noArgs,
+	cmd := command("list [filters] [--per-page N] [--cursor C] [--all]", "list opportunities, one page or all of them", noArgs,
 		func(cmd *cobra.Command, _ []string) int {
 			if vs := listParams(p, cmd.Flags().Changed("per-page")).Validate(); len(vs) > 0 {
 				return e.fail(violations(vs), listFlagNames)

@@ -27,24 +27,6 @@ func versionString() string {
 	return v
 }
 
-const rootLong = `opportunities is a command-line client for ChartMogul's Opportunities API.
-
-Output: on a terminal, list prints a table and get, create and update a
-readable block; piped or redirected, JSON in the API's own shape (customer_uuid,
-custom as an object, created_at as RFC 3339 with milliseconds). --output json
-or --output table chooses. Errors go to stderr; --verbose logs each request and
-retry there. The API key is never printed.
-
-Exit status: 0 success; 1 an API or network error (or an import with a failed
-row); 2 a usage or validation error: nothing was sent; 130 interrupted by
-Ctrl-C (SIGINT), 143 by SIGTERM.`
-
-const rootExamples = `  export CHARTMOGUL_API_KEY=...      # a key of a user with a CRM seat
-  opportunities --fake list --all
-  opportunities --fake get bb544336-e74e-11ee-800c-effc264f19ed
-  opportunities --fake create --file examples/opportunity.json   # no key, no network
-  opportunities create --help`
-
 // strconvError is the Go detail pflag adds to a bad number:
 // `strconv.ParseInt: parsing "abc": invalid syntax`.
 var strconvError = regexp.MustCompile(`strconv\.Parse(Int|Uint|Float)[^"]*parsing "[^"]*": (invalid syntax|value out of range)`)
@@ -65,11 +47,12 @@ func plainFlagError(msg string) string {
 
 // newRoot builds the command tree for e.
 func newRoot(e *env) *cobra.Command {
+	long, examples := helpText("opportunities")
 	root := &cobra.Command{
 		Use:           "opportunities",
 		Short:         "a client for ChartMogul's Opportunities API",
-		Long:          rootLong,
-		Example:       rootExamples,
+		Long:          long,
+		Example:       examples,
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
