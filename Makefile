@@ -38,7 +38,7 @@ cover: ## Statement coverage of wrapper/; fails under 85 %
 
 FUZZTIME ?= 10s
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s) on top of the committed corpus
-	@for f in FuzzDecodeOpportunity FuzzErrorBody FuzzEchoedKey FuzzCustomRoundTrip FuzzPatternChecksMatchTheSpec FuzzIsDateMatchesTimeParse; do \
+	@for f in FuzzDecodeOpportunity FuzzErrorBody FuzzEchoedKey FuzzCustomRoundTrip FuzzPatternChecksMatchTheSpec FuzzIsDateMatchesTimeParse FuzzAppendJSONIsMarshal; do \
 		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./wrapper || exit 1; \
 	done
 

@@ -2,7 +2,6 @@ package wrapper
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 )
 
@@ -45,5 +44,5 @@ func EncodeOpportunityInput(in OpportunityInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(body)
+	return body.AppendJSON(make([]byte, 0, bodyBuffer))
 }

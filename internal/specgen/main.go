@@ -10,6 +10,8 @@
 //     response bodies and parameters (required sets, patterns, formats,
 //     enums, bounds, lengths, the custom value types) as Validate methods on
 //     oapi-codegen's structs, and each schema's property list;
+//   - generated/encode.gen.go: AppendJSON methods on the request bodies, which
+//     write what json.Marshal writes without its reflection;
 //   - wrapper/fields.gen.go: the friendly types of package wrapper, one field
 //     per property of the spec, with their builders and conversions.
 //
@@ -73,9 +75,14 @@ func run(specPath, out, wrapperDir string) error {
 	if err != nil {
 		return err
 	}
+	encode, err := encodeFile(gc)
+	if err != nil {
+		return err
+	}
 	files := map[string][]byte{
-		filepath.Join(out, "spec.gen.go"):  specFile(data),
-		filepath.Join(out, "rules.gen.go"): rules,
+		filepath.Join(out, "spec.gen.go"):   specFile(data),
+		filepath.Join(out, "rules.gen.go"):  rules,
+		filepath.Join(out, "encode.gen.go"): encode,
 	}
 	if wrapperDir != "" {
 		friendly, err := wrapperFile(doc, order, gc)

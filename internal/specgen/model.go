@@ -23,9 +23,19 @@ type goField struct {
 // goCode is what oapi-codegen wrote, read back with go/parser: struct fields
 // by JSON name, and type aliases.
 type goCode struct {
-	structs map[string]map[string]goField // struct name → JSON name → field
-	aliases map[string]string             // alias name → aliased type expression
-	named   map[string]string             // named non-struct type → underlying type expression
+	structs    map[string]map[string]goField // struct name → JSON name → field
+	ordered    map[string][]taggedField      // struct name → its JSON fields in declaration order
+	aliases    map[string]string             // alias name → aliased type expression
+	named      map[string]string             // named non-struct type → underlying type expression
+	marshalers map[string]bool               // types with a MarshalJSON method
+}
+
+// taggedField is a struct field as encoding/json sees it: its JSON name and
+// the omitempty or omitzero option, if any.
+type taggedField struct {
+	goField
+	JSON string
+	Omit string // "", "omitempty" or "omitzero"
 }
 
 func readGoCode(path string) (*goCode, error) {
@@ -34,8 +44,12 @@ func readGoCode(path string) (*goCode, error) {
 	if err != nil {
 		return nil, err
 	}
-	gc := &goCode{structs: map[string]map[string]goField{}, aliases: map[string]string{}, named: map[string]string{}}
+	gc := &goCode{structs: map[string]map[string]goField{}, ordered: map[string][]taggedField{},
+		aliases: map[string]string{}, named: map[string]string{}, marshalers: map[string]bool{}}
 	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil && fd.Name.Name == "MarshalJSON" {
+			gc.marshalers[strings.TrimPrefix(expr(fd.Recv.List[0].Type), "*")] = true
+		}
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
 			continue
@@ -58,11 +72,13 @@ func readGoCode(path string) (*goCode, error) {
 					continue
 				}
 				tag, _ := strconv.Unquote(fl.Tag.Value)
-				jsonName, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+				jsonName, opts, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
 				if jsonName == "" || jsonName == "-" {
 					continue
 				}
-				fields[jsonName] = goField{Name: fl.Names[0].Name, Type: expr(fl.Type)}
+				f := goField{Name: fl.Names[0].Name, Type: expr(fl.Type)}
+				fields[jsonName] = f
+				gc.ordered[name] = append(gc.ordered[name], taggedField{goField: f, JSON: jsonName, Omit: opts})
 			}
 			gc.structs[name] = fields
 		}
