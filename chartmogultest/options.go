@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // DefaultAPIKey is the API key a Server accepts unless WithAPIKey says otherwise.
@@ -27,6 +29,7 @@ type config struct {
 	validateResponses bool
 	addr              string                                     // listen address (standalone.go)
 	wrappers          []func(*Server, http.Handler) http.Handler // outermost last (standalone.go)
+	seed              []generated.Opportunity                    // stored at the start and by Reset (seed.go)
 }
 
 func defaultConfig() config {

@@ -42,6 +42,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	store       store
+	seeded      []generated.Opportunity // WithSeed's opportunities as stored at the start, for Reset
 	requests    map[Operation]int
 	applied     map[Operation]int
 	faults      map[Operation][]Fault
@@ -80,6 +81,7 @@ func Start(opts ...Option) (*Server, error) {
 		cfg: cfg, spec: spec, closing: make(chan struct{}),
 		requests: map[Operation]int{}, applied: map[Operation]int{}, faults: map[Operation][]Fault{},
 	}
+	s.seeded = s.Seed(cfg.seed...)
 	strict := generated.NewStrictHandlerWithOptions(&handler{s: s}, nil, generated.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, http.StatusBadRequest, err.Error(), "")
@@ -207,12 +209,14 @@ func (s *Server) Applied(op Operation) int {
 	return s.applied[op]
 }
 
-// Reset empties the store and clears the counters, the pending faults and
-// the rate-limit window. Options are kept.
+// Reset brings the store back to the server's start: empty, or holding only
+// the WithSeed opportunities as they were first stored. It clears the
+// counters, the pending faults and the rate-limit window. Options are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.store = store{}
+	s.seedLocked(s.seeded)
 	s.requests, s.applied, s.faults = map[Operation]int{}, map[Operation]int{}, map[Operation][]Fault{}
 	s.windowStart, s.windowCount = time.Time{}, 0
 }

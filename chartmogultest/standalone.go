@@ -77,7 +77,7 @@ const DefaultAdminPath = "/_fake"
 //	POST   PREFIX/faults  queue a fault (AdminFault): {"operation": "createOpportunity", "status": 500}
 //	DELETE PREFIX/faults  drop every pending fault
 //	PUT    PREFIX/limits  set the limits (AdminLimits): {"rate_per_second": 40, "max_concurrent": 20}
-//	POST   PREFIX/reset   empty the store, clear counters and faults (Reset)
+//	POST   PREFIX/reset   empty the store (back to the WithSeed opportunities, if any), clear counters and faults (Reset)
 //
 // A mistake is answered 400 {"code":400,"message":...,"param":...} naming the
 // field.

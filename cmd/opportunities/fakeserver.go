@@ -62,9 +62,6 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 	if err != nil {
 		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
 	}
-	if f.seed {
-		srv.Seed(fakeSeed()...)
-	}
 	root := strings.TrimSuffix(srv.URL(), strings.TrimRight(f.basePath, "/"))
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
@@ -87,6 +84,9 @@ func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option
 		chartmogultest.WithRateLimit(f.rate, f.retryAfter),
 		chartmogultest.WithMaxConcurrent(f.concurrent),
 		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
+	}
+	if f.seed { // stored again by the admin reset
+		opts = append(opts, chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
 	}
 	if !f.quiet {
 		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
