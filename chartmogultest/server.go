@@ -184,6 +184,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// ErrCutOff is ShutdownGrace's error when requests were still being served
+// at the end of the grace period.
+var ErrCutOff = errors.New("chartmogultest: requests still being served after the grace period were cut off")
+
+// ShutdownGrace stops the server as a standalone server stops on a signal:
+// the requests being served get grace to finish; then, or as soon as ctx is
+// done (a second signal, say), their connections are closed. It returns nil
+// when every request finished in time, ErrCutOff when grace ran out, and
+// ctx's cause (see context.Cause) when ctx ended the wait; in every case the
+// server is stopped and its handlers have returned. It installs no signal handler: telling a
+// signal is the caller's part.
+func (s *Server) ShutdownGrace(ctx context.Context, grace time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, grace, ErrCutOff)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
 // URL returns the API's base URL including the base path, such as
 // "http://127.0.0.1:41234/v1"; the list endpoint is URL()+"/opportunities".
 func (s *Server) URL() string { return s.url + s.cfg.basePath }
