@@ -82,27 +82,7 @@ func Start(opts ...Option) (*Server, error) {
 		requests: map[Operation]int{}, applied: map[Operation]int{}, faults: map[Operation][]Fault{},
 	}
 	s.seeded = s.Seed(cfg.seed...)
-	strict := generated.NewStrictHandlerWithOptions(&handler{s: s}, nil, generated.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			writeError(w, http.StatusBadRequest, err.Error(), "")
-		},
-		ResponseErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			writeError(w, http.StatusInternalServerError, "chartmogultest: "+err.Error(), "")
-		},
-	})
-	s.api = http.NewServeMux()
-	generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
-		BaseURL:    cfg.basePath,
-		BaseRouter: s.api,
-		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			var pe *generated.InvalidParamFormatError
-			param := ""
-			if errors.As(err, &pe) {
-				param = pe.ParamName
-			}
-			writeError(w, http.StatusBadRequest, err.Error(), param)
-		},
-	})
+	s.api = s.apiMux()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, fmt.Errorf("chartmogultest: %w", err)
@@ -126,6 +106,34 @@ func Start(opts ...Option) (*Server, error) {
 		_ = s.hs.Serve(ln)
 	}()
 	return s, nil
+}
+
+// apiMux routes the API's operations, under the base path, to the handler
+// through the generated std-http routes and strict handler; a request they
+// cannot decode is answered 400 in ChartMogul's shape.
+func (s *Server) apiMux() *http.ServeMux {
+	strict := generated.NewStrictHandlerWithOptions(&handler{s: s}, nil, generated.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusBadRequest, err.Error(), "")
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusInternalServerError, "chartmogultest: "+err.Error(), "")
+		},
+	})
+	mux := http.NewServeMux()
+	generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+		BaseURL:    s.cfg.basePath,
+		BaseRouter: mux,
+		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			var pe *generated.InvalidParamFormatError
+			param := ""
+			if errors.As(err, &pe) {
+				param = pe.ParamName
+			}
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+		},
+	})
+	return mux
 }
 
 // The server's read timeouts: a request's header must arrive within
