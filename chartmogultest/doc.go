@@ -53,6 +53,8 @@
 // change was applied ("the server created it but the response was lost").
 // Requests and Applied count what reached each operation and what changed or
 // read the store; Seed, Opportunities and Reset give direct access to it.
+// WithSeed stores opportunities at the start and again on every Reset;
+// DocumentationSeed returns the two of ChartMogul's documentation.
 //
 // A request meets, in order: the concurrency limit (503), authentication
 // (401), the rate limit (429), routing (404, 405), the next scripted fault,

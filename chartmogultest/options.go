@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // DefaultAPIKey is the API key a Server accepts unless WithAPIKey says otherwise.
@@ -26,7 +28,9 @@ type config struct {
 	maxConcurrent     int
 	validateResponses bool
 	addr              string                                     // listen address (standalone.go)
+	adminPrefix       string                                     // WithAdmin's prefix, "" without it (standalone.go)
 	wrappers          []func(*Server, http.Handler) http.Handler // outermost last (standalone.go)
+	seed              []generated.Opportunity                    // stored at the start and by Reset (seed.go)
 }
 
 func defaultConfig() config {
@@ -45,6 +49,9 @@ func (c *config) check() error {
 		return fmt.Errorf("chartmogultest: the clock must not be nil")
 	case c.rateLimit < 0 || c.maxConcurrent < 0:
 		return fmt.Errorf("chartmogultest: limits must not be negative")
+	}
+	if err := CheckAddr(c.addr); err != nil {
+		return fmt.Errorf("chartmogultest: address %q: %w", c.addr, err)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	store       store
+	seeded      []generated.Opportunity // WithSeed's opportunities as stored at the start, for Reset
 	requests    map[Operation]int
 	applied     map[Operation]int
 	faults      map[Operation][]Fault
@@ -80,27 +81,8 @@ func Start(opts ...Option) (*Server, error) {
 		cfg: cfg, spec: spec, closing: make(chan struct{}),
 		requests: map[Operation]int{}, applied: map[Operation]int{}, faults: map[Operation][]Fault{},
 	}
-	strict := generated.NewStrictHandlerWithOptions(&handler{s: s}, nil, generated.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			writeError(w, http.StatusBadRequest, err.Error(), "")
-		},
-		ResponseErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			writeError(w, http.StatusInternalServerError, "chartmogultest: "+err.Error(), "")
-		},
-	})
-	s.api = http.NewServeMux()
-	generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
-		BaseURL:    cfg.basePath,
-		BaseRouter: s.api,
-		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-			var pe *generated.InvalidParamFormatError
-			param := ""
-			if errors.As(err, &pe) {
-				param = pe.ParamName
-			}
-			writeError(w, http.StatusBadRequest, err.Error(), param)
-		},
-	})
+	s.seeded = s.Seed(cfg.seed...)
+	s.api = s.apiMux()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, fmt.Errorf("chartmogultest: %w", err)
@@ -124,6 +106,34 @@ func Start(opts ...Option) (*Server, error) {
 		_ = s.hs.Serve(ln)
 	}()
 	return s, nil
+}
+
+// apiMux routes the API's operations, under the base path, to the handler
+// through the generated std-http routes and strict handler; a request they
+// cannot decode is answered 400 in ChartMogul's shape.
+func (s *Server) apiMux() *http.ServeMux {
+	strict := generated.NewStrictHandlerWithOptions(&handler{s: s}, nil, generated.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusBadRequest, err.Error(), "")
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusInternalServerError, "chartmogultest: "+err.Error(), "")
+		},
+	})
+	mux := http.NewServeMux()
+	generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+		BaseURL:    s.cfg.basePath,
+		BaseRouter: mux,
+		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			var pe *generated.InvalidParamFormatError
+			param := ""
+			if errors.As(err, &pe) {
+				param = pe.ParamName
+			}
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+		},
+	})
+	return mux
 }
 
 // The server's read timeouts: a request's header must arrive within
@@ -182,6 +192,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// ErrCutOff is ShutdownGrace's error when requests were still being served
+// at the end of the grace period.
+var ErrCutOff = errors.New("chartmogultest: requests still being served after the grace period were cut off")
+
+// ShutdownGrace stops the server as a standalone server stops on a signal:
+// the requests being served get grace to finish; then, or as soon as ctx is
+// done (a second signal, say), their connections are closed. It returns nil
+// when every request finished in time, ErrCutOff when grace ran out, and
+// ctx's cause (see context.Cause) when ctx ended the wait; in every case the
+// server is stopped and its handlers have returned. It installs no signal handler: telling a
+// signal is the caller's part.
+func (s *Server) ShutdownGrace(ctx context.Context, grace time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, grace, ErrCutOff)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
 // URL returns the API's base URL including the base path, such as
 // "http://127.0.0.1:41234/v1"; the list endpoint is URL()+"/opportunities".
 func (s *Server) URL() string { return s.url + s.cfg.basePath }
@@ -207,12 +238,14 @@ func (s *Server) Applied(op Operation) int {
 	return s.applied[op]
 }
 
-// Reset empties the store and clears the counters, the pending faults and
-// the rate-limit window. Options are kept.
+// Reset brings the store back to the server's start: empty, or holding only
+// the WithSeed opportunities as they were first stored. It clears the
+// counters, the pending faults and the rate-limit window. Options are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.store = store{}
+	s.seedLocked(s.seeded)
 	s.requests, s.applied, s.faults = map[Operation]int{}, map[Operation]int{}, map[Operation][]Fault{}
 	s.windowStart, s.windowCount = time.Time{}, 0
 }

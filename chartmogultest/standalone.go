@@ -19,8 +19,9 @@ import (
 // and an admin endpoint that reaches the limits and faults over HTTP.
 
 // WithAddr sets the TCP address the server listens on, such as
-// "127.0.0.1:12111" (default "127.0.0.1:0": a free port on loopback). The
-// fake has no TLS; keep it on loopback unless it runs in a container.
+// "127.0.0.1:12111" (default "127.0.0.1:0": a free port on loopback); Start
+// refuses one CheckAddr refuses. The fake has no TLS; keep it on loopback
+// unless it runs in a container (see Exposed).
 func WithAddr(addr string) Option {
 	return func(c *config) { c.addr = addr }
 }
@@ -77,7 +78,7 @@ const DefaultAdminPath = "/_fake"
 //	POST   PREFIX/faults  queue a fault (AdminFault): {"operation": "createOpportunity", "status": 500}
 //	DELETE PREFIX/faults  drop every pending fault
 //	PUT    PREFIX/limits  set the limits (AdminLimits): {"rate_per_second": 40, "max_concurrent": 20}
-//	POST   PREFIX/reset   empty the store, clear counters and faults (Reset)
+//	POST   PREFIX/reset   empty the store (back to the WithSeed opportunities, if any), clear counters and faults (Reset)
 //
 // A mistake is answered 400 {"code":400,"message":...,"param":...} naming the
 // field.
@@ -87,6 +88,7 @@ func WithAdmin(prefix string) Option {
 	}
 	prefix = "/" + strings.Trim(prefix, "/")
 	return func(c *config) {
+		c.adminPrefix = prefix
 		c.wrappers = append(c.wrappers, func(s *Server, next http.Handler) http.Handler {
 			admin := s.adminMux(prefix)
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +104,15 @@ func WithAdmin(prefix string) Option {
 			})
 		})
 	}
+}
+
+// AdminURL returns the admin endpoint's URL, outside the API's base path,
+// such as "http://127.0.0.1:41234/_fake"; "" without WithAdmin.
+func (s *Server) AdminURL() string {
+	if s.cfg.adminPrefix == "" {
+		return ""
+	}
+	return s.url + s.cfg.adminPrefix
 }
 
 // handler is the fake's handler with the wrappers of the options around it.

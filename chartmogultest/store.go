@@ -67,9 +67,14 @@ func (st *store) newestFirst() []*record {
 // Seeded data is not checked against the contract here, but a response that
 // would carry an invalid one is answered 500 (see WithResponseValidation).
 func (s *Server) Seed(opps ...generated.Opportunity) []generated.Opportunity {
-	out := make([]generated.Opportunity, 0, len(opps))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.seedLocked(opps)
+}
+
+// seedLocked is Seed; the caller holds s.mu.
+func (s *Server) seedLocked(opps []generated.Opportunity) []generated.Opportunity {
+	out := make([]generated.Opportunity, 0, len(opps))
 	for _, o := range opps {
 		o = cloneOpportunity(o)
 		if o.UUID == "" {

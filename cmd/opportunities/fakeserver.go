@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -17,10 +15,6 @@ import (
 
 	"github.com/mogulkit/opportunities/chartmogultest"
 )
-
-// defaultFakeAddr is fake-server's default address: loopback, on the port
-// stripe-mock made familiar.
-const defaultFakeAddr = "127.0.0.1:12111"
 
 // fakeServerFlags are fake-server's flags.
 type fakeServerFlags struct {
@@ -36,8 +30,8 @@ func fakeServerCommand(e *env) *cobra.Command {
 		"run the fake API as a server any HTTP client can call (like stripe-mock)", noArgs,
 		func(*cobra.Command, []string) int { return e.runFakeServer(f) })
 	fs := cmd.Flags()
-	fs.StringVar(&f.addr, "addr", defaultFakeAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
-	fs.BoolVar(&f.seed, "seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+fakeOpportunityUUID+" and "+fakeSeedUUID)
+	fs.StringVar(&f.addr, "addr", chartmogultest.StandaloneAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
+	fs.BoolVar(&f.seed, "seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+chartmogultest.DocRecordedUUID+" and "+chartmogultest.DocCreateExampleUUID)
 	fs.StringVar(&f.basePath, "base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
 	fs.IntVar(&f.rate, "rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
 	fs.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
@@ -51,7 +45,7 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 	if err := fakeServerFlagsCheck(e, f.addr, f.rate, f.concurrent); err != nil {
 		return e.fail(err, nil)
 	}
-	if where := exposed(f.addr); where != "" {
+	if where := chartmogultest.Exposed(f.addr); where != "" {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
 			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", f.addr, where)
 	}
@@ -62,12 +56,8 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 	if err != nil {
 		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
 	}
-	if f.seed {
-		srv.Seed(fakeSeed()...)
-	}
-	root := strings.TrimSuffix(srv.URL(), strings.TrimRight(f.basePath, "/"))
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
-	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s%s; Ctrl-C stops\n", keySource, root, chartmogultest.DefaultAdminPath)
+	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
 	<-ctx.Done()
 	return e.stopFakeServer(srv, stop)
 }
@@ -88,6 +78,9 @@ func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option
 		chartmogultest.WithMaxConcurrent(f.concurrent),
 		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
 	}
+	if f.seed { // stored again by the admin reset
+		opts = append(opts, chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
+	}
 	if !f.quiet {
 		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
 	}
@@ -95,31 +88,22 @@ func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option
 }
 
 // stopFakeServer stops the fake once the first signal came (stop ends
-// that signal's watch). A second signal stops at once; until then the
-// requests being served get fakeShutdownGrace to finish, then their
-// connections are cut.
+// that signal's watch, once the second one's has begun). The requests being
+// served get fakeShutdownGrace to finish, then their connections are cut; a
+// second signal cuts them at once.
 func (e *env) stopFakeServer(srv *chartmogultest.Server, stop func()) int {
-	second := make(chan os.Signal, 1)
-	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(second)
+	second, stopSecond := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSecond()
 	stop()
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), fakeShutdownGrace)
-		defer cancel()
-		done <- srv.Shutdown(ctx)
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
-		}
-		fmt.Fprintln(e.errOut(), "fake-server: stopped")
-		return exitOK
-	case <-second:
+	switch err := srv.ShutdownGrace(second, fakeShutdownGrace); {
+	case errors.Is(err, chartmogultest.ErrCutOff):
+		fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
+	case err != nil: // the second signal ended the wait
 		fmt.Fprintln(e.errOut(), "fake-server: stopped at once (second signal)")
 		return exitError
 	}
+	fmt.Fprintln(e.errOut(), "fake-server: stopped")
+	return exitOK
 }
 
 // fakeShutdownGrace is how long fake-server waits, once told to stop, for
@@ -131,16 +115,8 @@ func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
 	if e.g.fake || e.g.baseURL != "" {
 		return usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path")
 	}
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		var ae *net.AddrError
-		if errors.As(err, &ae) {
-			return usagef("--addr %q: %s: want HOST:PORT, such as %s", addr, ae.Err, defaultFakeAddr)
-		}
-		return usagef("--addr %q: want HOST:PORT, such as %s", addr, defaultFakeAddr)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return usagef("--addr %q: the port must be a number from 0 to 65535 (0 picks a free one)", addr)
+	if err := chartmogultest.CheckAddr(addr); err != nil {
+		return usagef("--addr %q: %v", addr, err)
 	}
 	if rate < 0 {
 		return usagef("--rate-limit must not be negative, got %d", rate)
@@ -149,22 +125,4 @@ func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
 		return usagef("--max-concurrent must not be negative, got %d", conc)
 	}
 	return nil
-}
-
-// exposed says where addr (HOST:PORT, already checked) listens when that is
-// not loopback only: "every interface" for an empty or unspecified host, else
-// the host. It returns "" for loopback.
-func exposed(addr string) string {
-	host, _, _ := net.SplitHostPort(addr)
-	if host == "localhost" {
-		return ""
-	}
-	ip := net.ParseIP(host)
-	switch {
-	case host == "" || (ip != nil && ip.IsUnspecified()):
-		return "every interface"
-	case ip != nil && ip.IsLoopback():
-		return ""
-	}
-	return host
 }

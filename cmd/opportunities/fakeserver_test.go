@@ -128,6 +128,34 @@ func TestFakeServerServesAnyHTTPClient(t *testing.T) {
 	require.NotContains(t, r.stdout+r.stderr, key)
 }
 
+func TestFakeServerResetComesBackToTheSeed(t *testing.T) {
+	t.Parallel()
+	s, base := startFakeServer(t, "--addr", "127.0.0.1:0", "--seed", "--quiet")
+	root := strings.TrimSuffix(base, "/v1")
+	code, body := httpCall(t, "test_api_key", http.MethodPost, base+"/opportunities", seedBody)
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = httpCall(t, "test_api_key", http.MethodDelete, base+"/opportunities/"+fakeSeedUUID, "")
+	require.Equal(t, http.StatusOK, code, body)
+
+	code, body = httpCall(t, "test_api_key", http.MethodPost, root+"/_fake/reset", "")
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = httpCall(t, "test_api_key", http.MethodGet, base+"/opportunities", "")
+	require.Equal(t, http.StatusOK, code, body)
+	var page struct {
+		Entries []struct {
+			UUID string `json:"uuid"`
+		} `json:"entries"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &page))
+	require.Len(t, page.Entries, 2, body)
+	require.Equal(t, fakeOpportunityUUID, page.Entries[0].UUID)
+	require.Equal(t, fakeSeedUUID, page.Entries[1].UUID)
+
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	r := s.wait(t, 30*time.Second)
+	require.Equal(t, 0, r.code, r.stderr)
+}
+
 func TestFakeServerStopsOnSIGTERMWithTheKeyFromTheEnvironment(t *testing.T) {
 	t.Parallel()
 	const key = "sk_env_fake_server_9876"

@@ -88,7 +88,7 @@ func (e *env) runVerify(f verifyFlags) int {
 		if created > 0 {
 			say("")
 		}
-		printVerifyReport(e.stdout, rep)
+		_ = rep.WriteText(e.stdout) // the exit status is the verdict's, as it always was
 	}
 	if rep.Conforms {
 		return exitOK
@@ -120,11 +120,10 @@ func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livec
 	}
 	key, base, done := "", "", func() {}
 	if e.g.fake {
-		srv, err := chartmogultest.Start()
+		srv, err := chartmogultest.Start(chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
 		}
-		srv.Seed(fakeSeed()...)
 		key, base, done = srv.APIKey(), srv.URL(), srv.Close
 	} else if key, base, err = e.target(); err != nil {
 		return nil, nil, err
@@ -149,43 +148,3 @@ func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livec
 }
 
 var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}
-
-// printVerifyReport writes the report for a terminal, after the progress
-// lines (the run's header included).
-func printVerifyReport(w io.Writer, r *livecheck.Report) {
-	for _, s := range r.Steps {
-		status := "-"
-		if s.Status != 0 {
-			status = fmt.Sprint(s.Status)
-		}
-		fmt.Fprintf(w, "%-7s%-42s %-6s %s -> %s\n", s.Label(), s.Step, s.Method, s.Path, status)
-		for _, f := range s.Findings {
-			where := strings.TrimSpace(f.Part + " " + f.Field)
-			if where != "" {
-				where += ": "
-			}
-			fmt.Fprintf(w, "         %s %s: %s%s\n", f.Severity, f.Kind, where, f.Message)
-		}
-	}
-	c := r.Cleanup
-	var left []string
-	if len(c.LeftBehind) > 0 {
-		left = append(left, "LEFT BEHIND: "+strings.Join(c.LeftBehind, ", "))
-	}
-	if c.OutcomeUnknown {
-		left = append(left, fmt.Sprintf("outcome unknown: a create may have been applied and looking for it failed (%s), "+
-			"so an opportunity may be LEFT BEHIND; find it by its custom attribute verify_string %q and delete it", c.LookupError, c.Marker))
-	}
-	if len(left) == 0 {
-		left = append(left, "nothing left behind")
-	}
-	fmt.Fprintf(w, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, strings.Join(left, "; "))
-	if r.Interrupted {
-		fmt.Fprintln(w, "Interrupted: not every step ran.")
-	}
-	verdict := "the API conforms to openapi.yaml"
-	if !r.Conforms {
-		verdict = "the API does NOT conform to openapi.yaml, or the check could not complete"
-	}
-	fmt.Fprintf(w, "Result: %d drift, %d warning(s), %d failed step(s): %s\n", r.Drift, r.Warnings, r.Errors, verdict)
-}

@@ -18,6 +18,7 @@
 //
 // The Report names each drift (an undocumented status, a missing required
 // field, a type change, any other violation of the spec, documented
-// behaviour not seen) and, as warnings, fields the spec does not know.
+// behaviour not seen) and, as warnings, fields the spec does not know;
+// Report.WriteText prints it for a terminal, and it encodes as JSON.
 // The command "opportunities verify" is its command-line face.
 package livecheck
