@@ -80,6 +80,26 @@ func contains(list []string, s string) bool {
 }
 
 // journalEntry is a journal record as the tests read it.
+// headerCoversLastRecord reports whether the journal's header names its last
+// record (last_seq), which it is updated to after each record is written.
+func headerCoversLastRecord(t *testing.T, path string) bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var header struct {
+		LastSeq string `json:"last_seq"`
+	}
+	var last struct {
+		Seq int `json:"seq"`
+	}
+	if len(lines) < 2 || json.Unmarshal([]byte(lines[0]), &header) != nil || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil {
+		return false
+	}
+	n, err := strconv.Atoi(header.LastSeq)
+	return err == nil && n == last.Seq
+}
+
 type journalEntry struct {
 	Line           int      `json:"line"`
 	State          string   `json:"state"`
@@ -751,17 +771,24 @@ func TestImportKilledWhileWaitingForTheRateLimit(t *testing.T) {
 	// rate limit, and the kill lands long before a second request may leave, even
 	// on a loaded CI machine (at one every two seconds it once did not).
 	s := startCLI(t, srvArgs(srv, "import", "--concurrency", "4", "--rate", "0.0333", "--progress-interval", "0", file)...)
-	eventually(t, 20*time.Second, "the first row created", func() bool { return countStates(readJournal(t, journal))[stateCreated] >= 1 })
+	// Killed once the header vouches for the "created" record: a kill between
+	// writing a record and updating the header leaves that record unvouched,
+	// and a resume rightly checks its row with the API (another test's case).
+	eventually(t, 20*time.Second, "the first row created and the header updated", func() bool {
+		return countStates(readJournal(t, journal))[stateCreated] >= 1 && headerCoversLastRecord(t, journal)
+	})
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGKILL))
 	r := s.wait(t, 10*time.Second)
 	require.Equal(t, -1, r.code, "killed")
 	states := countStates(readJournal(t, journal))
 	require.Equal(t, srv.Requests(chartmogultest.OpCreate), states[stateSending], "a sending line per request that left, and only those")
+	killed, err := os.ReadFile(journal)
+	require.NoError(t, err)
 
 	r = cli(t, srvArgs(srv, "import", "--resume", "--rate", "1000", file)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NotContains(t, r.stderr, "earlier attempt")
-	require.Zero(t, srv.Requests(chartmogultest.OpList), "nothing to reconcile")
+	require.Zero(t, srv.Requests(chartmogultest.OpList), "nothing to reconcile; the resume said:\n%s\nthe journal when killed:\n%s", r.stderr, killed)
 	require.Zero(t, summary(t, r.stderr)["reconciled"])
 	requireEachRowOnce(t, srv, n)
 	require.Equal(t, n, srv.Requests(chartmogultest.OpCreate))
