@@ -215,11 +215,11 @@ func (o *importOptions) check(pos []string) (string, error) {
 
 // importFile runs the import; it returns the exit status.
 func (e *env) importFile(file string, o importOptions) int {
-	path, cleanup, err := e.importInput(file)
+	rows, closeRows, err := e.importSource(file, o.format)
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	defer cleanup()
+	defer closeRows()
 	journal, closeJournal, err := openImportJournal(o, filepath.Base(file))
 	if err != nil {
 		return e.fail(err, nil)
@@ -241,31 +241,36 @@ func (e *env) importFile(file string, o importOptions) int {
 	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out()}
 	stopCtx, sendCtx, unwatch := r.watchSignals()
 	defer unwatch()
-	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), r.options(journal, sendCtx))
+	sum, err := bulk.Run(stopCtx, client, rows, r.options(journal, sendCtx))
 	if prog := r.prog.Load(); prog != nil {
 		prog.Finish()
 	}
 	return r.report(file, sum, err)
 }
 
-// importInput checks FILE, and keeps stdin in a temporary file: the rows are
-// read twice (check, then send).
-func (e *env) importInput(file string) (path string, cleanup func(), err error) {
+// importSource checks FILE and returns its rows; stdin's are kept in a
+// temporary file (bulk.Spool), as the rows are read twice (check, then
+// send), which done removes.
+func (e *env) importSource(file, format string) (rows bulk.Source, done func(), err error) {
 	if file != "-" {
 		fi, err := os.Stat(file)
 		switch {
 		case err != nil:
-			return "", nil, usagef("%v", err)
+			return nil, nil, usagef("%v", err)
 		case fi.IsDir():
-			return "", nil, usagef("%s is a directory", file)
+			return nil, nil, usagef("%s is a directory", file)
 		}
-		return file, func() {}, nil
+		return bulk.File(file, format), func() {}, nil
 	}
-	tmp, err := e.spoolStdin()
-	if err != nil {
-		return "", nil, err
+	spooled, err := bulk.Spool(e.stdin, format)
+	var srcErr *bulk.SourceError
+	switch {
+	case errors.As(err, &srcErr):
+		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 	}
-	return tmp, func() { os.Remove(tmp) }, nil
+	return spooled.Rows(), func() { spooled.Close() }, nil
 }
 
 // openImportJournal opens the journal --resume names, or prepares a new
@@ -494,18 +499,4 @@ func journalError(path string, err error) error {
 		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
 	return usagef("journal: %v", err)
-}
-
-// spoolStdin copies stdin to a temporary file and returns its name.
-func (e *env) spoolStdin() (string, error) {
-	f, err := os.CreateTemp("", "opportunities-import-*")
-	if err != nil {
-		return "", fmt.Errorf("keeping stdin: %w", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, e.stdin); err != nil {
-		os.Remove(f.Name())
-		return "", usagef("reading stdin: %v", err)
-	}
-	return f.Name(), nil
 }
