@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -140,28 +138,9 @@ func resumeArgs(fs *pflag.FlagSet, args []string) []string {
 }
 
 // isJournalName reports whether the argument after --resume is a journal:
-// its name ends in ".journal", or it is a file whose first line starts a
-// journal.
+// its name ends in ".journal", or it is a file holding one (not a flag).
 func isJournalName(name string) bool {
-	if strings.HasSuffix(name, ".journal") {
-		return true
-	}
-	if name == "" || strings.HasPrefix(name, "-") {
-		return false
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			return bulk.LooksLikeJournal(line)
-		}
-	}
-	return false
+	return strings.HasSuffix(name, ".journal") || !strings.HasPrefix(name, "-") && bulk.IsJournalFile(name)
 }
 
 // check validates the flags, settles the journal's name and the format, and
