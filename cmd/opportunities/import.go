@@ -441,9 +441,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 	if sum.Invalid > 0 {
 		fmt.Fprintf(w, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
 	}
-	handled := sum.Created + sum.Failed + sum.Reconciled
-	fmt.Fprintf(w, "summary: total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s\n",
-		sum.Total, sum.Created, sum.Skipped, sum.Reconciled, sum.Failed, sum.Invalid, sum.NotSent, progress.RoundDuration(sum.Elapsed), float64(handled)/max(sum.Elapsed.Seconds(), 1e-9))
+	fmt.Fprintf(w, "summary: %v\n", sum)
 	if err != nil {
 		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
 	}
