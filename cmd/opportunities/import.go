@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -217,10 +216,11 @@ func (e *env) importFile(file string, o importOptions) int {
 		defer done()
 		client = c
 	}
-	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out()}
-	stopCtx, sendCtx, unwatch := r.watchSignals()
+	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
+	defer r.stop.Close()
+	unwatch := r.watchSignals()
 	defer unwatch()
-	sum, err := bulk.Run(stopCtx, client, rows, r.options(journal, sendCtx))
+	sum, err := bulk.Run(r.stop.Context(), client, rows, r.options(journal))
 	if prog := r.prog.Load(); prog != nil {
 		prog.Finish()
 	}
@@ -283,59 +283,43 @@ func (r *importRun) settle() time.Duration {
 	return wrapper.DefaultTimeout
 }
 
-// importRun is one import under way: its output and its progress.
+// importRun is one import under way: its output, its progress and how it
+// is stopped.
 type importRun struct {
 	e              *env
 	o              importOptions
 	stdout, stderr io.Writer
 	outMu          sync.Mutex
 	prog           atomic.Pointer[progress.Bar] // set once every row was checked
-	interrupted    atomic.Bool
+	stop           *bulk.Stopper
 }
 
-// watchSignals returns the context that stops new rows (the first signal)
-// and the one that aborts requests in flight (a second signal, or --timeout
-// after the first).
-func (r *importRun) watchSignals() (stopCtx, sendCtx context.Context, unwatch func()) {
-	stopCtx, stop := context.WithCancel(context.Background())
-	sendCtx, abort := context.WithCancel(context.Background())
+// watchSignals stops the import on SIGINT or SIGTERM: the first sends no
+// new row, a second (or --timeout after the first, see bulk.Stopper) aborts
+// the requests in flight. unwatch stops listening.
+func (r *importRun) watchSignals() (unwatch func()) {
 	finished := make(chan struct{})
 	var watch sync.WaitGroup
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	watch.Add(1)
-	go func() {
-		defer watch.Done()
-		select {
-		case s := <-sigs:
-			r.interrupted.Store(true)
-			r.e.noteSignal(s)
-			stop() // first: once the message is out, no request leaves
-			r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
-				"waiting for the requests in flight (again to abort them)", s)
-		case <-finished:
-			return
+	watch.Go(func() {
+		for {
+			select {
+			case s := <-sigs:
+				if r.stop.Stop() { // the first: once the message is out, no request leaves
+					r.e.noteSignal(s)
+					r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
+						"waiting for the requests in flight (again to abort them)", s)
+				}
+			case <-finished:
+				return
+			}
 		}
-		var grace <-chan time.Time
-		if t := r.e.g.timeout; t > 0 {
-			timer := time.NewTimer(t)
-			defer timer.Stop()
-			grace = timer.C
-		}
-		select {
-		case <-sigs:
-		case <-grace:
-		case <-finished:
-			return
-		}
-		abort()
-	}()
-	return stopCtx, sendCtx, func() {
+	})
+	return func() {
 		close(finished)
 		watch.Wait()
 		signal.Stop(sigs)
-		stop()
-		abort()
 	}
 }
 
@@ -349,13 +333,13 @@ func (r *importRun) say(format string, args ...any) {
 }
 
 // options are bulk.Run's options for this import.
-func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.Options {
+func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
 		SkipInvalid: r.o.skipInvalid,
 		CheckOnly:   r.o.checkOnly,
-		InFlight:    sendCtx,
+		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
 		Settle:      r.settle(),
 		Notef:       r.say,
@@ -451,7 +435,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 	if sum.MayExist > 0 {
 		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
 	}
-	interrupted := r.interrupted.Load()
+	interrupted := r.stop.Stopped()
 	if interrupted {
 		fmt.Fprintf(w, "opportunities import: interrupted; rerun with --resume to continue\n")
 	} else if sum.Failed > 0 || sum.NotSent > 0 {
