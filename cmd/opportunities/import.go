@@ -168,11 +168,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 	file := pos[0]
 	switch o.format {
 	case "":
-		o.format = "jsonl"
-		if strings.EqualFold(filepath.Ext(file), ".csv") {
-			o.format = "csv"
-		}
-	case "csv", "jsonl":
+		o.format = bulk.FormatOf(file)
+	case bulk.FormatCSV, bulk.FormatJSONL:
 	default:
 		return "", usagef("--format must be csv or jsonl, got %q", o.format)
 	}
@@ -203,19 +200,11 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, nil)
 	}
 	defer closeJournal()
-	var client *wrapper.Client
-	if !o.checkOnly {
-		budget, err := wrapper.NewRateBudget(o.rate)
-		if err != nil {
-			return e.fail(usagef("--rate: %v", err), nil)
-		}
-		c, done, err := e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
-		if err != nil {
-			return e.fail(err, nil)
-		}
-		defer done()
-		client = c
+	client, closeClient, err := e.importClient(o)
+	if err != nil {
+		return e.fail(err, nil)
 	}
+	defer closeClient()
 	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
 	defer r.stop.Close()
 	unwatch := r.watchSignals()
@@ -225,6 +214,19 @@ func (e *env) importFile(file string, o importOptions) int {
 		prog.Finish()
 	}
 	return r.report(file, sum, err)
+}
+
+// importClient returns the client that sends the rows, held to --rate
+// and --concurrency; none under --check, which sends nothing.
+func (e *env) importClient(o importOptions) (*wrapper.Client, func(), error) {
+	if o.checkOnly {
+		return nil, func() {}, nil
+	}
+	budget, err := wrapper.NewRateBudget(o.rate)
+	if err != nil {
+		return nil, nil, usagef("--rate: %v", err)
+	}
+	return e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
 }
 
 // importSource checks FILE and returns its rows; stdin's are kept in a
@@ -289,7 +291,6 @@ type importRun struct {
 	e              *env
 	o              importOptions
 	stdout, stderr io.Writer
-	outMu          sync.Mutex
 	prog           atomic.Pointer[progress.Bar] // set once every row was checked
 	stop           *bulk.Stopper
 }
@@ -356,12 +357,11 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	}
 }
 
-// outcome prints one row's outcome on stdout and counts it.
+// outcome prints one row's outcome on stdout and counts it (Run makes one
+// call at a time, and none once it has returned).
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
-	r.outMu.Lock()
 	_ = safetext.WriteJSON(r.stdout, out)
-	r.outMu.Unlock()
 	switch out.State {
 	case bulk.Invalid:
 		for _, p := range out.Problems {
@@ -383,9 +383,8 @@ func (r *importRun) outcome(out bulk.Outcome) {
 	}
 }
 
+// writeSummary prints the summary on stdout, after the outcomes.
 func (r *importRun) writeSummary(sum bulk.Summary) {
-	r.outMu.Lock()
-	defer r.outMu.Unlock()
 	_ = safetext.WriteJSON(r.stdout, struct {
 		Summary bulk.Summary `json:"summary"`
 	}{sum})
