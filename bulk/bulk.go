@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -112,6 +113,17 @@ type Summary struct {
 // whole source was read.
 func (s Summary) OK() bool {
 	return !s.Interrupted && !s.SourceFailed && s.Created+s.Skipped+s.Reconciled == s.Total
+}
+
+// String is the summary as one line for people: the counts, the elapsed time
+// and the rate of rows handled (created, reconciled or failed) per second.
+// "total 3, created 2, skipped 0, reconciled 0, failed 1, invalid 0, not
+// sent 0, elapsed 1.5s, rate 2.0 rows/s".
+func (s Summary) String() string {
+	handled := s.Created + s.Failed + s.Reconciled
+	return fmt.Sprintf("total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s",
+		s.Total, s.Created, s.Skipped, s.Reconciled, s.Failed, s.Invalid, s.NotSent,
+		progress.RoundDuration(s.Elapsed), float64(handled)/max(s.Elapsed.Seconds(), 1e-9))
 }
 
 // DefaultConcurrency is the number of requests Run keeps in flight unless

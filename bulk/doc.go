@@ -2,9 +2,10 @@
 // none is lost, whatever happens to the process, the network or the server.
 //
 // A [Source] yields [Row]s: a create input with a stable identity (Line).
-// [File] reads JSON Lines or CSV files; any iter.Seq2[Row, error] will do,
-// such as rows a service reads from its own database. [Run] sends them
-// with a [wrapper.Client]:
+// [File] reads JSON Lines or CSV files ([Spool] first copies a pipe or
+// stdin to a temporary file, as Run reads the rows twice); any
+// iter.Seq2[Row, error] will do, such as rows a service reads from its own
+// database. [Run] sends them with a [wrapper.Client]:
 //
 //  1. Check: every row is validated first, one row in memory at a time.
 //     An invalid row stops the import before anything is sent, unless
@@ -32,6 +33,9 @@
 // damaged journal never leads to a silent resend: every row without a
 // vouched created record is then checked against the API before it is
 // sent, and a record nothing vouches for is never trusted.
+//
+// A [Stopper] stops a run in two stages: no new row, then (on a second
+// request or after a grace period) the requests in flight are aborted.
 //
 // The send pass is held to the rows the check saw (line and fingerprint,
 // 16 bytes a row): a source that yields other rows the second time stops

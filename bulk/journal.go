@@ -1,6 +1,7 @@
 package bulk
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -797,6 +798,25 @@ func LooksLikeJournal(line []byte) bool {
 	switch e.State {
 	case StateSending, StateCreated, StateFailed:
 		return true
+	}
+	return false
+}
+
+// IsJournalFile reports whether the file at path holds a journal: its first
+// line that is not blank is one LooksLikeJournal accepts. A file that cannot
+// be read is not one.
+func IsJournalFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			return LooksLikeJournal(line)
+		}
 	}
 	return false
 }

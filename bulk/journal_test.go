@@ -299,3 +299,23 @@ func TestCreateJournalRefusesAJournalBegunSince(t *testing.T) {
 	require.Equal(t, worded, j.Append(bulk.Record{Line: 1, State: bulk.StateSending}))
 	require.NoError(t, j.Close())
 }
+
+func TestIsJournalFile(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+		return path
+	}
+	require.True(t, bulk.IsJournalFile(writeJournal(t, 1)))
+	require.True(t, bulk.IsJournalFile(file("v1.log", "\n  \n"+`{"line":2,"state":"sending","at":"2024-03-21T06:46:23Z"}`+"\n")),
+		"a version 1 journal, after blank lines")
+	require.False(t, bulk.IsJournalFile(file("deals.jsonl", `{"customer_uuid":"cus_x","line":3,"state":"sending"}`+"\n")),
+		"a create body is no journal record")
+	require.False(t, bulk.IsJournalFile(file("deals.csv", "customer_uuid,owner\n")))
+	require.False(t, bulk.IsJournalFile(file("empty", "")))
+	require.False(t, bulk.IsJournalFile(file("long", strings.Repeat("x", 2<<20))), "a first line too long to be a header")
+	require.False(t, bulk.IsJournalFile(filepath.Join(dir, "missing")))
+	require.False(t, bulk.IsJournalFile(dir), "a directory")
+	require.False(t, bulk.IsJournalFile(""))
+}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -140,28 +137,9 @@ func resumeArgs(fs *pflag.FlagSet, args []string) []string {
 }
 
 // isJournalName reports whether the argument after --resume is a journal:
-// its name ends in ".journal", or it is a file whose first line starts a
-// journal.
+// its name ends in ".journal", or it is a file holding one (not a flag).
 func isJournalName(name string) bool {
-	if strings.HasSuffix(name, ".journal") {
-		return true
-	}
-	if name == "" || strings.HasPrefix(name, "-") {
-		return false
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			return bulk.LooksLikeJournal(line)
-		}
-	}
-	return false
+	return strings.HasSuffix(name, ".journal") || !strings.HasPrefix(name, "-") && bulk.IsJournalFile(name)
 }
 
 // check validates the flags, settles the journal's name and the format, and
@@ -190,11 +168,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 	file := pos[0]
 	switch o.format {
 	case "":
-		o.format = "jsonl"
-		if strings.EqualFold(filepath.Ext(file), ".csv") {
-			o.format = "csv"
-		}
-	case "csv", "jsonl":
+		o.format = bulk.FormatOf(file)
+	case bulk.FormatCSV, bulk.FormatJSONL:
 	default:
 		return "", usagef("--format must be csv or jsonl, got %q", o.format)
 	}
@@ -215,57 +190,68 @@ func (o *importOptions) check(pos []string) (string, error) {
 
 // importFile runs the import; it returns the exit status.
 func (e *env) importFile(file string, o importOptions) int {
-	path, cleanup, err := e.importInput(file)
+	rows, closeRows, err := e.importSource(file, o.format)
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	defer cleanup()
+	defer closeRows()
 	journal, closeJournal, err := openImportJournal(o, filepath.Base(file))
 	if err != nil {
 		return e.fail(err, nil)
 	}
 	defer closeJournal()
-	var client *wrapper.Client
-	if !o.checkOnly {
-		budget, err := wrapper.NewRateBudget(o.rate)
-		if err != nil {
-			return e.fail(usagef("--rate: %v", err), nil)
-		}
-		c, done, err := e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
-		if err != nil {
-			return e.fail(err, nil)
-		}
-		defer done()
-		client = c
+	client, closeClient, err := e.importClient(o)
+	if err != nil {
+		return e.fail(err, nil)
 	}
-	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out()}
-	stopCtx, sendCtx, unwatch := r.watchSignals()
+	defer closeClient()
+	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
+	defer r.stop.Close()
+	unwatch := r.watchSignals()
 	defer unwatch()
-	sum, err := bulk.Run(stopCtx, client, bulk.File(path, o.format), r.options(journal, sendCtx))
+	sum, err := bulk.Run(r.stop.Context(), client, rows, r.options(journal))
 	if prog := r.prog.Load(); prog != nil {
 		prog.Finish()
 	}
 	return r.report(file, sum, err)
 }
 
-// importInput checks FILE, and keeps stdin in a temporary file: the rows are
-// read twice (check, then send).
-func (e *env) importInput(file string) (path string, cleanup func(), err error) {
+// importClient returns the client that sends the rows, held to --rate
+// and --concurrency; none under --check, which sends nothing.
+func (e *env) importClient(o importOptions) (*wrapper.Client, func(), error) {
+	if o.checkOnly {
+		return nil, func() {}, nil
+	}
+	budget, err := wrapper.NewRateBudget(o.rate)
+	if err != nil {
+		return nil, nil, usagef("--rate: %v", err)
+	}
+	return e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
+}
+
+// importSource checks FILE and returns its rows; stdin's are kept in a
+// temporary file (bulk.Spool), as the rows are read twice (check, then
+// send), which done removes.
+func (e *env) importSource(file, format string) (rows bulk.Source, done func(), err error) {
 	if file != "-" {
 		fi, err := os.Stat(file)
 		switch {
 		case err != nil:
-			return "", nil, usagef("%v", err)
+			return nil, nil, usagef("%v", err)
 		case fi.IsDir():
-			return "", nil, usagef("%s is a directory", file)
+			return nil, nil, usagef("%s is a directory", file)
 		}
-		return file, func() {}, nil
+		return bulk.File(file, format), func() {}, nil
 	}
-	tmp, err := e.spoolStdin()
-	if err != nil {
-		return "", nil, err
+	spooled, err := bulk.Spool(e.stdin, format)
+	var srcErr *bulk.SourceError
+	switch {
+	case errors.As(err, &srcErr):
+		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 	}
-	return tmp, func() { os.Remove(tmp) }, nil
+	return spooled.Rows(), func() { spooled.Close() }, nil
 }
 
 // openImportJournal opens the journal --resume names, or prepares a new
@@ -299,59 +285,42 @@ func (r *importRun) settle() time.Duration {
 	return wrapper.DefaultTimeout
 }
 
-// importRun is one import under way: its output and its progress.
+// importRun is one import under way: its output, its progress and how it
+// is stopped.
 type importRun struct {
 	e              *env
 	o              importOptions
 	stdout, stderr io.Writer
-	outMu          sync.Mutex
 	prog           atomic.Pointer[progress.Bar] // set once every row was checked
-	interrupted    atomic.Bool
+	stop           *bulk.Stopper
 }
 
-// watchSignals returns the context that stops new rows (the first signal)
-// and the one that aborts requests in flight (a second signal, or --timeout
-// after the first).
-func (r *importRun) watchSignals() (stopCtx, sendCtx context.Context, unwatch func()) {
-	stopCtx, stop := context.WithCancel(context.Background())
-	sendCtx, abort := context.WithCancel(context.Background())
+// watchSignals stops the import on SIGINT or SIGTERM: the first sends no
+// new row, a second (or --timeout after the first, see bulk.Stopper) aborts
+// the requests in flight. unwatch stops listening.
+func (r *importRun) watchSignals() (unwatch func()) {
 	finished := make(chan struct{})
 	var watch sync.WaitGroup
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	watch.Add(1)
-	go func() {
-		defer watch.Done()
-		select {
-		case s := <-sigs:
-			r.interrupted.Store(true)
-			r.e.noteSignal(s)
-			stop() // first: once the message is out, no request leaves
-			r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
-				"waiting for the requests in flight (again to abort them)", s)
-		case <-finished:
-			return
+	watch.Go(func() {
+		for {
+			select {
+			case s := <-sigs:
+				if r.stop.Stop() { // the first: once the message is out, no request leaves
+					r.e.noteSignal(s)
+					r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
+						"waiting for the requests in flight (again to abort them)", s)
+				}
+			case <-finished:
+				return
+			}
 		}
-		var grace <-chan time.Time
-		if t := r.e.g.timeout; t > 0 {
-			timer := time.NewTimer(t)
-			defer timer.Stop()
-			grace = timer.C
-		}
-		select {
-		case <-sigs:
-		case <-grace:
-		case <-finished:
-			return
-		}
-		abort()
-	}()
-	return stopCtx, sendCtx, func() {
+	})
+	return func() {
 		close(finished)
 		watch.Wait()
 		signal.Stop(sigs)
-		stop()
-		abort()
 	}
 }
 
@@ -365,13 +334,13 @@ func (r *importRun) say(format string, args ...any) {
 }
 
 // options are bulk.Run's options for this import.
-func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.Options {
+func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
 		SkipInvalid: r.o.skipInvalid,
 		CheckOnly:   r.o.checkOnly,
-		InFlight:    sendCtx,
+		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
 		Settle:      r.settle(),
 		Notef:       r.say,
@@ -388,12 +357,11 @@ func (r *importRun) options(journal bulk.Journal, sendCtx context.Context) bulk.
 	}
 }
 
-// outcome prints one row's outcome on stdout and counts it.
+// outcome prints one row's outcome on stdout and counts it (Run makes one
+// call at a time, and none once it has returned).
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
-	r.outMu.Lock()
 	_ = safetext.WriteJSON(r.stdout, out)
-	r.outMu.Unlock()
 	switch out.State {
 	case bulk.Invalid:
 		for _, p := range out.Problems {
@@ -415,9 +383,8 @@ func (r *importRun) outcome(out bulk.Outcome) {
 	}
 }
 
+// writeSummary prints the summary on stdout, after the outcomes.
 func (r *importRun) writeSummary(sum bulk.Summary) {
-	r.outMu.Lock()
-	defer r.outMu.Unlock()
 	_ = safetext.WriteJSON(r.stdout, struct {
 		Summary bulk.Summary `json:"summary"`
 	}{sum})
@@ -457,9 +424,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 	if sum.Invalid > 0 {
 		fmt.Fprintf(w, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
 	}
-	handled := sum.Created + sum.Failed + sum.Reconciled
-	fmt.Fprintf(w, "summary: total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s\n",
-		sum.Total, sum.Created, sum.Skipped, sum.Reconciled, sum.Failed, sum.Invalid, sum.NotSent, progress.RoundDuration(sum.Elapsed), float64(handled)/max(sum.Elapsed.Seconds(), 1e-9))
+	fmt.Fprintf(w, "summary: %v\n", sum)
 	if err != nil {
 		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
 	}
@@ -469,7 +434,7 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 	if sum.MayExist > 0 {
 		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
 	}
-	interrupted := r.interrupted.Load()
+	interrupted := r.stop.Stopped()
 	if interrupted {
 		fmt.Fprintf(w, "opportunities import: interrupted; rerun with --resume to continue\n")
 	} else if sum.Failed > 0 || sum.NotSent > 0 {
@@ -494,18 +459,4 @@ func journalError(path string, err error) error {
 		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
 	return usagef("journal: %v", err)
-}
-
-// spoolStdin copies stdin to a temporary file and returns its name.
-func (e *env) spoolStdin() (string, error) {
-	f, err := os.CreateTemp("", "opportunities-import-*")
-	if err != nil {
-		return "", fmt.Errorf("keeping stdin: %w", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, e.stdin); err != nil {
-		os.Remove(f.Name())
-		return "", usagef("reading stdin: %v", err)
-	}
-	return f.Name(), nil
 }

@@ -1,0 +1,68 @@
+package bulk_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/bulk"
+)
+
+// lineNumbers ranges over rows, returning their lines (and failing on an
+// error).
+func lineNumbers(t *testing.T, rows bulk.Source) []int {
+	t.Helper()
+	var got []int
+	for row, err := range rows {
+		require.NoError(t, err)
+		got = append(got, row.Line)
+	}
+	return got
+}
+
+func TestSpoolReadsTheRowsTwiceAndCloseRemovesThem(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	csv := "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents\n" +
+		"cus_1,a@example.org,New Business,Discovery,2024-04-21,USD,100\n" +
+		"\n" + // a blank line in CSV is skipped
+		"cus_2,b@example.org,New Business,Discovery,2024-04-21,USD,200\n"
+	s, err := bulk.Spool(io.NopCloser(strings.NewReader(csv)), bulk.FormatCSV) // a reader that is no file
+	require.NoError(t, err)
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Len(t, left, 1, "one temporary file")
+
+	rows := s.Rows()
+	require.Equal(t, []int{2, 4}, lineNumbers(t, rows))
+	require.Equal(t, []int{2, 4}, lineNumbers(t, rows), "read again, from the copy")
+	require.NoError(t, s.Close())
+	left, err = os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "Close removes the copy")
+}
+
+func TestSpoolReadErrorIsASourceErrorAndLeavesNoFile(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	boom := errors.New("boom")
+	s, err := bulk.Spool(io.MultiReader(strings.NewReader(`{"x":1}`+"\n"), iotest.ErrReader(boom)), bulk.FormatJSONL)
+	require.Nil(t, s)
+	var srcErr *bulk.SourceError
+	require.ErrorAs(t, err, &srcErr)
+	require.Equal(t, boom, srcErr.Err, "the reader's error, as it is")
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "no file left")
+}
+
+func TestSpoolCannotCreateItsFile(t *testing.T) {
+	t.Setenv("TMPDIR", "/nonexistent-"+t.Name())
+	_, err := bulk.Spool(strings.NewReader(""), bulk.FormatJSONL)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	var srcErr *bulk.SourceError
+	require.False(t, errors.As(err, &srcErr), "not the source's fault")
+}
