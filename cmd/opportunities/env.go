@@ -280,7 +280,7 @@ func (e *env) readKeyFile(name string) (string, error) {
 // echo it, and control characters other than line breaks and tabs escaped.
 // Each write must hold whole messages.
 func (e *env) errOut() io.Writer {
-	return &redactor{w: e.stderr, red: e.redactor(), keep: "\n\t\r"}
+	return safetext.NewWriter(e.stderr, e.redactor(), "\n\t\r")
 }
 
 // redact returns s with the API key replaced, as errOut writes it, and
@@ -339,24 +339,4 @@ func fieldWithFlag(field string, flagNames map[string]string) string {
 		return field + " (--custom)"
 	}
 	return field
-}
-
-// redactor writes through to w with every form of the key replaced and,
-// when keep is set, control characters other than those in keep escaped.
-// Each write must hold whole messages (fail writes whole lines).
-type redactor struct {
-	w    io.Writer
-	red  *safetext.Redactor
-	keep string
-}
-
-func (r *redactor) Write(p []byte) (int, error) {
-	s := r.red.String(string(p))
-	if r.keep != "" {
-		s = safetext.EscapeKeeping(s, r.keep)
-	}
-	if _, err := io.WriteString(r.w, s); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

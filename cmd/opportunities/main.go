@@ -31,6 +31,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
 // Exit statuses.
@@ -184,5 +186,5 @@ func (e *env) out() io.Writer {
 	if !r.Active() {
 		return e.stdout
 	}
-	return &redactor{w: e.stdout, red: r}
+	return safetext.NewWriter(e.stdout, r, "")
 }
