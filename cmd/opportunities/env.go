@@ -9,13 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/apikey"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -205,75 +204,23 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // apiKey is the key the command uses without --fake: --api-key, else the
-// first line of --api-key-file, else $CHARTMOGUL_API_KEY. It is also noted
-// for redaction, so that messages printed before the client exists (an
-// import's bad rows) are redacted too; under --fake as well, since the key is
-// a secret all the same. The key file is read once; a failure to read it is
-// reported by client.
+// first line of --api-key-file, else $CHARTMOGUL_API_KEY (see
+// apikey.Sources). It is also noted for redaction, so that messages printed
+// before the client exists (an import's bad rows) are redacted too; under
+// --fake as well, since the key is a secret all the same. The key file is
+// read once; a failure to read it is reported by client.
 func (e *env) apiKey() string {
 	if e.keyRead {
 		return e.key
 	}
 	e.keyRead = true
-	key := e.g.apiKey
-	switch {
-	case key != "" && e.g.apiKeyFile != "":
-		e.keyErr = usagef("--api-key and --api-key-file cannot be combined")
-	case key == "" && e.g.apiKeyFile != "":
-		key, e.keyErr = e.readKeyFile(e.g.apiKeyFile)
-	case key == "":
-		key = e.getenv(envAPIKey)
+	src := apikey.Sources{Flag: e.g.apiKey, File: e.g.apiKeyFile, Env: e.getenv(envAPIKey), Stdin: e.stdin,
+		Warn: func(msg string) { fmt.Fprintf(e.stderr, "opportunities: warning: %s\n", msg) }}
+	var err error
+	if e.key, err = src.Resolve(); err != nil {
+		e.keyErr = usagef("%v", err)
 	}
-	e.key = key
-	return key
-}
-
-// maxKeyLine bounds the line read as a key.
-const maxKeyLine = 4 << 10
-
-// readKeyFile reads the first line of name ("-": stdin), trimmed. Stdin is
-// read one byte at a time, so that what follows the line is left for --file -.
-// It warns on stderr when the file can be read by other users.
-func (e *env) readKeyFile(name string) (string, error) {
-	var r io.Reader = e.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return "", usagef("--api-key-file: %v", err)
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
-			fmt.Fprintf(e.stderr, "opportunities: warning: the key file %s can be read by other users (mode %04o); chmod 600 %s\n",
-				name, fi.Mode().Perm(), name)
-		}
-		r = f
-	}
-	var line []byte
-	var b [1]byte
-	for len(line) <= maxKeyLine {
-		n, err := r.Read(b[:])
-		if n == 1 && b[0] == '\n' {
-			break
-		}
-		if n == 1 {
-			line = append(line, b[0])
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", usagef("--api-key-file %s: %v", name, err)
-		}
-	}
-	if len(line) > maxKeyLine {
-		return "", usagef("--api-key-file %s: the first line is longer than %d bytes: not a key", name, maxKeyLine)
-	}
-	key := strings.TrimSpace(string(line))
-	if key == "" {
-		return "", usagef("--api-key-file %s: the first line is empty", name)
-	}
-	return key, nil
+	return e.key
 }
 
 // errOut is stderr with the API key redacted, in every form a server could
