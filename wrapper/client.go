@@ -257,24 +257,66 @@ func (c *Client) GoString() string { return c.String() }
 // BaseURL returns the base URL requests are sent to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
+// Why a base URL is refused: an error from [CheckBaseURL], or from
+// [NewClient] for the URL [WithBaseURL] gave, matches one of these with
+// errors.Is. Its text says more, naming the URL's scheme and host at most: a
+// mistyped URL can hold a key.
+var (
+	// ErrBaseURLNotAbsolute: the URL does not parse, or has no host.
+	ErrBaseURLNotAbsolute = errors.New("base URL is not absolute")
+	// ErrBaseURLCredentials: the URL holds a user name or a password; the API
+	// key goes to NewClient.
+	ErrBaseURLCredentials = errors.New("base URL carries credentials")
+	// ErrBaseURLScheme: the scheme is neither https nor http.
+	ErrBaseURLScheme = errors.New("base URL is not http(s)")
+	// ErrBaseURLQuery: the URL has a query or a fragment.
+	ErrBaseURLQuery = errors.New("base URL has a query or fragment")
+	// ErrBaseURLInsecure: plain http on a host that is not a loopback
+	// address, without [WithInsecureHTTP].
+	ErrBaseURLInsecure = errors.New("base URL is plain http on a non-loopback host")
+)
+
+// baseURLError is a refusal of a base URL: its message, and the ErrBaseURL
+// error that says why.
+type baseURLError struct {
+	msg  string
+	kind error
+}
+
+func (e *baseURLError) Error() string { return e.msg }
+func (e *baseURLError) Unwrap() error { return e.kind }
+
+// CheckBaseURL returns the error [NewClient] would return for raw as its base
+// URL without [WithInsecureHTTP], or nil if it would take it: an absolute
+// https URL, or http on a loopback address (localhost, 127.0.0.0/8, ::1),
+// with no credentials, query or fragment. An error matches one of the
+// ErrBaseURL errors above, so that a program can say it in its own terms.
+func CheckBaseURL(raw string) error {
+	if _, err := checkBaseURL(raw, false); err != nil {
+		return fmt.Errorf("chartmogul: %w", err)
+	}
+	return nil
+}
+
 func checkBaseURL(raw string, allowInsecure bool) (*url.URL, error) {
 	// Errors name the scheme and host at most: a mistyped URL can hold a key.
 	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("base URL does not parse")
-	}
-	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, errors.New("base URL must be an absolute http(s) URL, such as " + DefaultBaseURL)
+	switch {
+	case err != nil:
+		return nil, &baseURLError{"base URL does not parse", ErrBaseURLNotAbsolute}
+	case u.Host == "":
+		return nil, &baseURLError{"base URL must be an absolute http(s) URL, such as " + DefaultBaseURL, ErrBaseURLNotAbsolute}
+	case u.User != nil:
+		return nil, &baseURLError{"base URL must not carry credentials; pass the API key to NewClient", ErrBaseURLCredentials}
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, &baseURLError{"base URL must be an absolute http(s) URL, such as " + DefaultBaseURL, ErrBaseURLScheme}
 	}
 	where := u.Scheme + "://" + u.Host
-	if u.User != nil {
-		return nil, errors.New("base URL must not carry credentials; pass the API key to NewClient")
-	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("base URL %s...: must not have a query or fragment", where)
+		return nil, &baseURLError{"base URL " + where + "...: must not have a query or fragment", ErrBaseURLQuery}
 	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("base URL %s is plain http on a non-loopback host; use https (or WithInsecureHTTP)", where)
+		return nil, &baseURLError{"base URL " + where + " is plain http on a non-loopback host; use https (or WithInsecureHTTP)", ErrBaseURLInsecure}
 	}
 	return u, nil
 }

@@ -59,6 +59,33 @@ func TestBaseURLErrorsDoNotEchoTheURL(t *testing.T) {
 	}
 }
 
+// Each refusal of a base URL says why with an error a program can match, from
+// CheckBaseURL and from NewClient alike.
+func TestBaseURLRefusalsCanBeMatched(t *testing.T) {
+	for base, want := range map[string]error{
+		"%zz":                             wrapper.ErrBaseURLNotAbsolute,
+		"/v1":                             wrapper.ErrBaseURLNotAbsolute,
+		"api.chartmogul.com/v1":           wrapper.ErrBaseURLNotAbsolute,
+		"https://u:p@api.chartmogul.com":  wrapper.ErrBaseURLCredentials,
+		"ftp://u@api.chartmogul.com/v1":   wrapper.ErrBaseURLCredentials, // the credentials first: they may be a key
+		"ftp://api.chartmogul.com/v1":     wrapper.ErrBaseURLScheme,
+		"https://api.chartmogul.com/v1?x": wrapper.ErrBaseURLQuery,
+		"https://api.chartmogul.com/v1#x": wrapper.ErrBaseURLQuery,
+		"http://api.chartmogul.com/v1":    wrapper.ErrBaseURLInsecure,
+		"http://10.0.0.1/v1":              wrapper.ErrBaseURLInsecure,
+	} {
+		err := wrapper.CheckBaseURL(base)
+		require.ErrorIs(t, err, want, base)
+		require.True(t, strings.HasPrefix(err.Error(), "chartmogul: base URL "), err.Error())
+		_, newErr := wrapper.NewClient(testKey, wrapper.WithBaseURL(base))
+		require.ErrorIs(t, newErr, want, base)
+		require.Equal(t, err.Error(), newErr.Error(), "the same words as NewClient")
+	}
+	for _, base := range []string{wrapper.DefaultBaseURL, "http://127.0.0.1:12111/v1", "http://LocalHost/v1", "http://[::1]:9/v1"} {
+		require.NoError(t, wrapper.CheckBaseURL(base), base)
+	}
+}
+
 func TestNewClientAcceptsGoodConfiguration(t *testing.T) {
 	for _, base := range []string{"https://api.chartmogul.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"} {
 		c, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(base))

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -152,28 +150,29 @@ func (e *env) target() (key, base string, err error) {
 	return key, base, checkBaseURL(base)
 }
 
-// checkBaseURL allows https, and http on a loopback host only, so the key
-// never crosses a network in clear text.
+// checkBaseURL is the wrapper's check of a base URL (https, or http on a
+// loopback host only, so the key never crosses a network in clear text), its
+// refusals worded for a shell user: WithInsecureHTTP is a Go option the
+// command does not offer, and the key is passed with $CHARTMOGUL_API_KEY or
+// --api-key-file.
 func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
-	}
-	if u.User != nil {
-		return usagef("--base-url must not carry credentials; pass the key with $%s or --api-key-file", envAPIKey)
-	}
-	switch u.Scheme {
-	case "https":
+	err := wrapper.CheckBaseURL(base)
+	switch {
+	case err == nil, errors.Is(err, wrapper.ErrBaseURLQuery):
+		// Left to NewClient, which refuses it in its own words; verify's
+		// checker, which does not use NewClient, has always taken it.
 		return nil
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
+	case errors.Is(err, wrapper.ErrBaseURLNotAbsolute):
+		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
+	case errors.Is(err, wrapper.ErrBaseURLCredentials):
+		return usagef("--base-url must not carry credentials; pass the key with $%s or --api-key-file", envAPIKey)
+	case errors.Is(err, wrapper.ErrBaseURLInsecure):
 		return usagef("--base-url: http is only allowed on a loopback address (127.0.0.1, [::1] or localhost, " +
 			"such as http://127.0.0.1:12111/v1 for 'opportunities fake-server'); use https for any other host")
+	case errors.Is(err, wrapper.ErrBaseURLScheme):
+		return usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
 	}
-	return usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
+	return usagef("%v", err)
 }
 
 // dropTime leaves the time out of --verbose's lines: they are read as they
