@@ -172,7 +172,9 @@ func WithInsecureHTTP() Option {
 }
 
 // WithLogger logs each retry (method, path, attempt, wait and the error) at
-// level Warn. Nothing is logged by default. Log lines never contain the API
+// level Warn, and each request sent (method, path, the status or the
+// transport's error, and how long the answer took, to the millisecond) at
+// level Debug. Nothing is logged by default. Log lines never contain the API
 // key or request headers.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
@@ -375,6 +377,9 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 	if c == nil || c.gen == nil {
 		return result{}, errNoClient
 	}
+	if c.logger != nil {
+		call = c.logRequests(method, uuid, call)
+	}
 	mayHaveApplied := false // by an earlier attempt
 	limited := 0            // 429s under a budget: they use up no attempt
 	for attempt := 1; ; attempt++ {
@@ -411,6 +416,38 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 		if !sleep(ctx, wait) {
 			return result{}, withAttempts(err, attempt)
 		}
+	}
+}
+
+// logRequests wraps call to log each request it sends at level Debug (see
+// [WithLogger]), when the logger is enabled for it. A transport's error is
+// logged without the URL (the line names the path) and with the key
+// redacted, should a malformed response have echoed it.
+func (c *Client) logRequests(method, uuid string, call func(context.Context) (*http.Response, error)) func(context.Context) (*http.Response, error) {
+	return func(ctx context.Context) (*http.Response, error) {
+		if !c.logger.Enabled(ctx, slog.LevelDebug) {
+			return call(ctx)
+		}
+		start := time.Now()
+		resp, err := call(ctx)
+		took := slog.Duration("took", time.Since(start).Round(time.Millisecond))
+		path := c.path(uuid)
+		if err != nil {
+			cause := err
+			var ue *url.Error
+			if errors.As(err, &ue) && ue.Err != nil {
+				cause = ue.Err
+			}
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", method), slog.String("path", path),
+				slog.String("error", safetext.Escape(c.red.String(cause.Error()), 2*maxErrorMessage)), took)
+			return resp, err
+		}
+		if resp.Request != nil && resp.Request.URL != nil {
+			path = resp.Request.URL.Path // where a redirect led
+		}
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", method), slog.String("path", path),
+			slog.Int("status", resp.StatusCode), took)
+		return resp, nil
 	}
 }
 

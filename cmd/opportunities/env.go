@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -115,8 +114,8 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		wrapper.WithUserAgent("opportunities-cli " + wrapper.DefaultUserAgent),
 	}, extra...)
 	if e.g.verbose {
-		log := slog.New(slog.NewTextHandler(e.errOut(), &slog.HandlerOptions{ReplaceAttr: dropTime}))
-		opts = append(opts, wrapper.WithLogger(log), wrapper.WithHTTPClient(&http.Client{Transport: &logTransport{log: log}}))
+		log := slog.New(slog.NewTextHandler(e.errOut(), &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: verboseAttr}))
+		opts = append(opts, wrapper.WithLogger(log))
 	}
 	c, err := wrapper.NewClient(key, opts...)
 	if err != nil {
@@ -175,31 +174,18 @@ func checkBaseURL(base string) error {
 	return usagef("%v", err)
 }
 
-// dropTime leaves the time out of --verbose's lines: they are read as they
-// come.
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey && len(groups) == 0 {
+// verboseAttr keeps --verbose's lines as they have always been: without the
+// time (they are read as they come), and with each request, which the
+// wrapper logs at level Debug, at INFO.
+func verboseAttr(groups []string, a slog.Attr) slog.Attr {
+	switch {
+	case len(groups) > 0:
+	case a.Key == slog.TimeKey:
 		return slog.Attr{}
+	case a.Key == slog.LevelKey && a.Value.Any() == slog.LevelDebug:
+		return slog.String(slog.LevelKey, slog.LevelInfo.String())
 	}
 	return a
-}
-
-// logTransport logs each request's method, path, status and duration
-// (--verbose). It never logs a header, so never the key.
-type logTransport struct{ log *slog.Logger }
-
-func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	start := time.Now()
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	took := slog.Duration("took", time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("error", err.Error()), took)
-		return nil, err
-	}
-	t.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", resp.StatusCode), took)
-	return resp, nil
 }
 
 // apiKey is the key the command uses without --fake: --api-key, else the
