@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,10 +77,7 @@ func (e *env) dataRedactor() *safetext.Redactor {
 // redactData returns s as stdout prints data: the key redacted (see
 // dataRedactor), control characters escaped.
 func (e *env) redactData(s string) string {
-	if r := e.dataRedactor(); r != nil {
-		s = r.String(s)
-	}
-	return safetext.EscapeKeeping(s, "")
+	return safetext.Escape(e.dataRedactor().String(s), 0)
 }
 
 // client returns a client for the global flags, plus a function to call when
@@ -139,13 +137,7 @@ func (e *env) target() (key, base string, err error) {
 		}
 		return "", "", usagef("no API key: set $%s or pass --api-key-file (or --api-key%s)", envAPIKey, hint)
 	}
-	base = e.g.baseURL
-	if base == "" {
-		base = e.getenv(envBaseURL)
-	}
-	if base == "" {
-		base = wrapper.DefaultBaseURL
-	}
+	base = cmp.Or(e.g.baseURL, e.getenv(envBaseURL), wrapper.DefaultBaseURL)
 	return key, base, checkBaseURL(base)
 }
 
@@ -193,7 +185,7 @@ func verboseAttr(groups []string, a slog.Attr) slog.Attr {
 // apikey.Sources). It is also noted for redaction, so that messages printed
 // before the client exists (an import's bad rows) are redacted too; under
 // --fake as well, since the key is a secret all the same. The key file is
-// read once; a failure to read it is reported by client.
+// read once; a failure to read it is reported by target.
 func (e *env) apiKey() string {
 	if e.keyRead {
 		return e.key
@@ -218,7 +210,7 @@ func (e *env) errOut() io.Writer {
 // redact returns s with the API key replaced, as errOut writes it, and
 // control characters escaped.
 func (e *env) redact(s string) string {
-	return safetext.EscapeKeeping(e.redactor().String(s), "")
+	return safetext.Escape(e.redactor().String(s), 0)
 }
 
 // fail reports err on stderr and returns its exit status: 2 for a usage or
@@ -244,11 +236,7 @@ func (e *env) fail(err error, flagNames map[string]string) int {
 		fmt.Fprint(stderr, b.String())
 		return exitUsage
 	case errors.As(err, &ue):
-		help := "opportunities --help"
-		if e.cmd != "" {
-			help = "opportunities " + e.cmd + " --help"
-		}
-		fmt.Fprintf(stderr, "%s: %s\nRun '%s' for usage.\n", prefix, ue.msg, help)
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", prefix, ue.msg, prefix)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "%s: interrupted: %v\n", prefix, err)

@@ -17,14 +17,13 @@ import (
 var version = ""
 
 func versionString() string {
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
+	if version != "" {
+		return version
 	}
-	return v
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 // strconvError is the Go detail pflag adds to a bad number:
@@ -79,19 +78,19 @@ func newRoot(e *env) *cobra.Command {
 		importCommand(e), fakeServerCommand(e), verifyCommand(e), versionCommand())
 	root.SetHelpCommand(helpCommand(root))
 	root.InitDefaultCompletionCmd()
-	for _, c := range root.Commands() {
-		if c.Name() == "completion" {
-			// cobra's completion command prints its help, exit 0, for a shell
-			// it does not know; that is a usage error.
-			c.RunE = func(_ *cobra.Command, args []string) error {
-				if len(args) == 0 {
-					return usagef("name a shell: bash, zsh, fish or powershell")
-				}
-				return usagef("unknown shell %q: bash, zsh, fish or powershell", args[0])
-			}
-		}
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.RunE = completionUsage
 	}
 	return root
+}
+
+// completionUsage runs "opportunities completion" with no shell or one it
+// does not know (cobra's prints its help, exit 0): a usage error.
+func completionUsage(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usagef("name a shell: bash, zsh, fish or powershell")
+	}
+	return usagef("unknown shell %q: bash, zsh, fish or powershell", args[0])
 }
 
 // register defines the global flags on fs, bound to g.
