@@ -91,11 +91,10 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	}
 	key, base, done := e.g.apiKey, "", func() {}
 	if e.g.fake {
-		srv, err := chartmogultest.Start()
+		srv, err := chartmogultest.Start(chartmogultest.WithSeed(fakeSeed()...))
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
 		}
-		srv.Seed(fakeSeed()...)
 		key, base, done = srv.APIKey(), srv.URL(), srv.Close
 	} else {
 		var err error
