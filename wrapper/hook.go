@@ -44,5 +44,5 @@ func EncodeOpportunityInput(in OpportunityInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return body.AppendJSON(make([]byte, 0, bodyBuffer))
+	return body.AppendJSON(make([]byte, 0, createBuffer))
 }

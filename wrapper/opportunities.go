@@ -14,10 +14,15 @@ import (
 
 const jsonContentType = "application/json"
 
-// bodyBuffer is the room a request body is encoded into: a create with a few
-// custom attributes fits, so it is written with one allocation. The bodies'
-// AppendJSON (generated) writes what json.Marshal would, without reflection.
-const bodyBuffer = 512
+// createBuffer and updateBuffer are the room a request body is encoded into:
+// a create with a few custom attributes, an update of a few fields, so that
+// most are written with one allocation and none is much larger than needed.
+// The bodies' AppendJSON (generated) writes what json.Marshal would, without
+// reflection.
+const (
+	createBuffer = 512
+	updateBuffer = 128
+)
 
 // Create creates an opportunity and returns it as stored. The input is
 // validated first; on a problem nothing is sent and the error is a
@@ -31,7 +36,7 @@ func (c *Client) Create(ctx context.Context, in OpportunityInput) (Opportunity, 
 		return Opportunity{}, err
 	}
 	// Encoded once, so that every attempt sends the identical bytes.
-	raw, err := body.AppendJSON(make([]byte, 0, bodyBuffer))
+	raw, err := body.AppendJSON(make([]byte, 0, createBuffer))
 	if err != nil {
 		return Opportunity{}, fmt.Errorf("chartmogul: encoding the create body: %w", err)
 	}
@@ -73,7 +78,7 @@ func (c *Client) Update(ctx context.Context, uuid string, u OpportunityUpdate) (
 	if err := p.err(); err != nil {
 		return Opportunity{}, err
 	}
-	raw, err := body.AppendJSON(make([]byte, 0, bodyBuffer))
+	raw, err := body.AppendJSON(make([]byte, 0, updateBuffer))
 	if err != nil {
 		return Opportunity{}, fmt.Errorf("chartmogul: encoding the update body: %w", err)
 	}
