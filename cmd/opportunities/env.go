@@ -83,24 +83,15 @@ func (e *env) redactData(s string) string {
 // client returns a client for the global flags, plus a function to call when
 // done (it stops the embedded fake under --fake).
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
-	if e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1 {
-		return nil, nil, usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+	if err := e.checkRetries(); err != nil {
+		return nil, nil, err
 	}
 	if e.g.timeout < 0 {
 		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)
 	}
-	key, base, done := e.g.apiKey, "", func() {}
-	if e.g.fake {
-		srv, err := chartmogultest.Start(chartmogultest.WithSeed(fakeSeed()...))
-		if err != nil {
-			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
-		}
-		key, base, done = srv.APIKey(), srv.URL(), srv.Close
-	} else {
-		var err error
-		if key, base, err = e.target(); err != nil {
-			return nil, nil, err
-		}
+	key, base, done, err := e.endpoint()
+	if err != nil {
+		return nil, nil, err
 	}
 	policy := wrapper.DefaultRetryPolicy()
 	policy.MaxAttempts = e.g.retries + 1
@@ -120,6 +111,28 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		return nil, nil, usagef("%v", err) // a bad option; never contains the key
 	}
 	return c, done, nil
+}
+
+// checkRetries checks --retries (import checks it under --check too).
+func (e *env) checkRetries() error {
+	if e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1 {
+		return usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+	}
+	return nil
+}
+
+// endpoint is the API key and base URL to talk to: those of an embedded fake
+// under --fake (done stops it), else those of target.
+func (e *env) endpoint() (key, base string, done func(), err error) {
+	if !e.g.fake {
+		key, base, err = e.target()
+		return key, base, func() {}, err
+	}
+	srv, err := chartmogultest.Start(chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
+	if err != nil {
+		return "", "", nil, fmt.Errorf("starting the embedded fake: %w", err)
+	}
+	return srv.APIKey(), srv.URL(), srv.Close, nil
 }
 
 // target is the API key and base URL of a command that talks to a real

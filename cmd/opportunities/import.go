@@ -67,8 +67,8 @@ func importCommand(e *env) *cobra.Command {
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
-			if err == nil && (e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1) { // also under --check
-				err = usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+			if err == nil {
+				err = e.checkRetries() // also under --check
 			}
 			if err != nil {
 				return e.fail(err, nil)

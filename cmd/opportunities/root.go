@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -103,9 +104,9 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.baseURL, "base-url", "", "API base `URL`, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+").\n"+
 		"https, or http on a loopback address (http://127.0.0.1:12111/v1 for 'opportunities fake-server')")
 	fs.BoolVar(&g.fake, "fake", false, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
-		"opportunities from ChartMogul's documentation, "+fakeOpportunityUUID+"\n"+
-		"(customer "+fakeOpportunityCustomer+") and "+fakeSeedUUID+"\n"+
-		"(customer "+fakeSeedCustomer+"), so every example in the help works\n"+
+		"opportunities from ChartMogul's documentation, "+chartmogultest.DocRecordedUUID+"\n"+
+		"(customer "+chartmogultest.DocRecordedCustomerUUID+") and "+chartmogultest.DocCreateExampleUUID+"\n"+
+		"(customer "+chartmogultest.DocCreateExampleCustomerUUID+"), so every example in the help works\n"+
 		"with --fake; what a command changes ends with the command")
 	fs.DurationVar(&g.timeout, "timeout", wrapper.DefaultTimeout, "bound on each attempt of a request, 0 for none")
 	fs.IntVar(&g.retries, "retries", defaultRetries, "at most `n` retries of a failed request, after the first attempt; 0 for none.\n"+

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/contract/livecheck"
 	"github.com/mogulkit/opportunities/internal/safetext"
@@ -118,14 +117,8 @@ func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livec
 	case f.output != "text" && f.output != "json":
 		return nil, nil, usagef("--output must be text or json, got %q", f.output)
 	}
-	key, base, done := "", "", func() {}
-	if e.g.fake {
-		srv, err := chartmogultest.Start(chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
-		if err != nil {
-			return nil, nil, fmt.Errorf("starting the embedded fake: %w", err)
-		}
-		key, base, done = srv.APIKey(), srv.URL(), srv.Close
-	} else if key, base, err = e.target(); err != nil {
+	key, base, done, err := e.endpoint()
+	if err != nil {
 		return nil, nil, err
 	}
 	ch, err = livecheck.New(cc, livecheck.Config{BaseURL: base, APIKey: key, CustomerUUID: f.customer, Owner: f.owner,

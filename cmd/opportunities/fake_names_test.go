@@ -7,7 +7,7 @@ import (
 
 // The opportunities the embedded fake (--fake) and fake-server --seed start
 // with are chartmogultest.DocumentationSeed; the help's examples name them.
-// These names are the ones the rest of the command (env.go, root.go) uses.
+// The tests know them by these names.
 const (
 	fakeOpportunityUUID     = chartmogultest.DocRecordedUUID
 	fakeOpportunityCustomer = chartmogultest.DocRecordedCustomerUUID
