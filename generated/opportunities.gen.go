@@ -1323,8 +1323,8 @@ func NewListOpportunitiesRequest(server string, params *ListOpportunitiesParams)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
-
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+
 	if err != nil {
 		return nil, err
 	}
@@ -1347,12 +1347,7 @@ func NewCreateOpportunityRequest(server string, body CreateOpportunityJSONReques
 func NewCreateOpportunityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/opportunities")
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(server, "/")+"/opportunities", body)
 	if err != nil {
 		return nil, err
 	}
@@ -1373,12 +1368,7 @@ func NewDeleteOpportunityRequest(server string, uuid OpportunityUUID) (*http.Req
 		return nil, err
 	}
 
-	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodDelete, strings.TrimSuffix(server, "/")+fmt.Sprintf("/opportunities/%s", pathParam0), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1397,12 +1387,7 @@ func NewRetrieveOpportunityRequest(server string, uuid OpportunityUUID) (*http.R
 		return nil, err
 	}
 
-	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+fmt.Sprintf("/opportunities/%s", pathParam0), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1432,12 +1417,7 @@ func NewUpdateOpportunityRequestWithBody(server string, uuid OpportunityUUID, co
 		return nil, err
 	}
 
-	queryURL, err := url.Parse(strings.TrimSuffix(server, "/") + fmt.Sprintf("/opportunities/%s", pathParam0))
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequest(http.MethodPatch, strings.TrimSuffix(server, "/")+fmt.Sprintf("/opportunities/%s", pathParam0), body)
 	if err != nil {
 		return nil, err
 	}
