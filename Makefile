@@ -3,7 +3,7 @@ GO ?= go
 REDOCLY ?= npx --yes @redocly/cli@2.77.0
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 
-.PHONY: help demo generate check-generated regen-experiment test cover fuzz lint lint-spec bench bench-bulk
+.PHONY: help demo generate check-generated regen-experiment test cover fuzz lint lint-spec bench bench-pairs bench-bulk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ bench: ## Benchmarks: per-call cost vs the hand-written floor, iterator heap, im
 	$(BENCHSTAT) -col /impl -filter '.name:/(Stub|Loopback)/' bench-wrapper.txt
 	$(BENCHSTAT) -filter '.name:/Iterator/' bench-wrapper.txt
 	$(BENCHSTAT) bench-import.txt
+
+PAIRS ?= 25
+bench-pairs: ## Stub/Create, Update, Get as a ratio to the floor: the median of PAIRS back-to-back runs (see BENCHMARKS.md)
+	@scripts/bench-pairs $(PAIRS)
 
 bench-bulk: ## Bulk import: the shared rate budget at server limits of 10, 20, 40/s; memory of checking 500k and 1M rows
 	$(GO) test -run '^$$' -bench ImportSharedBudget -benchtime 1x -count 3 ./cmd/opportunities
