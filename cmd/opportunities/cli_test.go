@@ -142,6 +142,20 @@ func TestOutputForPeopleIsInert(t *testing.T) {
 	require.NotContains(t, r.stdout, "\x1b")
 }
 
+// A base URL without the version path gets every call answered 404 by
+// ChartMogul: the command says why before sending; one with a path does not.
+func TestBaseURLWithoutVersionPathIsWarnedAbout(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	root := strings.TrimSuffix(srv.URL(), "/v1")
+	r := cli(t, "--base-url", root+"/", "--api-key", srv.APIKey(), "list")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "warning: the base URL "+root+"/ has no version path; ChartMogul's API is under /v1 (https://api.chartmogul.com/v1)")
+	r = cli(t, "--base-url", srv.URL(), "--api-key", srv.APIKey(), "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "warning")
+}
+
 func TestVerboseLogsRequestsAndRetriesNeverTheKey(t *testing.T) {
 	t.Parallel()
 	const key = "sk_live_verbose_s3cret_9911"

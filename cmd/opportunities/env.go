@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -150,7 +151,15 @@ func (e *env) target() (key, base string, err error) {
 		return "", "", usagef("no API key: set $%s or pass --api-key-file (or --api-key%s)", envAPIKey, hint)
 	}
 	base = cmp.Or(e.g.baseURL, e.getenv(envBaseURL), wrapper.DefaultBaseURL)
-	return key, base, checkBaseURL(base)
+	if err := checkBaseURL(base); err != nil {
+		return "", "", err
+	}
+	if u, err := url.Parse(base); err == nil && strings.Trim(u.Path, "/") == "" {
+		// Every path is then answered 404 by ChartMogul: say why up front.
+		fmt.Fprintf(e.errOut(), "opportunities: warning: the base URL %s has no version path; ChartMogul's API is under /v1 (%s)\n",
+			base, wrapper.DefaultBaseURL)
+	}
+	return key, base, nil
 }
 
 // checkBaseURL is the wrapper's check of a base URL (https, or http on a
