@@ -64,6 +64,9 @@ func TestMaintainerExperiment(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "deals.jsonl"), []byte(jsonl), 0o644))
 	out, code = cli(t, dir, bin, "", "--fake", "import", "deals.jsonl")
 	require.Equal(t, 0, code, "a JSONL field for the new property: %s", out)
+	out, code = cli(t, dir, bin, "", "import", "--help")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "win_likelihood, region", "import's help lists the new column")
 }
 
 const wrapperExperiment = `package wrapper_test

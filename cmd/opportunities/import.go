@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
@@ -75,6 +76,7 @@ func importCommand(e *env) *cobra.Command {
 			}
 			return e.importFile(file, o)
 		})
+	cmd.Long = strings.Replace(cmd.Long, "$FIELDS", fieldList(createProperties), 1)
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
@@ -91,6 +93,28 @@ func importCommand(e *env) *cobra.Command {
 	fs.DurationVar(&o.interval, "progress-interval", 2*time.Second, "when stderr is not a terminal, print progress this often (0: only at the end)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"csv", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// fieldList lists the properties a CSV header may name, but custom (a
+// column per attribute), indented and wrapped for the help.
+func fieldList(props []generated.Property) string {
+	var b strings.Builder
+	line := "  "
+	for i, p := range props {
+		if p.Name == "custom" {
+			continue
+		}
+		word := p.Name
+		if i < len(props)-1 {
+			word += ","
+		}
+		if len(line)+len(word) > 78 {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = "  "
+		}
+		line += word + " "
+	}
+	return b.String() + strings.TrimRight(line, ", ")
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond

@@ -23,7 +23,7 @@ type verifyFlags struct{ customer, owner, pipeline, stage, output string }
 
 func verifyCommand(e *env) *cobra.Command {
 	var f verifyFlags
-	cmd := command("verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output text|json]",
+	cmd := command("verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output table|json]",
 		"check that an API (the real one, or any server) still matches openapi.yaml", noArgs,
 		func(*cobra.Command, []string) int { return e.runVerify(f) })
 	fs := cmd.Flags()
@@ -31,8 +31,8 @@ func verifyCommand(e *env) *cobra.Command {
 	fs.StringVar(&f.owner, "owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
 	fs.StringVar(&f.pipeline, "pipeline", "New Business", "a pipeline of the account")
 	fs.StringVar(&f.stage, "stage", "Discovery", "a stage of that pipeline")
-	fs.StringVarP(&f.output, "output", "o", "text", "report `format`: text or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	fs.StringVarP(&f.output, "output", "o", "table", "report `format`: table or json, as for the other commands (text is table's old name)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -114,8 +114,8 @@ func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livec
 		return nil, nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
 	case f.owner == "":
 		return nil, nil, usagef("--owner is required: a user with a CRM seat")
-	case f.output != "text" && f.output != "json":
-		return nil, nil, usagef("--output must be text or json, got %q", f.output)
+	case f.output != "table" && f.output != "text" && f.output != "json":
+		return nil, nil, usagef("--output must be table or json, got %q", f.output)
 	}
 	key, base, done, err := e.endpoint()
 	if err != nil {

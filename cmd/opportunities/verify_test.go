@@ -217,6 +217,18 @@ func TestVerifyInterruptedHalfWayLeavesNothingBehind(t *testing.T) {
 	require.Empty(t, srv.Opportunities(), "nothing is left in the fake")
 }
 
+// --output takes table, as every other command does, and text, its old name
+// for the same report.
+func TestVerifyOutputTableAndItsOldName(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	for _, format := range []string{"table", "text"} {
+		r := cli(t, verifyArgs(srv.URL(), srv.APIKey(), "--output", format)...)
+		require.Equal(t, 0, r.code, "%s: %s", format, r.stderr)
+		require.Contains(t, r.stdout, "Result: 0 drift", format)
+	}
+}
+
 func TestVerifyUsageErrorsSendNothing(t *testing.T) {
 	t.Parallel()
 	srv := chartmogultest.NewServer(t)
@@ -226,7 +238,7 @@ func TestVerifyUsageErrorsSendNothing(t *testing.T) {
 	}{
 		{[]string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "verify", "--owner", "a@example.org"}, "--customer-uuid is required"},
 		{[]string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "verify", "--customer-uuid", seedCustomer}, "--owner is required"},
-		{verifyArgs(srv.URL(), srv.APIKey(), "--output", "xml"), "--output must be text or json"},
+		{verifyArgs(srv.URL(), srv.APIKey(), "--output", "xml"), "--output must be table or json"},
 		{[]string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "verify", "--customer-uuid", "123", "--owner", "nobody"}, "customer_uuid (--customer-uuid)"},
 		{[]string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "verify", "--customer-uuid", seedCustomer, "--owner", "nobody"}, "owner (--owner)"},
 		{verifyArgs("http://example.com/v1", srv.APIKey()), "http is only allowed on a loopback address"},
