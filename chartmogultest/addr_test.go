@@ -103,3 +103,22 @@ func TestShutdownGrace(t *testing.T) {
 		require.Less(t, time.Since(start), 5*time.Second)
 	})
 }
+
+// A server on every interface (":0", "0.0.0.0:0") gives a URL a client can
+// dial, on loopback, not the unspecified address it listens on.
+func TestURLOfAServerOnEveryInterfaceIsLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{":0", "0.0.0.0:0"} {
+		srv, err := chartmogultest.Start(chartmogultest.WithAddr(addr))
+		require.NoError(t, err, addr)
+		t.Cleanup(srv.Close)
+		require.True(t, strings.HasPrefix(srv.URL(), "http://127.0.0.1:"), "%s: %s", addr, srv.URL())
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/opportunities", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(srv.APIKey(), "")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err, addr)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, addr)
+	}
+}

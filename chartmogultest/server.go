@@ -100,7 +100,7 @@ func Start(opts ...Option) (*Server, error) {
 		// Dropped and truncated responses are on purpose: keep the log quiet.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	s.url = "http://" + ln.Addr().String()
+	s.url = "http://" + dialable(ln.Addr())
 	go func() {
 		defer close(s.served)
 		_ = s.hs.Serve(ln)
@@ -437,4 +437,16 @@ func writeError(w http.ResponseWriter, status int, message, param string) {
 		Message string `json:"message"`
 		Param   string `json:"param,omitempty"`
 	}{status, message, param})
+}
+
+// dialable is a listener's address as a client can dial it: an unspecified
+// host (0.0.0.0, or [::] for --addr :PORT) listens on loopback too, and is
+// given as 127.0.0.1, so URL is one a client (and the CLI, which allows plain
+// http only on loopback) can use.
+func dialable(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }

@@ -410,7 +410,7 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "chartmogul: retrying", slog.String("method", method),
-				slog.String("path", c.path(uuid)), slog.Int("attempt", attempt), slog.Duration("wait", wait),
+				slog.String("path", c.path(uuid)), slog.Int("attempt", attempt), slog.Duration("wait", wait.Round(time.Millisecond)),
 				slog.String("error", err.Error()))
 		}
 		if !sleep(ctx, wait) {
