@@ -120,10 +120,13 @@ func (s Summary) OK() bool {
 // "total 3, created 2, skipped 0, reconciled 0, failed 1, invalid 0, not
 // sent 0, elapsed 1.5s, rate 2.0 rows/s".
 func (s Summary) String() string {
-	handled := s.Created + s.Failed + s.Reconciled
+	rate := 0.0 // no time elapsed (a zero Summary, say): no rate to speak of
+	if s.Elapsed > 0 {
+		rate = float64(s.Created+s.Failed+s.Reconciled) / s.Elapsed.Seconds()
+	}
 	return fmt.Sprintf("total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s",
 		s.Total, s.Created, s.Skipped, s.Reconciled, s.Failed, s.Invalid, s.NotSent,
-		progress.RoundDuration(s.Elapsed), float64(handled)/max(s.Elapsed.Seconds(), 1e-9))
+		progress.RoundDuration(s.Elapsed), rate)
 }
 
 // DefaultConcurrency is the number of requests Run keeps in flight unless

@@ -535,4 +535,6 @@ func TestSummaryString(t *testing.T) {
 	require.Equal(t, "total 100, created 40, skipped 0, reconciled 0, failed 0, invalid 0, not sent 60, elapsed 13s, rate 3.2 rows/s", s.String())
 	require.Equal(t, "total 0, created 0, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s", bulk.Summary{}.String())
 	require.Equal(t, "summary: "+s.String(), fmt.Sprintf("summary: %v", s))
+	require.Contains(t, bulk.Summary{Created: 5}.String(), "rate 0.0 rows/s", "no time elapsed: no rate")
+	require.Contains(t, bulk.Summary{Created: 5, Elapsed: -time.Second}.String(), "rate 0.0 rows/s")
 }

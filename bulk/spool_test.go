@@ -1,6 +1,7 @@
 package bulk_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -31,7 +32,7 @@ func TestSpoolReadsTheRowsTwiceAndCloseRemovesThem(t *testing.T) {
 		"cus_1,a@example.org,New Business,Discovery,2024-04-21,USD,100\n" +
 		"\n" + // a blank line in CSV is skipped
 		"cus_2,b@example.org,New Business,Discovery,2024-04-21,USD,200\n"
-	s, err := bulk.Spool(io.NopCloser(strings.NewReader(csv)), bulk.FormatCSV) // a reader that is no file
+	s, err := bulk.Spool(context.Background(), io.NopCloser(strings.NewReader(csv)), bulk.FormatCSV) // a reader that is no file
 	require.NoError(t, err)
 	left, err := os.ReadDir(os.TempDir())
 	require.NoError(t, err)
@@ -49,7 +50,7 @@ func TestSpoolReadsTheRowsTwiceAndCloseRemovesThem(t *testing.T) {
 func TestSpoolReadErrorIsASourceErrorAndLeavesNoFile(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	boom := errors.New("boom")
-	s, err := bulk.Spool(io.MultiReader(strings.NewReader(`{"x":1}`+"\n"), iotest.ErrReader(boom)), bulk.FormatJSONL)
+	s, err := bulk.Spool(context.Background(), io.MultiReader(strings.NewReader(`{"x":1}`+"\n"), iotest.ErrReader(boom)), bulk.FormatJSONL)
 	require.Nil(t, s)
 	var srcErr *bulk.SourceError
 	require.ErrorAs(t, err, &srcErr)
@@ -61,8 +62,28 @@ func TestSpoolReadErrorIsASourceErrorAndLeavesNoFile(t *testing.T) {
 
 func TestSpoolCannotCreateItsFile(t *testing.T) {
 	t.Setenv("TMPDIR", "/nonexistent-"+t.Name())
-	_, err := bulk.Spool(strings.NewReader(""), bulk.FormatJSONL)
+	_, err := bulk.Spool(context.Background(), strings.NewReader(""), bulk.FormatJSONL)
 	require.ErrorIs(t, err, os.ErrNotExist)
 	var srcErr *bulk.SourceError
 	require.False(t, errors.As(err, &srcErr), "not the source's fault")
+}
+
+// Ctrl-C while a pipe is still being read: Spool returns at once, with the
+// context's error, and leaves no file, though the reader never returns.
+func TestSpoolStopsWhenTheContextEnds(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	go pw.Write([]byte(`{"x":1}` + "\n")) // then nothing: the reader blocks
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := bulk.Spool(ctx, pr, bulk.FormatJSONL)
+		done <- err
+	}()
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "no file left")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // StandaloneAddr is the address a standalone fake listens on by convention
@@ -39,7 +40,7 @@ func CheckAddr(addr string) error {
 // exposed fake sends its API key across the network in clear text.
 func Exposed(addr string) string {
 	host, _, _ := net.SplitHostPort(addr)
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return ""
 	}
 	ip := net.ParseIP(host)

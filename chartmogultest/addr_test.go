@@ -50,6 +50,7 @@ func TestExposed(t *testing.T) {
 		"192.0.2.1:0": "192.0.2.1",
 		"example:0":   "example",
 		"localhost:0": "",
+		"LocalHost:0": "",
 		"127.0.0.1:0": "",
 		"[::1]:0":     "",
 	} {

@@ -256,9 +256,6 @@ func (s *Server) Reset() {
 // operation, request validation against openapi.yaml (400), the operation,
 // and response validation (500).
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.handlers.Add(1)
-	defer s.handlers.Done()
-
 	ex, routeErr := s.route(r)
 	if ex != nil {
 		s.mu.Lock()

@@ -115,13 +115,19 @@ func (s *Server) AdminURL() string {
 	return s.url + s.cfg.adminPrefix
 }
 
-// handler is the fake's handler with the wrappers of the options around it.
+// handler is the fake's handler with the wrappers of the options around it,
+// counted as a whole (Shutdown waits for it): a request's log line is written
+// before Shutdown returns.
 func (s *Server) handler() http.Handler {
 	var h http.Handler = http.HandlerFunc(s.serve)
 	for _, wrap := range s.cfg.wrappers {
 		h = wrap(s, h)
 	}
-	return h
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handlers.Add(1)
+		defer s.handlers.Done()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // SetRateLimit changes the rate limit while the server runs; see

@@ -210,6 +210,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	base, err := checkBaseURL(o.baseURL, o.allowInsecure)
 	if err != nil {
+		var be *baseURLError
+		if errors.As(err, &be) { // the host it names could hold the key, pasted by mistake
+			be.msg = safetext.NewRedactor(apiKey).String(be.msg)
+		}
 		return nil, fmt.Errorf("chartmogul: %w", err)
 	}
 	hc := &http.Client{}
@@ -314,7 +318,7 @@ func checkBaseURL(raw string, allowInsecure bool) (*url.URL, error) {
 		return nil, &baseURLError{"base URL must be an absolute http(s) URL, such as " + DefaultBaseURL, ErrBaseURLScheme}
 	}
 	where := u.Scheme + "://" + u.Host
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#") {
 		return nil, &baseURLError{"base URL " + where + "...: must not have a query or fragment", ErrBaseURLQuery}
 	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
@@ -410,7 +414,7 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "chartmogul: retrying", slog.String("method", method),
-				slog.String("path", c.path(uuid)), slog.Int("attempt", attempt), slog.Duration("wait", wait.Round(time.Millisecond)),
+				slog.String("path", c.red.String(c.path(uuid))), slog.Int("attempt", attempt), slog.Duration("wait", wait.Round(time.Millisecond)),
 				slog.String("error", err.Error()))
 		}
 		if !sleep(ctx, wait) {
@@ -431,7 +435,7 @@ func (c *Client) logRequests(method, uuid string, call func(context.Context) (*h
 		start := time.Now()
 		resp, err := call(ctx)
 		took := slog.Duration("took", time.Since(start).Round(time.Millisecond))
-		path := c.path(uuid)
+		path := c.red.String(c.path(uuid)) // the base URL's path could hold the key
 		if err != nil {
 			cause := err
 			var ue *url.Error
@@ -443,7 +447,9 @@ func (c *Client) logRequests(method, uuid string, call func(context.Context) (*h
 			return resp, err
 		}
 		if resp.Request != nil && resp.Request.URL != nil {
-			path = resp.Request.URL.Path // where a redirect led
+			// Where a redirect led: the server chose it, so it is redacted
+			// and escaped like any text a server sends.
+			path = safetext.Escape(c.red.String(resp.Request.URL.Path), 2*maxErrorMessage)
 		}
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", method), slog.String("path", path),
 			slog.Int("status", resp.StatusCode), took)

@@ -71,6 +71,8 @@ func TestBaseURLRefusalsCanBeMatched(t *testing.T) {
 		"ftp://api.chartmogul.com/v1":     wrapper.ErrBaseURLScheme,
 		"https://api.chartmogul.com/v1?x": wrapper.ErrBaseURLQuery,
 		"https://api.chartmogul.com/v1#x": wrapper.ErrBaseURLQuery,
+		"https://api.chartmogul.com/v1?":  wrapper.ErrBaseURLQuery, // an empty query: the path would follow it
+		"https://api.chartmogul.com/v1#":  wrapper.ErrBaseURLQuery,
 		"http://api.chartmogul.com/v1":    wrapper.ErrBaseURLInsecure,
 		"http://10.0.0.1/v1":              wrapper.ErrBaseURLInsecure,
 	} {

@@ -3,9 +3,14 @@ package wrapper_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +130,44 @@ func TestTheRequestLogRedactsAKeyInATransportError(t *testing.T) {
 		require.Contains(t, e, "malformed HTTP status code \"[redacted]\"")
 		for _, secret := range secretForms() {
 			require.NotContains(t, e, secret)
+		}
+	}
+}
+
+// The path a redirect led to, and a base URL's path, are logged redacted: a
+// server chooses the first, and a key can be pasted into the second.
+func TestTheRequestLogRedactsAKeyInThePath(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/opportunities/") {
+			http.Redirect(w, r, "/v1/x/"+testKey+"/"+url.PathEscape(base64.StdEncoding.EncodeToString([]byte(testKey+":"))), http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	for _, base := range []string{srv.URL + "/v1", srv.URL + "/" + testKey + "/v1"} {
+		recs := logRecords(t, slog.LevelDebug, base, func(c *wrapper.Client) {
+			_, err := c.Get(context.Background(), recordedUUID)
+			require.Error(t, err)
+		})
+		require.NotEmpty(t, recs)
+		for _, rec := range recs {
+			line := fmt.Sprint(rec)
+			require.Contains(t, line, "[redacted]", line)
+			for _, secret := range secretForms() {
+				require.NotContains(t, line, secret)
+			}
+		}
+	}
+}
+
+// A key pasted into the base URL's host is not in NewClient's error.
+func TestNewClientErrorRedactsAKeyInTheBaseURL(t *testing.T) {
+	for _, base := range []string{"http://" + testKey + "/v1", "http://" + testKey + ".example.com/v1", "https://h.example/v1?" + testKey} {
+		_, err := wrapper.NewClient(testKey, wrapper.WithBaseURL(base))
+		require.Error(t, err, base)
+		for _, secret := range secretForms() {
+			require.NotContains(t, err.Error(), secret, base)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -204,7 +205,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 		o.journal = o.resume.path
 	}
 	if o.journal == "" {
-		if file == "-" {
+		if file == "-" && !o.checkOnly { // --check writes no journal
 			return "", usagef("reading stdin (-) needs --journal")
 		}
 		o.journal = file + ".journal"
@@ -214,7 +215,11 @@ func (o *importOptions) check(pos []string) (string, error) {
 
 // importFile runs the import; it returns the exit status.
 func (e *env) importFile(file string, o importOptions) int {
-	rows, closeRows, err := e.importSource(file, o.format)
+	// Until the import watches for signals itself, a signal ends the command
+	// cleanly: stdin's copy is removed, not left in the temporary directory.
+	early, stopEarly := e.signalContext(syscall.SIGHUP)
+	defer stopEarly()
+	rows, closeRows, err := e.importSource(early, file, o.format)
 	if err != nil {
 		return e.fail(err, nil)
 	}
@@ -233,6 +238,10 @@ func (e *env) importFile(file string, o importOptions) int {
 	defer r.stop.Close()
 	unwatch := r.watchSignals()
 	defer unwatch()
+	if early.Err() != nil {
+		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), nil)
+	}
+	stopEarly() // cancels early: check it first
 	sum, err := bulk.Run(r.stop.Context(), client, rows, r.options(journal))
 	if prog := r.prog.Load(); prog != nil {
 		prog.Finish()
@@ -256,7 +265,7 @@ func (e *env) importClient(o importOptions) (*wrapper.Client, func(), error) {
 // importSource checks FILE and returns its rows; stdin's are kept in a
 // temporary file (bulk.Spool), as the rows are read twice (check, then
 // send), which done removes.
-func (e *env) importSource(file, format string) (rows bulk.Source, done func(), err error) {
+func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.Source, done func(), err error) {
 	if file != "-" {
 		fi, err := os.Stat(file)
 		switch {
@@ -267,9 +276,11 @@ func (e *env) importSource(file, format string) (rows bulk.Source, done func(), 
 		}
 		return bulk.File(file, format), func() {}, nil
 	}
-	spooled, err := bulk.Spool(e.stdin, format)
+	spooled, err := bulk.Spool(ctx, e.stdin, format)
 	var srcErr *bulk.SourceError
 	switch {
+	case ctx.Err() != nil:
+		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr):
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
 	case err != nil:
@@ -326,7 +337,7 @@ func (r *importRun) watchSignals() (unwatch func()) {
 	finished := make(chan struct{})
 	var watch sync.WaitGroup
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	watch.Go(func() {
 		for {
 			select {

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -344,4 +347,48 @@ func TestImportServerDropsTheConnectionAfterCreating(t *testing.T) {
 	require.Equal(t, 3, summary(t, r.stderr)["reconciled"])
 	require.Equal(t, 6, srv.Applied(chartmogultest.OpCreate))
 	requireEachHostileRowOnce(t, srv, rows)
+}
+
+// Ctrl-C while stdin is still being copied (a pipe that has not ended): the
+// command ends with 130 and leaves no copy of the input in the temporary
+// directory, nor a journal.
+func TestImportInterruptedWhileReadingStdinLeavesNothing(t *testing.T) {
+	t.Parallel()
+	tmp, dir := t.TempDir(), t.TempDir()
+	journal := filepath.Join(dir, "j.journal")
+	s := &started{cmd: exec.Command(binary, "--fake", "import", "--journal", journal, "-"),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd.Env = cleanEnv([]string{"TMPDIR=" + tmp})
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	stdin, err := s.cmd.StdinPipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { stdin.Close() })
+	require.NoError(t, s.cmd.Start())
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	_, err = io.WriteString(stdin, `{"customer_uuid":"cus_f466e33d-ff2b-4a11-8f85-417eb02157a7"`)
+	require.NoError(t, err)
+	eventually(t, 20*time.Second, "stdin being copied", func() bool {
+		entries, err := os.ReadDir(tmp)
+		return err == nil && len(entries) == 1
+	})
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	r := s.wait(t, 20*time.Second)
+	require.Equal(t, 130, r.code, r.stderr)
+	require.Contains(t, r.stderr, "interrupted: reading stdin (nothing was sent)")
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, entries, "no copy of the input is left")
+	_, err = os.Stat(journal)
+	require.ErrorIs(t, err, os.ErrNotExist, "no journal")
 }

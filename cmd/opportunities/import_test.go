@@ -307,6 +307,13 @@ func TestImportCSV(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, 1, summary(t, r.stderr)["skipped"])
 	requireEachRowOnce(t, srv, 4)
+	// --check reads stdin with no journal: it writes none.
+	r = cliWith(t, runOpts{stdin: one}, srvArgs(srv, "import", "--format", "csv", "--check", "-")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "1 rows checked, 0 invalid; nothing was sent")
+	r = cliWith(t, runOpts{stdin: one}, srvArgs(srv, "import", "--format", "csv", "-")...)
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "reading stdin (-) needs --journal")
 
 	// A header the import does not know is a usage error.
 	r = cli(t, srvArgs(srv, "import", writeFile(t, "cols.csv", "customer_uuid,colour\n"))...)
