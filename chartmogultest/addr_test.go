@@ -123,3 +123,18 @@ func TestURLOfAServerOnEveryInterfaceIsLoopback(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, addr)
 	}
 }
+
+// A base path under the admin endpoint would leave the API unreachable (the
+// admin endpoint answers all of it): Start refuses it.
+func TestStartRefusesABasePathUnderTheAdminEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"/_fake", "/_fake/v1"} {
+		_, err := chartmogultest.Start(chartmogultest.WithAddr("127.0.0.1:0"), chartmogultest.WithBasePath(base),
+			chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath))
+		require.ErrorContains(t, err, "is under the admin endpoint", base)
+	}
+	srv, err := chartmogultest.Start(chartmogultest.WithAddr("127.0.0.1:0"), chartmogultest.WithBasePath("/_fakeish"),
+		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath))
+	require.NoError(t, err, "a path that only starts with the same letters")
+	srv.Close()
+}

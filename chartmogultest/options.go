@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/mogulkit/opportunities/generated"
@@ -49,6 +50,9 @@ func (c *config) check() error {
 		return fmt.Errorf("chartmogultest: the clock must not be nil")
 	case c.rateLimit < 0 || c.maxConcurrent < 0:
 		return fmt.Errorf("chartmogultest: limits must not be negative")
+	case c.adminPrefix != "" && (c.basePath == c.adminPrefix || strings.HasPrefix(c.basePath, c.adminPrefix+"/")):
+		// The admin endpoint would answer every request to the API.
+		return fmt.Errorf("chartmogultest: base path %q is under the admin endpoint %q; choose another", c.basePath, c.adminPrefix)
 	}
 	if err := CheckAddr(c.addr); err != nil {
 		return fmt.Errorf("chartmogultest: address %q: %w", c.addr, err)
