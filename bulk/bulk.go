@@ -1134,6 +1134,20 @@ func (r *runner) journalFailed(err error) {
 // sendOne creates one row and journals it: "sending" as its request leaves,
 // then the outcome. A row stopped before its request left is not sent and
 // nothing is journalled for it.
+// notSentAfter429 reports a row the API answered 429 (not processed) and the
+// import stopped before sending it again. No attempt of it can have created
+// it: the client sends a create again only after a 429, a 503 or a refused
+// connection, none of which the API processed. So its "sending" record is
+// settled with a failure that is known not to have created it, and a resume
+// sends it with no lookup and no wait.
+func (r *runner) notSentAfter429(row Row) {
+	if err := r.append(Record{Line: row.Line, State: StateFailed,
+		Error: "not sent: the import stopped while the row waited after a 429 (not processed)"}); err != nil {
+		r.journalFailed(err)
+	}
+	r.emit(Outcome{Line: row.Line, State: NotSent})
+}
+
 func (r *runner) sendOne(row Row) {
 	if r.stop.Err() != nil || r.jerr.Load() != nil {
 		r.emit(Outcome{Line: row.Line, State: NotSent})
@@ -1204,10 +1218,7 @@ func (r *runner) sendOne(row Row) {
 			return
 		case rowStoppedLimited:
 			if err != nil && !wrapper.MayHaveBeenApplied(err) {
-				// Answered 429 (not processed) and stopped before it was
-				// sent again. Its "sending" record stays unresolved, so a
-				// resumed import looks it up before sending it.
-				r.emit(Outcome{Line: row.Line, State: NotSent})
+				r.notSentAfter429(row) // stopped before it was sent again
 				return
 			}
 		}
@@ -1232,7 +1243,7 @@ func (r *runner) sendOne(row Row) {
 			case <-r.stop.Done():
 			}
 			if r.stop.Err() != nil {
-				r.emit(Outcome{Line: row.Line, State: NotSent}) // as above
+				r.notSentAfter429(row)
 				return
 			}
 			continue

@@ -480,5 +480,9 @@ func TestStopDuringALongRetryAfter(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, sum.OK(), "%+v", sum)
 	require.Equal(t, 5, srv.Applied(chartmogultest.OpCreate))
+	// A 429 is never processed: the rows that met one are known not to be
+	// created, so the resume does not look them up.
+	require.Zero(t, srv.Requests(chartmogultest.OpList), "no lookup")
+	require.Zero(t, sum.Reconciled)
 	requireEachOnce(t, c, ins...)
 }
