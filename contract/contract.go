@@ -338,6 +338,8 @@ func (c *Contract) checkRequest(ctx context.Context, rt *route, req Request, e *
 	if err := openapi3filter.ValidateRequest(ctx, rt.input(c, req.Body)); err != nil {
 		e.add(collect(err, true)...)
 	}
+	rt.duplicateQuery(e)
+	duplicateBodyKeys(e, PartRequestBody, req.Header.Get("Content-Type"), req.Body)
 }
 
 // ValidateResponse checks resp, the answer to req, against the contract: its
@@ -412,4 +414,5 @@ func (c *Contract) checkResponse(ctx context.Context, rt *route, req Request, re
 	if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
 		e.add(collect(err, false)...)
 	}
+	duplicateBodyKeys(e, PartResponseBody, header.Get("Content-Type"), resp.Body)
 }

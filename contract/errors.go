@@ -39,8 +39,9 @@ type Violation struct {
 	Field string
 	// Rule is the schema keyword that failed ("required", "type", "maximum",
 	// "pattern", "format", "enum", "oneOf", ...) or one of "route",
-	// "security", "status", "content-type" and "body" (a body that cannot be
-	// read as its media type or is missing).
+	// "security", "status", "content-type", "body" (a body that cannot be
+	// read as its media type or is missing) and "duplicate" (a JSON key twice
+	// in one object, or a query parameter given twice).
 	Rule string
 	// Message says what is wrong, without echoing the value.
 	Message string
