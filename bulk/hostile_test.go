@@ -486,3 +486,49 @@ func TestStopDuringALongRetryAfter(t *testing.T) {
 	require.Zero(t, sum.Reconciled)
 	requireEachOnce(t, c, ins...)
 }
+
+// Under a policy that retries creates on server errors, a 500 the API applied
+// may be followed by a 429: a row stopped while it waited after that 429 may
+// exist, so it is journalled as such and a resume looks it up instead of
+// creating it again. (Under the default policy a create is sent again only
+// after answers that were not processed; see TestStopDuringALongRetryAfter.)
+func TestStopAfterAnAppliedServerErrorThenA429LooksTheRowUp(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 500, Apply: true})
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}, Times: 1000})
+	b, err := wrapper.NewRateBudget(40)
+	require.NoError(t, err)
+	c := newClient(t, srv, wrapper.WithRateBudget(b), wrapper.WithRetryPolicy(wrapper.RetryPolicy{
+		MaxAttempts: 3, RetryCreateOnServerError: true, InitialBackoff: time.Millisecond, MaxBackoff: 30 * time.Second}))
+	j := &bulk.MemoryJournal{}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	var outs []bulk.Outcome
+	start := time.Now()
+	_, err = bulk.Run(ctx, c, rowsOf(base()), bulk.Options{Journal: j, OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "it waited after the 429 until stopped")
+	require.Len(t, outs, 1)
+	require.True(t, outs[0].MayExist, "%+v", outs[0])
+
+	srv.ClearFaults()
+	sum, err := bulk.Run(context.Background(), newClient(t, srv), rowsOf(base()), bulk.Options{Journal: j})
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Reconciled, "%+v", sum)
+	require.Equal(t, 1, srv.Applied(chartmogultest.OpCreate), "no duplicate")
+}
+
+// The same policy with no stop: a 500 the API applied, then a 422 — the row
+// may exist, and says so.
+func TestAnAppliedServerErrorBeforeARefusalMayExist(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 500, Apply: true})
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{Status: 422})
+	c := newClient(t, srv, wrapper.WithRetryPolicy(wrapper.RetryPolicy{MaxAttempts: 3, RetryCreateOnServerError: true, InitialBackoff: time.Millisecond}))
+	var outs []bulk.Outcome
+	_, err := bulk.Run(context.Background(), c, rowsOf(base()), bulk.Options{Journal: &bulk.MemoryJournal{}, OnOutcome: func(o bulk.Outcome) { outs = append(outs, o) }})
+	require.NoError(t, err)
+	require.Len(t, outs, 1)
+	require.Equal(t, bulk.Failed, outs[0].State)
+	require.True(t, outs[0].MayExist, "the first attempt created it")
+}

@@ -25,6 +25,9 @@ type Spooled struct {
 // left to return on its own, and its data is dropped. In every failure no
 // file is left.
 func Spool(ctx context.Context, r io.Reader, format string) (*Spooled, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	f, err := os.CreateTemp("", "opportunities-import-*")
 	if err != nil {
 		return nil, err
@@ -50,6 +53,11 @@ func spoolInto(ctx context.Context, f *os.File, r io.Reader) error {
 		os.Remove(f.Name())
 		return ctx.Err()
 	case err = <-copied:
+	}
+	if ctx.Err() != nil { // ended as the copy did: the context wins
+		f.Close()
+		os.Remove(f.Name())
+		return ctx.Err()
 	}
 	if err != nil {
 		f.Close()

@@ -87,3 +87,37 @@ func TestSpoolStopsWhenTheContextEnds(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, left, "no file left")
 }
+
+// A context already ended: no file is made, whatever the reader holds.
+func TestSpoolWithAnEndedContextMakesNoFile(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 200 { // the copy of a short reader could otherwise win the race
+		_, err := bulk.Spool(ctx, strings.NewReader(`{"x":1}`+"\n"), bulk.FormatJSONL)
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left)
+}
+
+// The context ending as the reader reaches its end: the context wins, and
+// no file is left.
+func TestSpoolContextEndingWithTheCopy(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	r := readerFunc(func(p []byte) (int, error) {
+		cancel()
+		return 0, io.EOF
+	})
+	_, err := bulk.Spool(ctx, r, bulk.FormatJSONL)
+	require.ErrorIs(t, err, context.Canceled)
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left)
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

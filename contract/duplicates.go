@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
 // Repeated names are ambiguous on the wire: JSON decoders disagree on which
@@ -17,37 +21,64 @@ import (
 // a query parameter that is not an array given more than once, are
 // violations with the rule "duplicate".
 
+// maxDepth bounds how deep duplicateKeys follows nested objects and arrays,
+// as encoding/json bounds its own nesting: deeper bodies are not scanned.
+const maxDepth = 10000
+
 // duplicateKeys returns the paths of the keys that appear more than once in
 // one object of body, a JSON document: "owner" at the top, "custom[0].key"
-// deeper. A body that is not JSON has none (the schema checks report it).
+// deeper. Keys that differ only in case count as the same: Go's
+// encoding/json matches field names without regard to case, so it reads
+// them as one. A body that is not JSON, or nested deeper than maxDepth, is
+// scanned as far as it goes (the schema checks report it). A path is only
+// spelled out for a duplicate, so the scan costs one token walk.
 func duplicateKeys(body []byte) []string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var dups []string
-	var walk func(path string) bool
-	walk = func(path string) bool {
+	var path []string // the segments to the current value: "key", or "[i]"
+	spell := func(key string) string {
+		var b strings.Builder
+		for _, seg := range path {
+			if b.Len() > 0 && !strings.HasPrefix(seg, "[") {
+				b.WriteByte('.')
+			}
+			b.WriteString(seg)
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+		return b.String()
+	}
+	var walk func() bool
+	walk = func() bool {
+		if len(path) > maxDepth {
+			return false
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return false
 		}
 		switch tok {
 		case json.Delim('{'):
-			seen := map[string]bool{}
+			var seen []string // a few keys each: a linear look is cheaper than a map
 			for dec.More() {
 				k, err := dec.Token()
 				key, ok := k.(string)
 				if err != nil || !ok {
 					return false
 				}
-				at := key
-				if path != "" {
-					at = path + "." + key
+				folded := strings.ToLower(key)
+				if slices.Contains(seen, folded) {
+					dups = append(dups, spell(key))
+				} else {
+					seen = append(seen, folded)
 				}
-				if seen[key] {
-					dups = append(dups, at)
-				}
-				seen[key] = true
-				if !walk(at) {
+				path = append(path, key)
+				ok = walk()
+				path = path[:len(path)-1]
+				if !ok {
 					return false
 				}
 			}
@@ -55,7 +86,10 @@ func duplicateKeys(body []byte) []string {
 			return err == nil
 		case json.Delim('['):
 			for i := 0; dec.More(); i++ {
-				if !walk(path + "[" + strconv.Itoa(i) + "]") {
+				path = append(path, "["+strconv.Itoa(i)+"]")
+				ok := walk()
+				path = path[:len(path)-1]
+				if !ok {
 					return false
 				}
 			}
@@ -64,7 +98,7 @@ func duplicateKeys(body []byte) []string {
 		}
 		return true
 	}
-	walk("")
+	walk()
 	return dups
 }
 
@@ -81,8 +115,10 @@ func duplicateBodyKeys(e *Error, part Part, contentType string, body []byte) {
 		return
 	}
 	for _, field := range duplicateKeys(body) {
-		e.add(Violation{Part: part, Field: field, Rule: "duplicate",
-			Message: "the key appears more than once in its object; readers disagree on which value counts"})
+		// The names come from the body (a server's, for a response): escaped,
+		// like any text that may end up on a terminal.
+		e.add(Violation{Part: part, Field: safetext.Escape(field, 200), Rule: "duplicate",
+			Message: "the key appears more than once in its object (ignoring case); readers disagree on which value counts"})
 	}
 }
 

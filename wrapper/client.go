@@ -402,15 +402,15 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 				attempt--
 				continue
 			}
-			return result{}, withAttempts(err, attempt+limited-1)
+			return result{}, finalError(err, attempt+limited-1, mayHaveApplied)
 		}
 		if attempt >= c.retry.MaxAttempts || ctx.Err() != nil || !c.retry.retryable(method, err) {
-			return result{}, withAttempts(err, attempt)
+			return result{}, finalError(err, attempt, mayHaveApplied)
 		}
 		mayHaveApplied = mayHaveApplied || MayHaveBeenApplied(err)
 		wait := c.retry.backoff(attempt, retryAfter)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
-			return result{}, withAttempts(err, attempt) // the wait would outlive the caller
+			return result{}, finalError(err, attempt, mayHaveApplied) // the wait would outlive the caller
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "chartmogul: retrying", slog.String("method", method),
@@ -418,7 +418,7 @@ func (c *Client) do(ctx context.Context, method, uuid string, call func(context.
 				slog.String("error", err.Error()))
 		}
 		if !sleep(ctx, wait) {
-			return result{}, withAttempts(err, attempt)
+			return result{}, finalError(err, attempt, mayHaveApplied)
 		}
 	}
 }
@@ -563,6 +563,26 @@ func withAttempts(err error, n int) error {
 	}
 	if n > 1 {
 		return fmt.Errorf("%w (after %d attempts)", err, n)
+	}
+	return err
+}
+
+// earlierApplied marks the error of a call an earlier attempt of which may
+// have been applied (a 5xx before a retry, say), whatever ended the last one
+// (a 429, or the caller stopping while the call waited): MayHaveBeenApplied
+// is then true. An *APIError carries the same in earlierMayHaveApplied.
+type earlierApplied struct{ err error }
+
+func (e *earlierApplied) Error() string { return e.err.Error() }
+func (e *earlierApplied) Unwrap() error { return e.err }
+
+// finalError is the error do returns: with its attempts, and marked when an
+// earlier attempt may have been applied.
+func finalError(err error, attempts int, earlier bool) error {
+	err = withAttempts(err, attempts)
+	var apiErr *APIError
+	if earlier && !errors.As(err, &apiErr) {
+		err = &earlierApplied{err}
 	}
 	return err
 }

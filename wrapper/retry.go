@@ -156,10 +156,19 @@ func (p RetryPolicy) retryable(method string, err error) bool {
 // limits, a refused connection, a name that did not resolve), any 4xx (the
 // request was refused, rate limits included) and 503 (not processed).
 //
+// It is true, whatever ended the last attempt, when an earlier attempt of the
+// same call may have been applied (a retry after a 5xx under a policy that
+// retries creates on server errors, say).
+//
 // For a create it tells whether a duplicate is possible on resending: list
 // the customer's opportunities before creating again.
 func MayHaveBeenApplied(err error) bool {
 	if err == nil {
+		return true
+	}
+	var earlier *earlierApplied
+	var last *APIError
+	if errors.As(err, &earlier) || (errors.As(err, &last) && last.earlierMayHaveApplied) {
 		return true
 	}
 	var invalid *ValidationError

@@ -277,6 +277,10 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 		return bulk.File(file, format), func() {}, nil
 	}
 	spooled, err := bulk.Spool(ctx, e.stdin, format)
+	if err == nil && ctx.Err() != nil { // the signal came just as the copy ended
+		spooled.Close()
+		err = ctx.Err()
+	}
 	var srcErr *bulk.SourceError
 	switch {
 	case ctx.Err() != nil:
