@@ -99,23 +99,25 @@ func importCommand(e *env) *cobra.Command {
 // fieldList lists the properties a CSV header may name, but custom (a
 // column per attribute), indented and wrapped for the help.
 func fieldList(props []generated.Property) string {
-	var b strings.Builder
-	line := "  "
-	for i, p := range props {
-		if p.Name == "custom" {
-			continue
+	var names []string
+	for _, p := range props {
+		if p.Name != "custom" {
+			names = append(names, p.Name)
 		}
-		word := p.Name
-		if i < len(props)-1 {
-			word += ","
-		}
-		if len(line)+len(word) > 78 {
-			b.WriteString(strings.TrimRight(line, " ") + "\n")
-			line = "  "
-		}
-		line += word + " "
 	}
-	return b.String() + strings.TrimRight(line, ", ")
+	var b strings.Builder
+	line := " "
+	for i, name := range names {
+		if i < len(names)-1 {
+			name += ","
+		}
+		if len(line)+1+len(name) > 78 {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += " " + name
+	}
+	return b.String() + line
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond

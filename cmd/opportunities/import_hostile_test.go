@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -356,26 +355,11 @@ func TestImportInterruptedWhileReadingStdinLeavesNothing(t *testing.T) {
 	t.Parallel()
 	tmp, dir := t.TempDir(), t.TempDir()
 	journal := filepath.Join(dir, "j.journal")
-	s := &started{cmd: exec.Command(binary, "--fake", "import", "--journal", journal, "-"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd.Env = cleanEnv([]string{"TMPDIR=" + tmp})
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	s := prepareCLI([]string{"TMPDIR=" + tmp}, "--fake", "import", "--journal", journal, "-")
 	stdin, err := s.cmd.StdinPipe()
 	require.NoError(t, err)
 	t.Cleanup(func() { stdin.Close() })
-	require.NoError(t, s.cmd.Start())
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
+	s.start(t)
 	_, err = io.WriteString(stdin, `{"customer_uuid":"cus_f466e33d-ff2b-4a11-8f85-417eb02157a7"`)
 	require.NoError(t, err)
 	eventually(t, 20*time.Second, "stdin being copied", func() bool {

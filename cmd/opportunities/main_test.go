@@ -175,9 +175,21 @@ func startCLI(t *testing.T, args ...string) *started {
 // startCLIEnv is startCLI with extra environment variables.
 func startCLIEnv(t *testing.T, env []string, args ...string) *started {
 	t.Helper()
+	return prepareCLI(env, args...).start(t)
+}
+
+// prepareCLI is a command not started yet, for a test that sets more up
+// (its stdin, say) before calling start.
+func prepareCLI(env []string, args ...string) *started {
 	s := &started{cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd.Env = cleanEnv(env)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	return s
+}
+
+// start starts a prepared command; it is killed when the test ends.
+func (s *started) start(t *testing.T) *started {
+	t.Helper()
 	require.NoError(t, s.cmd.Start())
 	go func() {
 		s.err = s.cmd.Wait()

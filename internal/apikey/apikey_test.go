@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -92,25 +91,4 @@ func (failingReader) Read([]byte) (int, error) { return 0, errors.New("broken pi
 func TestStdinReadError(t *testing.T) {
 	_, err := Sources{File: "-", Stdin: failingReader{}}.Resolve()
 	require.EqualError(t, err, "--api-key-file -: broken pipe")
-}
-
-func TestWarnsWhenOthersCanReadTheFile(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no Unix permissions")
-	}
-	var warnings []string
-	warn := func(msg string) { warnings = append(warnings, msg) }
-	private := keyFile(t, "sk_live_key\n", 0o600)
-	_, err := Sources{File: private, Warn: warn}.Resolve()
-	require.NoError(t, err)
-	require.Empty(t, warnings)
-
-	shared := keyFile(t, "sk_live_key\n", 0o644)
-	key, err := Sources{File: shared, Warn: warn}.Resolve()
-	require.NoError(t, err)
-	require.Equal(t, "sk_live_key", key, "a warning, not a refusal")
-	require.Equal(t, []string{"the key file " + shared + " can be read by other users (mode 0644); chmod 600 " + shared}, warnings)
-
-	_, err = Sources{File: shared}.Resolve()
-	require.NoError(t, err, "no Warn, no warning")
 }
