@@ -62,18 +62,15 @@ func duplicateKeys(body []byte) []string {
 		}
 		switch tok {
 		case json.Delim('{'):
-			var seen []string // a few keys each: a linear look is cheaper than a map
+			var seen keySet
 			for dec.More() {
 				k, err := dec.Token()
 				key, ok := k.(string)
 				if err != nil || !ok {
 					return false
 				}
-				folded := strings.ToLower(key)
-				if slices.Contains(seen, folded) {
+				if !seen.add(strings.ToLower(key)) {
 					dups = append(dups, spell(key))
-				} else {
-					seen = append(seen, folded)
 				}
 				path = append(path, key)
 				ok = walk()
@@ -100,6 +97,36 @@ func duplicateKeys(body []byte) []string {
 	}
 	walk()
 	return dups
+}
+
+// keySet is the keys of one object seen so far: a short list while there
+// are few (most objects), a map beyond, so that an object of a million keys
+// costs a million looks, not a million squared.
+type keySet struct {
+	few  []string
+	many map[string]bool
+}
+
+// add adds key and reports whether it was new.
+func (k *keySet) add(key string) bool {
+	if k.many == nil {
+		if slices.Contains(k.few, key) {
+			return false
+		}
+		if len(k.few) < 16 {
+			k.few = append(k.few, key)
+			return true
+		}
+		k.many = make(map[string]bool, 64)
+		for _, f := range k.few {
+			k.many[f] = true
+		}
+	}
+	if k.many[key] {
+		return false
+	}
+	k.many[key] = true
+	return true
 }
 
 // isJSON reports whether a Content-Type is JSON's.

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -35,4 +36,23 @@ func TestDuplicateKeysStopsAtMaxDepth(t *testing.T) {
 	body := strings.Repeat("[", depth) + strings.Repeat("]", depth)
 	allocs := testing.AllocsPerRun(1, func() { require.Nil(t, duplicateKeys([]byte(body))) })
 	require.Less(t, allocs, float64(10*maxDepth), "allocations grow with the depth scanned, at most maxDepth")
+}
+
+// An object of very many keys is scanned in linear time: a duplicate among
+// 200,000 keys is found, each key looked at once (a map beyond a few keys).
+func TestDuplicateKeysInAHugeObject(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 200_000 {
+		fmt.Fprintf(&b, `"k%d":1,`, i)
+	}
+	b.WriteString(`"K17":2,"k199999":3}`)
+	require.Equal(t, []string{"K17", "k199999"}, duplicateKeys([]byte(b.String())))
+	var k keySet
+	for i := range 100 {
+		require.True(t, k.add(fmt.Sprint(i)))
+	}
+	for i := range 100 {
+		require.False(t, k.add(fmt.Sprint(i)), "seen, before and after the switch to a map")
+	}
 }
