@@ -25,13 +25,19 @@ import (
 // as encoding/json bounds its own nesting: deeper bodies are not scanned.
 const maxDepth = 10000
 
+// maxDuplicates and maxPath bound what duplicateKeys reports.
+const (
+	maxDuplicates = 20
+	maxPath       = 200
+)
+
 // duplicateKeys returns the paths of the keys that appear more than once in
 // one object of body, a JSON document: "owner" at the top, "custom[0].key"
-// deeper. Keys that differ only in case count as the same: Go's
-// encoding/json matches field names without regard to case, so it reads
-// them as one. A body that is not JSON, or nested deeper than maxDepth, is
-// scanned as far as it goes (the schema checks report it). A path is only
-// spelled out for a duplicate, so the scan costs one token walk.
+// deeper. Keys are compared exactly (custom attribute names are
+// case-sensitive: "Tier" and "tier" are two). A body that is not JSON, or
+// nested deeper than maxDepth, is scanned as far as it goes (the schema
+// checks report it). At most maxDuplicates are returned, each path spelled
+// to at most maxPath bytes, so a hostile body costs one token walk.
 func duplicateKeys(body []byte) []string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -39,16 +45,16 @@ func duplicateKeys(body []byte) []string {
 	var path []string // the segments to the current value: "key", or "[i]"
 	spell := func(key string) string {
 		var b strings.Builder
-		for _, seg := range path {
+		for _, seg := range append(path[:len(path):len(path)], key) {
+			if b.Len() >= maxPath {
+				b.WriteString("…")
+				break
+			}
 			if b.Len() > 0 && !strings.HasPrefix(seg, "[") {
 				b.WriteByte('.')
 			}
 			b.WriteString(seg)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(key)
 		return b.String()
 	}
 	var walk func() bool
@@ -69,7 +75,7 @@ func duplicateKeys(body []byte) []string {
 				if err != nil || !ok {
 					return false
 				}
-				if !seen.add(strings.ToLower(key)) {
+				if !seen.add(key) && len(dups) < maxDuplicates {
 					dups = append(dups, spell(key))
 				}
 				path = append(path, key)
@@ -145,7 +151,7 @@ func duplicateBodyKeys(e *Error, part Part, contentType string, body []byte) {
 		// The names come from the body (a server's, for a response): escaped,
 		// like any text that may end up on a terminal.
 		e.add(Violation{Part: part, Field: safetext.Escape(field, 200), Rule: "duplicate",
-			Message: "the key appears more than once in its object (ignoring case); readers disagree on which value counts"})
+			Message: "the key appears more than once in its object; readers disagree on which value counts"})
 	}
 }
 

@@ -42,4 +42,7 @@ func TestRepeatedNamesAreViolations(t *testing.T) {
 	require.NoError(t, c.ValidateRequest(ctx, contract.Request{Method: http.MethodPost, URL: "/v1/opportunities", Header: authed(),
 		Body: createBody(map[string]any{"custom": []map[string]any{{"key": "a", "value": 1}, {"key": "b", "value": 2}}})}))
 	require.NoError(t, c.ValidateResponse(ctx, get, contract.Response{Status: 200, Header: jsonHeader(), Body: opportunityBody(nil)}))
+	// Custom attribute names are case-sensitive: "Tier" and "tier" are two.
+	require.NoError(t, c.ValidateResponse(ctx, get, contract.Response{Status: 200, Header: jsonHeader(),
+		Body: opportunityBody(map[string]any{"custom": map[string]any{"Tier": "a", "tier": "b"}})}))
 }

@@ -279,13 +279,14 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 		return bulk.File(file, format), func() {}, nil
 	}
 	spooled, err := bulk.Spool(ctx, e.stdin, format)
-	if err == nil && ctx.Err() != nil { // the signal came just as the copy ended
+	stopped := ctx.Err()              // read once: a signal may come at any moment
+	if err == nil && stopped != nil { // it came just as the copy ended
 		spooled.Close()
-		err = ctx.Err()
+		err = stopped
 	}
 	var srcErr *bulk.SourceError
 	switch {
-	case ctx.Err() != nil:
+	case stopped != nil:
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr):
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
