@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,16 +48,25 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", f.addr, where)
 	}
 	opts, keySource := e.fakeServerOptions(f)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The first signal stops the fake, a second one cuts the requests
+	// being served.
+	first, stopped := context.WithCancel(context.Background())
+	second, cut := context.WithCancel(context.Background())
+	defer e.onSignal(func(n int, _ os.Signal) {
+		if n == 1 {
+			stopped()
+		} else {
+			cut()
+		}
+	})()
 	srv, err := chartmogultest.Start(opts...)
 	if err != nil {
 		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
 	}
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
-	<-ctx.Done()
-	return e.stopFakeServer(srv, stop)
+	<-first.Done()
+	return e.stopFakeServer(srv, second)
 }
 
 // fakeServerOptions are the fake's options for the flags, and where its key
@@ -87,14 +94,10 @@ func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option
 	return opts, keySource
 }
 
-// stopFakeServer stops the fake once the first signal came (stop ends
-// that signal's watch, once the second one's has begun). The requests being
-// served get fakeShutdownGrace to finish, then their connections are cut; a
-// second signal cuts them at once.
-func (e *env) stopFakeServer(srv *chartmogultest.Server, stop func()) int {
-	second, stopSecond := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stopSecond()
-	stop()
+// stopFakeServer stops the fake: the requests being served get
+// fakeShutdownGrace to finish, then their connections are cut; second (a
+// second signal) cuts them at once.
+func (e *env) stopFakeServer(srv *chartmogultest.Server, second context.Context) int {
 	switch err := srv.ShutdownGrace(second, fakeShutdownGrace); {
 	case errors.Is(err, chartmogultest.ErrCutOff):
 		fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)

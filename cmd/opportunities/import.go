@@ -7,12 +7,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -215,13 +212,21 @@ func (o *importOptions) check(pos []string) (string, error) {
 	return file, nil
 }
 
-// importFile runs the import; it returns the exit status.
+// importFile runs the import; it returns the exit status. A first signal
+// sends no new row, a second one (or --timeout after the first, see
+// bulk.Stopper) aborts the requests in flight; one before the rows are
+// checked ends the import with nothing sent (stdin's copy removed).
 func (e *env) importFile(file string, o importOptions) int {
-	// Until the import watches for signals itself, a signal ends the command
-	// cleanly: stdin's copy is removed, not left in the temporary directory.
-	early, stopEarly := e.signalContext(syscall.SIGHUP)
-	defer stopEarly()
-	rows, closeRows, err := e.importSource(early, file, o.format)
+	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
+	defer r.stop.Close()
+	defer e.onSignal(func(_ int, s os.Signal) {
+		e.noteSignal(s)
+		if r.stop.Stop() && r.started.Load() { // the first: once the message is out, no request leaves
+			r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
+				"waiting for the requests in flight (again to abort them)", s)
+		}
+	})()
+	rows, closeRows, err := e.importSource(r.stop.Context(), file, o.format)
 	if err != nil {
 		return e.fail(err, nil)
 	}
@@ -236,14 +241,9 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, nil)
 	}
 	defer closeClient()
-	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
-	defer r.stop.Close()
-	unwatch := r.watchSignals()
-	defer unwatch()
-	if early.Err() != nil {
+	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), nil)
 	}
-	stopEarly() // cancels early: check it first
 	sum, err := bulk.Run(r.stop.Context(), client, rows, r.options(journal))
 	if prog := r.prog.Load(); prog != nil {
 		prog.Finish()
@@ -335,35 +335,7 @@ type importRun struct {
 	stdout, stderr io.Writer
 	prog           atomic.Pointer[progress.Bar] // set once every row was checked
 	stop           *bulk.Stopper
-}
-
-// watchSignals stops the import on SIGINT or SIGTERM: the first sends no
-// new row, a second (or --timeout after the first, see bulk.Stopper) aborts
-// the requests in flight. unwatch stops listening.
-func (r *importRun) watchSignals() (unwatch func()) {
-	finished := make(chan struct{})
-	var watch sync.WaitGroup
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	watch.Go(func() {
-		for {
-			select {
-			case s := <-sigs:
-				if r.stop.Stop() { // the first: once the message is out, no request leaves
-					r.e.noteSignal(s)
-					r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
-						"waiting for the requests in flight (again to abort them)", s)
-				}
-			case <-finished:
-				return
-			}
-		}
-	})
-	return func() {
-		close(finished)
-		watch.Wait()
-		signal.Stop(sigs)
-	}
+	started        atomic.Bool // the rows are being checked
 }
 
 // say prints a message on stderr, above the progress bar once there is one.

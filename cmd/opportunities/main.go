@@ -27,7 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync/atomic"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -132,29 +132,44 @@ const (
 	exitSIGTERM = 128 + 15
 )
 
-// signalContext is cancelled on SIGINT or SIGTERM (and the extra signals);
-// the first signal is remembered for the exit status (see signalled).
-func (e *env) signalContext(extra ...os.Signal) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, append([]os.Signal{os.Interrupt, syscall.SIGTERM}, extra...)...)
+// onSignal calls f for each SIGINT, SIGTERM or SIGHUP, n counting them from 1,
+// until stop (which waits for a call under way). While it watches, no
+// signal ends the process.
+func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			e.noteSignal(s)
-			cancel()
-		case <-done:
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		for n := 1; ; n++ {
+			select {
+			case s := <-sigs:
+				f(n, s)
+			case <-done:
+				return
+			}
 		}
-	}()
-	var once atomic.Bool
-	return ctx, func() {
-		if once.CompareAndSwap(false, true) {
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
 			signal.Stop(sigs)
 			close(done)
-			cancel()
-		}
+			watch.Wait()
+		})
 	}
+}
+
+// signalContext is cancelled by the first signal, which sets the exit status
+// (see onSignal, signalled); stop cancels it too, and lets the next signal
+// end the process.
+func (e *env) signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	unwatch := e.onSignal(func(_ int, s os.Signal) {
+		e.noteSignal(s)
+		cancel()
+	})
+	return ctx, func() { unwatch(); cancel() }
 }
 
 // noteSignal records the first signal that interrupted the command.

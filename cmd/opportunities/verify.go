@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +69,7 @@ func (e *env) runVerify(f verifyFlags) int {
 	}
 	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
 	// what was created is deleted.
-	ctx, stop := e.signalContext(syscall.SIGHUP)
+	ctx, stop := e.signalContext()
 	defer stop()
 	if ch.Steps(ctx) {
 		stop() // a second Ctrl-C now ends the process at once
