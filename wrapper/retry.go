@@ -161,7 +161,8 @@ func (p RetryPolicy) retryable(method string, err error) bool {
 // retries creates on server errors, say).
 //
 // For a create it tells whether a duplicate is possible on resending: list
-// the customer's opportunities before creating again.
+// the customer's opportunities before creating again. A nil err (the call
+// succeeded, so it was applied) reports true.
 func MayHaveBeenApplied(err error) bool {
 	if err == nil {
 		return true

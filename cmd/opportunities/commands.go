@@ -14,51 +14,41 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// readInput reads a file named on the command line; "-" is stdin.
-func (e *env) readInput(name string) ([]byte, error) {
-	if name == "-" {
-		data, err := io.ReadAll(e.stdin)
-		if err != nil {
-			return nil, usagef("reading stdin: %v", err)
+// noArgs refuses positional arguments; oneUUID wants exactly one.
+var noArgs, oneUUID = wantArgs(0, "no argument"), wantArgs(1, "one UUID")
+
+func wantArgs(n int, want string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) < n:
+			return usagef("missing the argument: %s expected", want)
+		case len(args) > n:
+			return usagef("unexpected argument %q (%s expected)", args[n], want)
 		}
-		return data, nil
+		return nil
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return data, nil
 }
 
-// noArgs refuses positional arguments; oneUUID wants exactly one, the
-// opportunity's UUID.
-var (
-	noArgs  cobra.PositionalArgs = func(_ *cobra.Command, args []string) error { return countArgs(args, 0, 0, "no argument") }
-	oneUUID cobra.PositionalArgs = func(_ *cobra.Command, args []string) error {
-		return countArgs(args, 1, 1, "one UUID")
-	}
-)
-
-func countArgs(args []string, least, most int, want string) error {
-	switch {
-	case len(args) < least:
-		return usagef("missing the argument: %s expected", want)
-	case len(args) > most:
-		return usagef("unexpected argument %q (%s expected)", args[most], want)
-	}
-	return nil
-}
-
-// command is a cobra command whose RunE reports its own errors and returns
-// its exit status (see run). Its description and examples are those of
+// command is a cobra command whose do reports its own errors and returns the
+// exit status (see run). Its description and examples are those of
 // help/NAME.txt, NAME being use's first word.
 func command(use, short string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
 	long, examples := helpText(strings.Fields(use)[0])
 	return &cobra.Command{
 		Use: use, Short: short, Long: long, Example: examples, Args: args,
-		RunE: func(cmd *cobra.Command, args []string) error { return status(do(cmd, args)) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := do(cmd, args); code != exitOK {
+				return exitStatus(code)
+			}
+			return nil
+		},
 	}
 }
+
+// exitStatus is the exit status of a command that has reported its error.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 //go:embed help
 var helpFiles embed.FS
@@ -118,7 +108,7 @@ func createCommand(e *env) *cobra.Command {
 			}
 			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) {
 				o, err := c.Create(ctx, in)
-				if err != nil && outcomeUnknown(err) {
+				if err != nil && wrapper.MayHaveBeenApplied(err) {
 					err = fmt.Errorf("%w\nthe opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
 						"check before creating it again: opportunities list --customer-uuid %s", err, in.CustomerUUID)
 				}
@@ -190,13 +180,14 @@ func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (bod
 	if given := ff.given(); len(given) > 0 {
 		return nil, nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
 	}
-	data, err := e.readInput(file)
+	var data []byte
+	if file != "-" {
+		data, err = os.ReadFile(file)
+	} else if data, err = io.ReadAll(e.stdin); err != nil {
+		err = fmt.Errorf("reading stdin: %w", err)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usagef("%v", err)
 	}
 	return data, nil, nil
 }
-
-// outcomeUnknown reports whether a create that returned err may have been
-// applied all the same (see wrapper.MayHaveBeenApplied).
-func outcomeUnknown(err error) bool { return wrapper.MayHaveBeenApplied(err) }

@@ -18,8 +18,8 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// env is what a command runs with: its streams, the environment and the
-// global flags.
+// env is what a command runs with: its streams, the environment, the global
+// flags, and the API key to redact from every message.
 type env struct {
 	stdin                io.Reader
 	stdout, stderr       io.Writer
@@ -51,7 +51,7 @@ type globals struct {
 // MaxAttempts counts the first attempt too.
 var defaultRetries = wrapper.DefaultRetryPolicy().MaxAttempts - 1
 
-// redactor returns the redactor for the key in use.
+// redactor redacts the key in use.
 func (e *env) redactor() *safetext.Redactor {
 	if e.red == nil || e.redFor != e.key {
 		e.red, e.redFor = safetext.NewRedactor(e.key), e.key
@@ -59,15 +59,13 @@ func (e *env) redactor() *safetext.Redactor {
 	return e.red
 }
 
-// minDataKey is the shortest key that is redacted from data printed on
-// stdout. Data is what a server returned (an opportunity, a page): a short key
-// would match ordinary text in it ("USD", a cursor, a field name) and corrupt
-// it. Errors and log lines on stderr are redacted whatever the key's length.
+// minDataKey is the shortest key redacted from data on stdout: a shorter one
+// would match ordinary text a server returned ("USD", a cursor) and corrupt
+// it. Messages on stderr are redacted whatever the key's length.
 const minDataKey = 8
 
-// dataRedactor is the redactor for data on stdout: none under --fake (the key
-// is never sent, so no server can echo it) or for a key shorter than
-// minDataKey.
+// dataRedactor redacts data on stdout: nothing under --fake (the key is never
+// sent, so no server can echo it) or for a key shorter than minDataKey.
 func (e *env) dataRedactor() *safetext.Redactor {
 	if e.g.fake || len(e.key) < minDataKey {
 		return nil
@@ -75,14 +73,13 @@ func (e *env) dataRedactor() *safetext.Redactor {
 	return e.redactor()
 }
 
-// redactData returns s as stdout prints data: the key redacted (see
-// dataRedactor), control characters escaped.
+// redactData is s as stdout prints data: redacted, control characters escaped.
 func (e *env) redactData(s string) string {
 	return safetext.Escape(e.dataRedactor().String(s), 0)
 }
 
-// client returns a client for the global flags, plus a function to call when
-// done (it stops the embedded fake under --fake).
+// client returns a client for the global flags; done stops the embedded fake
+// under --fake.
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	if err := e.checkRetries(); err != nil {
 		return nil, nil, err
@@ -122,8 +119,8 @@ func (e *env) checkRetries() error {
 	return nil
 }
 
-// endpoint is the API key and base URL to talk to: those of an embedded fake
-// under --fake (done stops it), else those of target.
+// endpoint is the API key and base URL to talk to: an embedded fake's under
+// --fake (done stops it), else target's.
 func (e *env) endpoint() (key, base string, done func(), err error) {
 	if !e.g.fake {
 		key, base, err = e.target()
@@ -136,8 +133,7 @@ func (e *env) endpoint() (key, base string, done func(), err error) {
 	return srv.APIKey(), srv.URL(), srv.Close, nil
 }
 
-// target is the API key and base URL of a command that talks to a real
-// API: the key is required and the base URL checked (see checkBaseURL).
+// target is the API key (required) and the base URL (checked) of a real API.
 func (e *env) target() (key, base string, err error) {
 	key = e.apiKey()
 	if e.keyErr != nil {
@@ -162,11 +158,8 @@ func (e *env) target() (key, base string, err error) {
 	return key, base, nil
 }
 
-// checkBaseURL is the wrapper's check of a base URL (https, or http on a
-// loopback host only, so the key never crosses a network in clear text), its
-// refusals worded for a shell user: WithInsecureHTTP is a Go option the
-// command does not offer, and the key is passed with $CHARTMOGUL_API_KEY or
-// --api-key-file.
+// checkBaseURL is wrapper.CheckBaseURL worded for a shell user, who has no
+// WithInsecureHTTP option and passes the key with $CHARTMOGUL_API_KEY.
 func checkBaseURL(base string) error {
 	err := wrapper.CheckBaseURL(base)
 	switch {
@@ -187,9 +180,8 @@ func checkBaseURL(base string) error {
 	return usagef("%v", err)
 }
 
-// verboseAttr keeps --verbose's lines as they have always been: without the
-// time (they are read as they come), and with each request, which the
-// wrapper logs at level Debug, at INFO.
+// verboseAttr keeps --verbose's lines as they have always been: no time, and
+// the wrapper's Debug request lines at INFO.
 func verboseAttr(groups []string, a slog.Attr) slog.Attr {
 	switch {
 	case len(groups) > 0:
@@ -201,12 +193,9 @@ func verboseAttr(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// apiKey is the key the command uses without --fake: --api-key, else the
-// first line of --api-key-file, else $CHARTMOGUL_API_KEY (see
-// apikey.Sources). It is also noted for redaction, so that messages printed
-// before the client exists (an import's bad rows) are redacted too; under
-// --fake as well, since the key is a secret all the same. The key file is
-// read once; a failure to read it is reported by target.
+// apiKey is the key without --fake (see apikey.Sources), read once (target
+// reports a failure) and noted for redaction, under --fake too, so that
+// messages printed before a client exists are redacted as well.
 func (e *env) apiKey() string {
 	if e.keyRead {
 		return e.key
@@ -221,24 +210,22 @@ func (e *env) apiKey() string {
 	return e.key
 }
 
-// errOut is stderr with the API key redacted, in every form a server could
-// echo it, and control characters other than line breaks and tabs escaped.
-// Each write must hold whole messages.
+// errOut is stderr with the key redacted in every form a server could echo
+// it, and control characters but line breaks and tabs escaped. Each write
+// must hold whole messages.
 func (e *env) errOut() io.Writer {
 	return safetext.NewWriter(e.stderr, e.redactor(), "\n\t\r")
 }
 
-// redact returns s with the API key replaced, as errOut writes it, and
-// control characters escaped.
+// redact is s as errOut writes it, with every control character escaped.
 func (e *env) redact(s string) string {
 	return safetext.Escape(e.redactor().String(s), 0)
 }
 
-// fail reports err on stderr and returns its exit status: 2 for a usage or
-// validation error (nothing was sent), else 1. A validation error lists each
-// problem once, one a line; flagNames, when given, adds the flag that sets
-// each field. The API key is redacted from every message, should one ever
-// carry it (a key pasted into --base-url, say).
+// fail reports err on stderr (redacted) and returns the exit status: 2 for a
+// usage or validation error (nothing was sent), else 1. A validation error
+// lists each problem once, one a line, with the flag that sets the field
+// when flagNames has it.
 func (e *env) fail(err error, flagNames map[string]string) int {
 	stderr := e.errOut()
 	prefix := "opportunities"
@@ -267,8 +254,7 @@ func (e *env) fail(err error, flagNames map[string]string) int {
 	return exitError
 }
 
-// fieldWithFlag names a field and, when known, the flag that sets it:
-// "pipeline_stage (--stage)".
+// fieldWithFlag is "pipeline_stage (--stage)", or the field alone.
 func fieldWithFlag(field string, flagNames map[string]string) string {
 	if flagNames == nil {
 		return field

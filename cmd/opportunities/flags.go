@@ -50,10 +50,9 @@ var (
 	updateProperties = generated.UpdateOpportunityProperties()
 )
 
-// flagAliases are the hand-picked short names of some fields' flags; every
-// other property of the spec gets a flag named after it (customer_uuid:
-// --customer-uuid), so a property added to openapi.yaml has a flag with no
-// edit here.
+// flagAliases are the short names of some fields' flags; every other
+// property of the spec gets a flag named after it (customer_uuid:
+// --customer-uuid), so a new property in openapi.yaml needs no edit here.
 var flagAliases = map[string]string{
 	"pipeline_stage":       "stage",
 	"estimated_close_date": "close-date",
@@ -82,15 +81,15 @@ var flagNames = func() map[string]string {
 	return m
 }()
 
-// fieldFlags are the per-field flags of create and update: one per property
-// of the request schema, typed and described by openapi.yaml.
+// fieldFlags are create's or update's field flags: one per property of the
+// request schema, typed and described by openapi.yaml.
 type fieldFlags struct {
 	text   map[string]string // API field names and their values as written
 	custom customFlag
 	fs     *pflag.FlagSet
 }
 
-// fieldValue is one field flag: its text goes into the body being built.
+// fieldValue is one field flag, its text kept for the body.
 type fieldValue struct {
 	ff   *fieldFlags
 	prop generated.Property
@@ -106,8 +105,7 @@ func (v fieldValue) Set(s string) error {
 	return nil
 }
 
-// register defines the field flags of create (or update) on cmd, with
-// completion of the values an enum allows.
+// register defines the field flags on cmd, an enum's values completed.
 func (ff *fieldFlags) register(cmd *cobra.Command, create bool) {
 	props := updateProperties
 	if create {
@@ -129,8 +127,7 @@ func (ff *fieldFlags) register(cmd *cobra.Command, create bool) {
 		"KEY:=VALUE always sends a string (e.g. zip:=02134)")
 }
 
-// flagUsage is a field flag's help: the API name, the spec's description,
-// and what the schema allows.
+// flagUsage is a field flag's help, from the spec.
 func flagUsage(p generated.Property, create bool) string {
 	desc := strings.Join(strings.Fields(strings.ReplaceAll(p.Description, "`", "")), " ")
 	u := p.Name + ": " + desc
@@ -146,7 +143,7 @@ func flagUsage(p generated.Property, create bool) string {
 	return u
 }
 
-// given lists the field flags given on the command line, as --names.
+// given lists the field flags on the command line, as --names.
 func (ff *fieldFlags) given() []string {
 	var names []string
 	ff.fs.Visit(func(fl *pflag.Flag) {
@@ -157,8 +154,7 @@ func (ff *fieldFlags) given() []string {
 	return names
 }
 
-// body is the request body of the field flags given on the command line,
-// typed by the schema's properties.
+// body is the request body of the field flags, typed by the schema.
 func (ff *fieldFlags) body(props []generated.Property) []byte {
 	return wrapper.BodyFromText(props, ff.text, ff.custom.m)
 }

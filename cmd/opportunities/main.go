@@ -35,7 +35,7 @@ import (
 	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
-// Exit statuses.
+// Exit statuses; a signal's is 128 + the signal, the shell's convention.
 const (
 	exitOK    = 0 // success
 	exitError = 1 // API, network or journal error; an import row failed
@@ -49,45 +49,19 @@ const (
 )
 
 func main() {
-	e := &env{
-		stdin:     os.Stdin,
-		stdout:    os.Stdout,
-		stderr:    os.Stderr,
-		getenv:    os.Getenv,
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
-		width:     func() int { return termWidth(os.Stderr) },
-	}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())), stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		width: func() int { // stderr's, 80 when it cannot be known
+			if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
+				return w
+			}
+			return 80
+		}}
 	os.Exit(run(e, os.Args[1:]))
 }
 
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
-
-// termWidth is f's width in columns, 80 when it cannot be known.
-func termWidth(f *os.File) int {
-	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
-		return w
-	}
-	return 80
-}
-
-// exitStatus is a command's result once it has reported it: run returns
-// its code.
-type exitStatus int
-
-func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
-
-// status turns a command's exit code into the error cobra passes up.
-func status(code int) error {
-	if code == exitOK {
-		return nil
-	}
-	return exitStatus(code)
-}
-
 // run runs the command line args (without the program name) and returns the
-// exit status.
+// exit status: the command's (see command), or that of cobra's error.
 func run(e *env, args []string) int {
 	root := newRoot(e)
 	root.SetArgs(normalizeArgs(root, args))
@@ -95,25 +69,21 @@ func run(e *env, args []string) int {
 	if cmd != nil && cmd != root {
 		e.cmd = cmd.Name()
 	}
-	var es exitStatus
-	switch {
-	case err == nil:
-		return e.signalled(exitOK)
-	case errors.As(err, &es):
-		return e.signalled(int(es))
-	}
-	e.apiKey() // noted, so that the message is redacted
-	return e.fail(asUsage(err), nil)
-}
-
-// asUsage marks an error from cobra (an unknown command or flag, a bad flag
-// value) as a usage error.
-func asUsage(err error) error {
+	var code exitStatus
 	var ue *usageError
-	if errors.As(err, &ue) {
-		return err
+	switch {
+	case errors.As(err, &code):
+	case err != nil:
+		e.apiKey() // noted, so that the message is redacted
+		if !errors.As(err, &ue) {
+			err = &usageError{msg: err.Error()} // an unknown command or flag, a bad flag value
+		}
+		code = exitStatus(e.fail(err, nil))
 	}
-	return &usageError{msg: err.Error()}
+	if s := e.interrupted.Load(); s != 0 && code == exitError {
+		return int(s) // 130 (or 143, 129) instead of a failure a signal caused
+	}
+	return int(code)
 }
 
 // usageError is a mistake in the command line or the input: nothing was sent.
@@ -124,13 +94,6 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
-
-// Exit statuses after a signal, the shell's convention (128 + the signal).
-const (
-	exitSIGHUP  = 128 + 1
-	exitSIGINT  = 128 + 2
-	exitSIGTERM = 128 + 15
-)
 
 // onSignal calls f for each SIGINT, SIGTERM or SIGHUP, n counting them from 1,
 // until stop (which waits for a call under way). While it watches, no
@@ -150,19 +113,16 @@ func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) {
 			}
 		}
 	})
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			signal.Stop(sigs)
-			close(done)
-			watch.Wait()
-		})
-	}
+	return sync.OnceFunc(func() {
+		signal.Stop(sigs)
+		close(done)
+		watch.Wait()
+	})
 }
 
 // signalContext is cancelled by the first signal, which sets the exit status
-// (see onSignal, signalled); stop cancels it too, and lets the next signal
-// end the process.
+// (see noteSignal); stop cancels it too, and lets the next signal end the
+// process.
 func (e *env) signalContext() (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	unwatch := e.onSignal(func(_ int, s os.Signal) {
@@ -172,26 +132,12 @@ func (e *env) signalContext() (ctx context.Context, stop func()) {
 	return ctx, func() { unwatch(); cancel() }
 }
 
-// noteSignal records the first signal that interrupted the command.
+// noteSignal records the first signal that interrupted the command: the
+// command exits 128 + its number if it then fails (see run).
 func (e *env) noteSignal(s os.Signal) {
-	code := int32(exitSIGINT)
-	switch s {
-	case syscall.SIGTERM:
-		code = exitSIGTERM
-	case syscall.SIGHUP:
-		code = exitSIGHUP
+	if n, ok := s.(syscall.Signal); ok {
+		e.interrupted.CompareAndSwap(0, 128+int32(n))
 	}
-	e.interrupted.CompareAndSwap(0, code)
-}
-
-// signalled is the exit status of a command that ended with code: 130 (or
-// 143, 129) instead of a failure when a signal interrupted it. A command
-// that still succeeded (fake-server stopping cleanly) keeps its 0.
-func (e *env) signalled(code int) int {
-	if s := e.interrupted.Load(); s != 0 && code == exitError {
-		return int(s)
-	}
-	return code
 }
 
 // out is stdout with the API key redacted (a server could echo it in any

@@ -27,8 +27,7 @@ func versionString() string {
 	return "devel"
 }
 
-// strconvError is the Go detail pflag adds to a bad number:
-// `strconv.ParseInt: parsing "abc": invalid syntax`.
+// strconvError is Go's detail in pflag's error for a bad number.
 var strconvError = regexp.MustCompile(`strconv\.Parse(Int|Uint|Float)[^"]*parsing "[^"]*": (invalid syntax|value out of range)`)
 
 // plainFlagError says a flag's problem in words rather than Go's.
@@ -73,7 +72,6 @@ func newRoot(e *env) *cobra.Command {
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: plainFlagError(err.Error())} })
 	root.SetVersionTemplate("opportunities {{.Version}}\n")
-	root.SetUsageTemplate(usageTemplate)
 	e.g.register(root.PersistentFlags())
 	root.AddCommand(createCommand(e), getCommand(e), updateCommand(e), deleteCommand(e), listCommand(e),
 		importCommand(e), fakeServerCommand(e), verifyCommand(e), versionCommand())
@@ -85,8 +83,8 @@ func newRoot(e *env) *cobra.Command {
 	return root
 }
 
-// completionUsage runs "opportunities completion" with no shell or one it
-// does not know (cobra's prints its help, exit 0): a usage error.
+// completionUsage makes "completion" without a known shell a usage error
+// (cobra's prints its help and exits 0).
 func completionUsage(_ *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return usagef("name a shell: bash, zsh, fish or powershell")
@@ -114,8 +112,8 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.verbose, "verbose", false, "log each request (method, path, status, time) and each retry (attempt, wait) to stderr;\nnever a header, so never the key")
 }
 
-// secretValue is a flag value that never shows what it holds, so the API
-// key cannot end up in help output or an error message.
+// secretValue is a flag value that never shows what it holds (the key), in
+// the help or an error.
 type secretValue struct{ p *string }
 
 func (s secretValue) String() string { return "" }
@@ -138,8 +136,7 @@ func versionCommand() *cobra.Command {
 	}
 }
 
-// helpCommand is "opportunities help [COMMAND]": unlike cobra's, an unknown
-// command is a usage error.
+// helpCommand is cobra's, but an unknown command is a usage error.
 func helpCommand(root *cobra.Command) *cobra.Command {
 	return &cobra.Command{
 		Use:     "help [COMMAND]",
@@ -165,27 +162,6 @@ func helpCommand(root *cobra.Command) *cobra.Command {
 		},
 	}
 }
-
-// usageTemplate is cobra's, with "--" spelled flags, the global flags named
-// as such and the examples last.
-const usageTemplate = `Usage:{{if and .Runnable .HasParent}}
-  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
-  {{.CommandPath}} COMMAND [flags] [args]{{end}}{{if .HasAvailableSubCommands}}
-
-Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
-  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
-
-Flags:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
-
-Global flags (before or after the command):
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
-
-Examples:
-{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
-
-Run '{{.CommandPath}} COMMAND --help' for a command's flags and examples.{{end}}
-`
 
 // normalizeArgs keeps the command lines of earlier versions working: a long
 // flag written with one dash (-api-key, as Go's flag package took it) gets
