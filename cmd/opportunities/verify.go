@@ -48,22 +48,20 @@ func (e *env) runVerify(f verifyFlags) int {
 	if f.output == "json" {
 		progress = e.stderr
 	}
-	say := func(format string, args ...any) { sayNow(progress, e.redact(fmt.Sprintf(format, args...))) }
+	say := func(line string) { sayNow(progress, e.redact(line)) }
 	var ch *livecheck.Check
 	var done func()
 	ch, done, err = e.newCheck(cc, f, func(ev livecheck.Event) {
-		if ev.Found {
-			say("Found %s by its marker", ev.UUID)
-			return
+		if !ev.Found {
+			created++
 		}
-		created++
-		say("Created %s (marker %q)", ev.UUID, ch.Marker())
+		say(ch.EventLine(ev))
 	})
 	if err != nil {
 		return e.fail(err, nil)
 	}
 	defer done()
-	say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", ch.BaseURL(), ch.Run(), ch.Marker())
+	say(ch.StartLine())
 	if f.output != "json" {
 		say("")
 	}
