@@ -64,7 +64,8 @@
 //
 // WithAddr, WithRequestLog and WithAdmin (limits, faults, counters and reset
 // over HTTP) let the fake run as a server for clients in any language; the
-// command "opportunities fake-server" does exactly that.
+// command "opportunities fake-server" does exactly that, with the options of
+// a Standalone.
 //
 // # Concurrency
 //

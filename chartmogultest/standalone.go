@@ -18,6 +18,39 @@ import (
 // stripe-mock, for clients in any language: a listen address, a request log
 // and an admin endpoint that reaches the limits and faults over HTTP.
 
+// Standalone is a fake run as a standalone server, as "opportunities
+// fake-server" runs it; Options turns it into the options for Start.
+type Standalone struct {
+	Addr          string       // see WithAddr; "" for a free port on loopback
+	APIKey        string       // see WithAPIKey; "" for DefaultAPIKey
+	BasePath      string       // see WithBasePath; "" serves the API at the root (ChartMogul's is DefaultBasePath)
+	Seed          bool         // start with DocumentationSeed's opportunities, stored again by a reset (see WithSeed)
+	RateLimit     int          // see WithRateLimit; 0 for none
+	RetryAfter    bool         // see WithRateLimit
+	MaxConcurrent int          // see WithMaxConcurrent; 0 for none
+	Log           *slog.Logger // see WithRequestLog; nil for none
+}
+
+// Options are the options that run the fake as s says, with the admin
+// endpoint (WithAdmin) at DefaultAdminPath.
+func (s Standalone) Options() []Option {
+	opts := []Option{WithBasePath(s.BasePath), WithRateLimit(s.RateLimit, s.RetryAfter), WithMaxConcurrent(s.MaxConcurrent),
+		WithAdmin(DefaultAdminPath)}
+	if s.Addr != "" {
+		opts = append(opts, WithAddr(s.Addr))
+	}
+	if s.APIKey != "" {
+		opts = append(opts, WithAPIKey(s.APIKey))
+	}
+	if s.Seed {
+		opts = append(opts, WithSeed(DocumentationSeed()...))
+	}
+	if s.Log != nil { // after WithAdmin, so that admin requests are logged too
+		opts = append(opts, WithRequestLog(s.Log))
+	}
+	return opts
+}
+
 // WithAddr sets the TCP address the server listens on, such as
 // "127.0.0.1:12111" (default "127.0.0.1:0": a free port on loopback); Start
 // refuses one CheckAddr refuses. The fake has no TLS; keep it on loopback

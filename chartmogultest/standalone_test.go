@@ -240,3 +240,26 @@ func TestAdminEndpointNamesWhatIsWrong(t *testing.T) {
 		require.Equal(t, allow, resp.Header.Get("Allow"), path)
 	}
 }
+
+func TestStandaloneOptions(t *testing.T) {
+	t.Parallel()
+	var log lockedBuffer
+	srv := chartmogultest.NewServer(t, chartmogultest.Standalone{APIKey: "sk_standalone_4242", BasePath: "/v1", Seed: true,
+		RateLimit: 40, RetryAfter: true, MaxConcurrent: 20, Log: slog.New(slog.NewTextHandler(&log, nil))}.Options()...)
+	require.Equal(t, "sk_standalone_4242", srv.APIKey())
+	require.Regexp(t, `^http://127\.0\.0\.1:\d+/v1$`, srv.URL(), "an empty Addr is a free port on loopback")
+	require.Equal(t, strings.TrimSuffix(srv.URL(), "/v1")+chartmogultest.DefaultAdminPath, srv.AdminURL())
+	require.Len(t, srv.Opportunities(), 2, "Seed stores DocumentationSeed")
+
+	code, state := admin(t, srv, http.MethodGet, "/_fake/state", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, map[string]any{"rate_per_second": float64(40), "retry_after": true, "max_concurrent": float64(20)}, state["limits"])
+	srv.Close() // the log line is written before Close returns
+	require.Contains(t, log.String(), "method=GET path=/_fake/state status=200", "admin requests are logged too")
+
+	// The zero Standalone: the default key, the API at the root, no limits.
+	zero := chartmogultest.NewServer(t, chartmogultest.Standalone{}.Options()...)
+	require.Equal(t, chartmogultest.DefaultAPIKey, zero.APIKey())
+	require.Equal(t, zero.AdminURL(), zero.URL()+chartmogultest.DefaultAdminPath)
+	require.Empty(t, zero.Opportunities())
+}

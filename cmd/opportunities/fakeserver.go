@@ -14,52 +14,60 @@ import (
 	"github.com/mogulkit/opportunities/chartmogultest"
 )
 
-// fakeServerFlags are fake-server's flags.
-type fakeServerFlags struct {
-	addr, basePath   string
-	seed, retryAfter bool
-	quiet            bool
-	rate, concurrent int
-}
-
+// fakeServerCommand is fake-server; its flags fill in a chartmogultest.Standalone.
 func fakeServerCommand(e *env) *cobra.Command {
-	var f fakeServerFlags
+	var s chartmogultest.Standalone
+	var quiet bool
 	cmd := command("fake-server [--addr HOST:PORT] [--seed] [--rate-limit N] [--max-concurrent N] [flags]",
 		"run the fake API as a server any HTTP client can call (like stripe-mock)", noArgs,
-		func(*cobra.Command, []string) int { return e.runFakeServer(f) })
+		func(*cobra.Command, []string) int { return e.runFakeServer(s, quiet) })
 	fs := cmd.Flags()
-	fs.StringVar(&f.addr, "addr", chartmogultest.StandaloneAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
-	fs.BoolVar(&f.seed, "seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+chartmogultest.DocRecordedUUID+" and "+chartmogultest.DocCreateExampleUUID)
-	fs.StringVar(&f.basePath, "base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
-	fs.IntVar(&f.rate, "rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
-	fs.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
-	fs.IntVar(&f.concurrent, "max-concurrent", 0, "answer 503 to a request beyond `N` being served (ChartMogul's limit is 20); 0 for none")
-	fs.BoolVar(&f.quiet, "quiet", false, "no log line per request")
+	fs.StringVar(&s.Addr, "addr", chartmogultest.StandaloneAddr, "listen on `HOST:PORT`; port 0 picks a free one. The fake has no TLS: keep it on loopback\nunless it runs in a container (a warning is printed otherwise; an empty host is every interface)")
+	fs.BoolVar(&s.Seed, "seed", false, "start with the two opportunities of ChartMogul's documentation,\n"+chartmogultest.DocRecordedUUID+" and "+chartmogultest.DocCreateExampleUUID)
+	fs.StringVar(&s.BasePath, "base-path", chartmogultest.DefaultBasePath, "serve the API under this `path`, as in https://api.chartmogul.com/v1")
+	fs.IntVar(&s.RateLimit, "rate-limit", 0, "answer 429 beyond `N` requests a second (ChartMogul's limit is 40); 0 for none")
+	fs.BoolVar(&s.RetryAfter, "retry-after", false, "send Retry-After: 1 with a 429 (the real API was never seen to)")
+	fs.IntVar(&s.MaxConcurrent, "max-concurrent", 0, "answer 503 to a request beyond `N` being served (ChartMogul's limit is 20); 0 for none")
+	fs.BoolVar(&quiet, "quiet", false, "no log line per request")
 	return cmd
 }
 
 // runFakeServer serves until a signal; it returns the exit status.
-func (e *env) runFakeServer(f fakeServerFlags) int {
-	if err := fakeServerFlagsCheck(e, f.addr, f.rate, f.concurrent); err != nil {
-		return e.fail(err, nil)
+func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
+	addrErr := chartmogultest.CheckAddr(s.Addr)
+	switch {
+	case e.g.fake || e.g.baseURL != "":
+		return e.fail(usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), nil)
+	case addrErr != nil:
+		return e.fail(usagef("--addr %q: %v", s.Addr, addrErr), nil)
+	case s.RateLimit < 0:
+		return e.fail(usagef("--rate-limit must not be negative, got %d", s.RateLimit), nil)
+	case s.MaxConcurrent < 0:
+		return e.fail(usagef("--max-concurrent must not be negative, got %d", s.MaxConcurrent), nil)
 	}
-	if where := chartmogultest.Exposed(f.addr); where != "" {
+	if where := chartmogultest.Exposed(s.Addr); where != "" {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
-			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", f.addr, where)
+			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", s.Addr, where)
 	}
-	opts, keySource := e.fakeServerOptions(f)
+	s.APIKey = e.apiKey()
+	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
+	if strings.TrimSpace(s.APIKey) == "" {
+		s.APIKey, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
+	}
+	if !quiet {
+		s.Log = slog.New(slog.NewTextHandler(e.errOut(), nil))
+	}
 	// The first signal stops the fake, a second one cuts the requests
 	// being served.
 	first, stopped := context.WithCancel(context.Background())
 	second, cut := context.WithCancel(context.Background())
 	defer e.onSignal(func(n int, _ os.Signal) {
-		if n == 1 {
-			stopped()
-		} else {
+		stopped()
+		if n > 1 {
 			cut()
 		}
 	})()
-	srv, err := chartmogultest.Start(opts...)
+	srv, err := chartmogultest.Start(s.Options()...)
 	if err != nil {
 		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
 	}
@@ -67,31 +75,6 @@ func (e *env) runFakeServer(f fakeServerFlags) int {
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
 	<-first.Done()
 	return e.stopFakeServer(srv, second)
-}
-
-// fakeServerOptions are the fake's options for the flags, and where its key
-// comes from, for the banner.
-func (e *env) fakeServerOptions(f fakeServerFlags) (opts []chartmogultest.Option, keySource string) {
-	key := e.apiKey()
-	keySource = "from --api-key or $" + envAPIKey + " (not shown)"
-	if strings.TrimSpace(key) == "" {
-		key, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
-	}
-	opts = []chartmogultest.Option{
-		chartmogultest.WithAddr(f.addr),
-		chartmogultest.WithAPIKey(key),
-		chartmogultest.WithBasePath(f.basePath),
-		chartmogultest.WithRateLimit(f.rate, f.retryAfter),
-		chartmogultest.WithMaxConcurrent(f.concurrent),
-		chartmogultest.WithAdmin(chartmogultest.DefaultAdminPath),
-	}
-	if f.seed { // stored again by the admin reset
-		opts = append(opts, chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
-	}
-	if !f.quiet {
-		opts = append(opts, chartmogultest.WithRequestLog(slog.New(slog.NewTextHandler(e.errOut(), nil))))
-	}
-	return opts, keySource
 }
 
 // stopFakeServer stops the fake: the requests being served get
@@ -112,20 +95,3 @@ func (e *env) stopFakeServer(srv *chartmogultest.Server, second context.Context)
 // fakeShutdownGrace is how long fake-server waits, once told to stop, for
 // the requests being served.
 const fakeShutdownGrace = 5 * time.Second
-
-// fakeServerFlagsCheck refuses what fake-server cannot do, naming the flag.
-func fakeServerFlagsCheck(e *env, addr string, rate, conc int) error {
-	if e.g.fake || e.g.baseURL != "" {
-		return usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path")
-	}
-	if err := chartmogultest.CheckAddr(addr); err != nil {
-		return usagef("--addr %q: %v", addr, err)
-	}
-	if rate < 0 {
-		return usagef("--rate-limit must not be negative, got %d", rate)
-	}
-	if conc < 0 {
-		return usagef("--max-concurrent must not be negative, got %d", conc)
-	}
-	return nil
-}

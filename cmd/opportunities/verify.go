@@ -14,57 +14,54 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// verify is package livecheck's command-line face: the flags, the progress
-// lines and the report.
-
-// verifyFlags are verify's flags.
-type verifyFlags struct{ customer, owner, pipeline, stage, output string }
-
+// verifyCommand is verify, package livecheck's command-line face; its flags
+// fill in the test account of a livecheck.Config.
 func verifyCommand(e *env) *cobra.Command {
-	var f verifyFlags
+	var cfg livecheck.Config
+	var output string
 	cmd := command("verify --customer-uuid CUS --owner EMAIL [--pipeline P --stage S] [--output table|json]",
 		"check that an API (the real one, or any server) still matches openapi.yaml", noArgs,
-		func(*cobra.Command, []string) int { return e.runVerify(f) })
+		func(*cobra.Command, []string) int { return e.runVerify(cfg, output) })
 	fs := cmd.Flags()
-	fs.StringVar(&f.customer, "customer-uuid", "", "the test customer the opportunities are created for, `cus_UUID` (required)")
-	fs.StringVar(&f.owner, "owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
-	fs.StringVar(&f.pipeline, "pipeline", "New Business", "a pipeline of the account")
-	fs.StringVar(&f.stage, "stage", "Discovery", "a stage of that pipeline")
-	fs.StringVarP(&f.output, "output", "o", "table", "report `format`: table or json, as for the other commands (text is table's old name)")
+	fs.StringVar(&cfg.CustomerUUID, "customer-uuid", "", "the test customer the opportunities are created for, `cus_UUID` (required)")
+	fs.StringVar(&cfg.Owner, "owner", "", "the `e-mail` of a user with a CRM seat, the opportunities' owner (required)")
+	fs.StringVar(&cfg.Pipeline, "pipeline", "New Business", "a pipeline of the account")
+	fs.StringVar(&cfg.Stage, "stage", "Discovery", "a stage of that pipeline")
+	fs.StringVarP(&output, "output", "o", "table", "report `format`: table or json, as for the other commands (text is table's old name)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func (e *env) runVerify(f verifyFlags) int {
+// runVerify runs the check, printing its progress and then its report; the
+// exit status is the verdict's.
+func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	cc, err := contract.Load()
 	if err != nil {
 		return e.fail(err, nil)
 	}
 	// The progress (the run's marker, each UUID as it is created) is written
-	// before and during the run, so that even a kill -9 leaves what is needed
-	// to find and delete what the run created: on stdout for the text
-	// report, on stderr with --output json (stdout holds one JSON document).
+	// at once, unbuffered, so that even a kill -9 leaves what is needed to
+	// find and delete what the run created: on stdout for the text report,
+	// on stderr with --output json (stdout holds one JSON document).
 	progress, created := e.stdout, 0
-	if f.output == "json" {
+	if output == "json" {
 		progress = e.stderr
 	}
-	say := func(format string, args ...any) { sayNow(progress, e.redact(fmt.Sprintf(format, args...))) }
+	say := func(line string) { _, _ = io.WriteString(progress, e.redact(line)+"\n") }
 	var ch *livecheck.Check
-	var done func()
-	ch, done, err = e.newCheck(cc, f, func(ev livecheck.Event) {
-		if ev.Found {
-			say("Found %s by its marker", ev.UUID)
-			return
+	cfg.Progress = func(ev livecheck.Event) {
+		if !ev.Found {
+			created++
 		}
-		created++
-		say("Created %s (marker %q)", ev.UUID, ch.Marker())
-	})
+		say(ch.EventLine(ev))
+	}
+	ch, done, err := e.newCheck(cc, cfg, output)
 	if err != nil {
 		return e.fail(err, nil)
 	}
 	defer done()
-	say("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", ch.BaseURL(), ch.Run(), ch.Marker())
-	if f.output != "json" {
+	say(ch.StartLine())
+	if output != "json" {
 		say("")
 	}
 	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
@@ -75,10 +72,8 @@ func (e *env) runVerify(f verifyFlags) int {
 		stop() // a second Ctrl-C now ends the process at once
 	}
 	rep := ch.Finish()
-	// Everything in the report may come from the server: redact the key and
-	// escape control characters, as every other command does.
-	rep.Sanitize(e.redact)
-	if f.output == "json" {
+	rep.Sanitize(e.redact) // much of it comes from the server
+	if output == "json" {
 		if err := safetext.WriteJSON(e.stdout, rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
 		}
@@ -94,49 +89,37 @@ func (e *env) runVerify(f verifyFlags) int {
 	return exitError
 }
 
-// sayNow writes one line of progress at once (stdout is not buffered, so the
-// line is out even if the process is then killed).
-func sayNow(w io.Writer, line string) {
-	_, _ = io.WriteString(w, line+"\n")
-	if f, ok := w.(interface{ Flush() error }); ok {
-		_ = f.Flush()
-	}
-}
-
-// newCheck checks the flags before anything is sent: the create body is
-// validated against the spec, so a bad value is named by its flag.
-// Under --fake it checks the embedded fake (a demonstration: the fake is
-// built from the spec); done stops it.
-func (e *env) newCheck(cc *contract.Contract, f verifyFlags, progress func(livecheck.Event)) (ch *livecheck.Check, done func(), err error) {
+// newCheck checks the flags and prepares the check; nothing is sent. The
+// create body is checked against the spec, so a bad value is named by its
+// flag. Under --fake the check runs against the embedded fake (a
+// demonstration: the fake is built from the spec); done stops it.
+func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output string) (ch *livecheck.Check, done func(), err error) {
 	switch {
-	case f.customer == "":
+	case cfg.CustomerUUID == "":
 		return nil, nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
-	case f.owner == "":
+	case cfg.Owner == "":
 		return nil, nil, usagef("--owner is required: a user with a CRM seat")
-	case f.output != "table" && f.output != "text" && f.output != "json":
-		return nil, nil, usagef("--output must be table or json, got %q", f.output)
+	case output != "table" && output != "text" && output != "json":
+		return nil, nil, usagef("--output must be table or json, got %q", output)
 	}
-	key, base, done, err := e.endpoint()
-	if err != nil {
+	if cfg.APIKey, cfg.BaseURL, done, err = e.endpoint(); err != nil {
 		return nil, nil, err
 	}
-	ch, err = livecheck.New(cc, livecheck.Config{BaseURL: base, APIKey: key, CustomerUUID: f.customer, Owner: f.owner,
-		Pipeline: f.pipeline, Stage: f.stage, Timeout: e.g.timeout, UserAgent: "opportunities-verify " + wrapper.DefaultUserAgent,
-		Progress: progress})
-	var ce *contract.Error
-	if errors.As(err, &ce) {
-		var msgs []string
-		for _, viol := range ce.Violations {
-			msgs = append(msgs, fmt.Sprintf("%s: %s", fieldWithFlag(viol.Field, verifyFlagNames), viol.Message))
+	cfg.Timeout, cfg.UserAgent = e.g.timeout, "opportunities-verify "+wrapper.DefaultUserAgent
+	if ch, err = livecheck.New(cc, cfg); err != nil {
+		done()
+		var ce *contract.Error
+		if errors.As(err, &ce) {
+			var msgs []string
+			for _, v := range ce.Violations {
+				msgs = append(msgs, fieldWithFlag(v.Field, verifyFlagNames)+": "+v.Message)
+			}
+			err = usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 		}
-		done()
-		return nil, nil, usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
-	}
-	if err != nil {
-		done()
 		return nil, nil, err
 	}
 	return ch, done, nil
 }
 
+// verifyFlagNames are the flags that set the fields of the create body.
 var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}

@@ -19,6 +19,7 @@
 // The Report names each drift (an undocumented status, a missing required
 // field, a type change, any other violation of the spec, documented
 // behaviour not seen) and, as warnings, fields the spec does not know;
-// Report.WriteText prints it for a terminal, and it encodes as JSON.
+// Report.WriteText prints it for a terminal, and it encodes as JSON;
+// Check.StartLine and Check.EventLine word the progress as it happens.
 // The command "opportunities verify" is its command-line face.
 package livecheck

@@ -61,3 +61,18 @@ func (c *Cleanup) writeText(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "\nCleanup: created %d, deleted %d, %s\n", c.Created, c.Deleted, strings.Join(left, "; "))
 }
+
+// StartLine is the line to print before Steps: the API, the run and the
+// marker, so that what a run creates can be found even if it is killed.
+func (ch *Check) StartLine() string {
+	return fmt.Sprintf("Verifying %s against openapi.yaml (run %s, marker: verify_string %q)", ch.BaseURL(), ch.Run(), ch.Marker())
+}
+
+// EventLine is the line to print for ev as Config.Progress is told of it.
+// The UUID comes from the server: sanitize the line before printing it.
+func (ch *Check) EventLine(ev Event) string {
+	if ev.Found {
+		return fmt.Sprintf("Found %s by its marker", ev.UUID)
+	}
+	return fmt.Sprintf("Created %s (marker %q)", ev.UUID, ch.Marker())
+}

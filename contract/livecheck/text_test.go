@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/contract/livecheck"
 )
 
@@ -63,4 +64,18 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 func TestWriteTextReturnsTheWriteError(t *testing.T) {
 	t.Parallel()
 	require.EqualError(t, (&livecheck.Report{}).WriteText(failingWriter{}), "disk full")
+}
+
+func TestProgressLines(t *testing.T) {
+	t.Parallel()
+	cc, err := contract.Load()
+	require.NoError(t, err)
+	ch, err := livecheck.New(cc, livecheck.Config{BaseURL: "https://user:secret@api.example.com/v1", APIKey: "k",
+		CustomerUUID: customer, Owner: "test1@example.org", Pipeline: "New Business", Stage: "Discovery"})
+	require.NoError(t, err)
+	run := ch.Run()
+	require.Equal(t, `Verifying https://user:xxxxx@api.example.com/v1 against openapi.yaml (run `+run+
+		`, marker: verify_string "opportunities-verify `+run+`")`, ch.StartLine())
+	require.Equal(t, `Created 0b5e (marker "opportunities-verify `+run+`")`, ch.EventLine(livecheck.Event{UUID: "0b5e"}))
+	require.Equal(t, "Found 0b5e by its marker", ch.EventLine(livecheck.Event{UUID: "0b5e", Found: true}))
 }
