@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +57,7 @@ type importOptions struct {
 	checkOnly   bool
 	concurrency int
 	rate        float64
+	budget      *wrapper.RateBudget // for rate, made by check
 	interval    time.Duration
 }
 
@@ -166,8 +166,8 @@ func isJournalName(name string) bool {
 	return strings.HasSuffix(name, ".journal") || !strings.HasPrefix(name, "-") && bulk.IsJournalFile(name)
 }
 
-// check validates the flags, settles the journal's name and the format, and
-// returns the FILE to import.
+// check validates the flags, settles the journal, the format and the rate
+// budget, and returns the FILE to import.
 func (o *importOptions) check(pos []string) (string, error) {
 	if len(pos) == 0 && o.resume.path != "" {
 		// --resume deals.csv.journal: the file is deals.csv.
@@ -177,6 +177,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 			}
 		}
 	}
+	budget, rateErr := wrapper.NewRateBudget(o.rate) // it checks the rate, under --check too
 	switch {
 	case len(pos) == 0:
 		return "", usagef("missing the FILE to import")
@@ -184,12 +185,13 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", usagef("unexpected argument %q (one FILE expected)", pos[1])
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
-	case !(o.rate >= wrapper.MinRateLimit) || math.IsInf(o.rate, 0) || o.rate > wrapper.MaxRateLimit: // NaN too
+	case rateErr != nil:
 		return "", usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", usagef("--progress-interval must not be negative, got %v", o.interval)
 	}
 	file := pos[0]
+	o.budget = budget
 	switch o.format {
 	case "":
 		o.format = bulk.FormatOf(file)
@@ -236,11 +238,14 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, nil)
 	}
 	defer closeJournal()
-	client, closeClient, err := e.importClient(o)
-	if err != nil {
-		return e.fail(err, nil)
+	var client *wrapper.Client // none under --check, which sends nothing
+	if !o.checkOnly {
+		var closeClient func()
+		if client, closeClient, err = e.client(wrapper.WithRateBudget(o.budget), wrapper.WithMaxConcurrent(o.concurrency)); err != nil {
+			return e.fail(err, nil)
+		}
+		defer closeClient()
 	}
-	defer closeClient()
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), nil)
 	}
@@ -249,19 +254,6 @@ func (e *env) importFile(file string, o importOptions) int {
 		prog.Finish()
 	}
 	return r.report(file, sum, err)
-}
-
-// importClient returns the client that sends the rows, held to --rate
-// and --concurrency; none under --check, which sends nothing.
-func (e *env) importClient(o importOptions) (*wrapper.Client, func(), error) {
-	if o.checkOnly {
-		return nil, func() {}, nil
-	}
-	budget, err := wrapper.NewRateBudget(o.rate)
-	if err != nil {
-		return nil, nil, usagef("--rate: %v", err)
-	}
-	return e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
 }
 
 // importSource checks FILE and returns its rows; stdin's are kept in a

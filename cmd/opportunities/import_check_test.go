@@ -72,6 +72,7 @@ func TestImportOptionsCheck(t *testing.T) {
 		}
 		require.NoError(t, err, tt.name)
 		require.Equal(t, []string{tt.file, tt.format, tt.journal}, []string{file, o.format, o.journal}, tt.name)
+		require.NotNil(t, o.budget, tt.name)
 	}
 	o := validImportOptions()
 	o.rate = wrapper.MinRateLimit // the bounds themselves are allowed
