@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,28 +190,17 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", usagef("--progress-interval must not be negative, got %v", o.interval)
+	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
+		return "", usagef("--format must be csv or jsonl, got %q", o.format)
+	case o.resume.path != "" && o.journal != "" && o.journal != o.resume.path:
+		return "", usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
+	case pos[0] == "-" && o.resume.path == "" && o.journal == "" && !o.checkOnly: // --check writes no journal
+		return "", usagef("reading stdin (-) needs --journal")
 	}
 	file := pos[0]
 	o.budget = budget
-	switch o.format {
-	case "":
-		o.format = bulk.FormatOf(file)
-	case bulk.FormatCSV, bulk.FormatJSONL:
-	default:
-		return "", usagef("--format must be csv or jsonl, got %q", o.format)
-	}
-	if o.resume.path != "" {
-		if o.journal != "" && o.journal != o.resume.path {
-			return "", usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
-		}
-		o.journal = o.resume.path
-	}
-	if o.journal == "" {
-		if file == "-" && !o.checkOnly { // --check writes no journal
-			return "", usagef("reading stdin (-) needs --journal")
-		}
-		o.journal = file + ".journal"
-	}
+	o.format = cmp.Or(o.format, bulk.FormatOf(file))
+	o.journal = cmp.Or(o.resume.path, o.journal, file+".journal")
 	return file, nil
 }
 
