@@ -122,40 +122,35 @@ func fieldList(props []generated.Property) string {
 // 20 parallel connections, so more only helps against another server.
 const maxImportConcurrency = 1000
 
-// resumeArgs lets --resume take the next argument as its value, the journal,
-// when that argument ends in ".journal" or names a file that holds a journal:
-// "--resume J" becomes "--resume=J". Otherwise "--resume" stays alone (its
-// value is optional), so that "--resume FILE" keeps meaning the default
-// journal of FILE. The values of other flags are stepped over; "--" ends the
+// resumeArgs turns "--resume J" into "--resume=J" when J ends in ".journal"
+// or is a journal file (see isJournalName). Otherwise "--resume" stays alone
+// (its value is optional), so that "--resume FILE" keeps meaning FILE's
+// default journal. The values of other flags are stepped over; "--" ends the
 // flags.
 func resumeArgs(fs *pflag.FlagSet, args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		out = append(out, a)
 		if a == "--" {
-			return append(out, args[i+1:]...)
+			return append(out, args[i:]...)
 		}
-		var f *pflag.Flag
-		switch {
-		case strings.Contains(a, "=") || i+1 == len(args):
-		case strings.HasPrefix(a, "--"):
-			f = fs.Lookup(a[2:])
-		case len(a) == 2 && a[0] == '-':
-			f = fs.ShorthandLookup(a[1:])
-		}
-		switch {
-		case f == nil:
-			// A positional argument, or unknown: the parser reports it.
-		case f.Name == "resume":
-			if next := args[i+1]; isJournalName(next) {
-				out[len(out)-1] = a + "=" + next
-				i++
+		var f *pflag.Flag // a flag whose value may be the next argument
+		if !strings.Contains(a, "=") && i+1 < len(args) {
+			if name, ok := strings.CutPrefix(a, "--"); ok {
+				f = fs.Lookup(name)
+			} else if len(a) == 2 && a[0] == '-' {
+				f = fs.ShorthandLookup(a[1:])
 			}
-		case f.NoOptDefVal != "":
-		default:
-			out = append(out, args[i+1]) // the flag's value
+		}
+		switch {
+		case f != nil && f.Name == "resume" && isJournalName(args[i+1]):
+			out = append(out, a+"="+args[i+1])
 			i++
+		case f != nil && f.NoOptDefVal == "":
+			out = append(out, a, args[i+1]) // the flag and its value
+			i++
+		default: // a positional argument, a flag without a value, or unknown (the parser reports it)
+			out = append(out, a)
 		}
 	}
 	return out
