@@ -199,7 +199,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 	return file, nil
 }
 
-// importFile runs the import; it returns the exit status. A first signal
+// importFile runs the import and returns the exit status. A first signal
 // sends no new row, a second one (or --timeout after the first, see
 // bulk.Stopper) aborts the requests in flight; one before the rows are
 // checked ends the import with nothing sent (stdin's copy removed).
@@ -218,11 +218,13 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, nil)
 	}
 	defer closeRows()
-	journal, closeJournal, err := openImportJournal(o, filepath.Base(file))
+	journal, err := openImportJournal(o, filepath.Base(file))
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	defer closeJournal()
+	if c, ok := journal.(io.Closer); ok {
+		defer c.Close()
+	}
 	var client *wrapper.Client // none under --check, which sends nothing
 	if !o.checkOnly {
 		var closeClient func()
@@ -256,14 +258,13 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 		return bulk.File(file, format), func() {}, nil
 	}
 	spooled, err := bulk.Spool(ctx, e.stdin, format)
-	stopped := ctx.Err()              // read once: a signal may come at any moment
-	if err == nil && stopped != nil { // it came just as the copy ended
-		spooled.Close()
-		err = stopped
-	}
 	var srcErr *bulk.SourceError
-	switch {
+	switch stopped := ctx.Err(); { // read once: a signal may come at any moment
 	case stopped != nil:
+		if err == nil { // it came just as the copy ended
+			spooled.Close()
+			err = stopped
+		}
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr):
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
@@ -275,33 +276,38 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 
 // openImportJournal opens the journal --resume names, or prepares a new
 // one (created with its first record), or a memory one for --check.
-func openImportJournal(o importOptions, source string) (bulk.Journal, func(), error) {
+func openImportJournal(o importOptions, source string) (bulk.Journal, error) {
 	switch {
 	case o.checkOnly:
-		return &bulk.MemoryJournal{}, func() {}, nil
+		return &bulk.MemoryJournal{}, nil
 	case o.resume.set:
 		j, err := bulk.OpenJournal(o.journal, bulk.JournalOptions{Source: source, Resume: true})
 		if err != nil {
-			return nil, nil, journalError(o.journal, err)
+			return nil, journalError(o.journal, err)
 		}
-		return j, func() { j.Close() }, nil
+		return j, nil
 	}
 	j, err := bulk.CreateJournal(o.journal, bulk.JournalOptions{Source: source})
 	if err != nil {
-		return nil, nil, journalError(o.journal, err)
+		return nil, journalError(o.journal, err)
 	}
 	j.OpenError = func(err error) error { return journalError(o.journal, err) }
-	return j, func() { j.Close() }, nil
+	return j, nil
 }
 
-// settle is how long a resume waits after the journal's last request left
-// before looking rows up: --timeout (a request in flight has landed or been
-// given up by then), or the wrapper's default when --timeout is 0.
-func (r *importRun) settle() time.Duration {
-	if r.e.g.timeout > 0 {
-		return r.e.g.timeout
+// journalError turns OpenJournal's errors into messages.
+func journalError(path string, err error) error {
+	switch {
+	case errors.Is(err, bulk.ErrNoJournal):
+		return usagef("no journal %s to resume (run without --resume to start)", path)
+	case errors.Is(err, bulk.ErrJournalLocked):
+		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
+	case errors.Is(err, bulk.ErrJournalIsDir):
+		return usagef("journal %s is a directory: pass --journal FILE", path)
+	case errors.Is(err, bulk.ErrJournalExists):
+		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
-	return wrapper.DefaultTimeout
+	return usagef("journal: %v", err)
 }
 
 // importRun is one import under way: its output, its progress and how it
@@ -326,6 +332,12 @@ func (r *importRun) say(format string, args ...any) {
 
 // options are bulk.Run's options for this import.
 func (r *importRun) options(journal bulk.Journal) bulk.Options {
+	// A resume waits this long after the journal's last request left before
+	// looking rows up: a request in flight has landed or been given up by then.
+	settle := r.e.g.timeout
+	if settle <= 0 {
+		settle = wrapper.DefaultTimeout // what --timeout 0 leaves the client
+	}
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
@@ -333,7 +345,7 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		Settle:      r.settle(),
+		Settle:      settle,
 		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly {
@@ -435,19 +447,4 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// journalError turns OpenJournal's errors into messages.
-func journalError(path string, err error) error {
-	switch {
-	case errors.Is(err, bulk.ErrNoJournal):
-		return usagef("no journal %s to resume (run without --resume to start)", path)
-	case errors.Is(err, bulk.ErrJournalLocked):
-		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
-	case errors.Is(err, bulk.ErrJournalIsDir):
-		return usagef("journal %s is a directory: pass --journal FILE", path)
-	case errors.Is(err, bulk.ErrJournalExists):
-		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
-	}
-	return usagef("journal: %v", err)
 }
