@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -147,4 +150,70 @@ func TestImportOutcomeCounts(t *testing.T) {
 	require.Equal(t, "line 5: 422 bad", lines[0])
 	require.Equal(t, "line 9: pipeline: is required", lines[1])
 	require.Regexp(t, `^progress: 4/9 rows \(44%\), .* 2 failed$`, lines[2])
+}
+
+// report and explain: what each ending prints on stdout and stderr, and its
+// exit status.
+func TestImportReport(t *testing.T) {
+	const head = "opportunities import: "
+	changed := &bulk.ChangedError{Rows: []string{"line 3 changed since it was created as u3"}}
+	for _, tt := range []struct {
+		name        string
+		check, stop bool
+		sum         bulk.Summary
+		err         error
+		code        int
+		stdout      bool // the summary is printed
+		stderr      string
+	}{
+		{name: "changed", sum: bulk.Summary{Total: 3}, err: changed, code: exitUsage, stderr: "line 3 changed since it was created as u3\n" +
+			head + "d.csv changed since the journal d.journal was written; restore those rows, or start a new import with another --journal\n" +
+			"Run 'opportunities import --help' for usage.\n"},
+		{name: "invalid", sum: bulk.Summary{Total: 3, Invalid: 2}, err: fmt.Errorf("x: %w", bulk.ErrInvalidRows), code: exitUsage, stdout: true,
+			stderr: head + "2 of 3 rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n"},
+		{name: "source before any row", sum: bulk.Summary{Total: 1, Skipped: 1}, err: &bulk.SourceError{Err: errors.New("bad header")}, code: exitUsage,
+			stderr: head + "d.csv: bad header\nRun 'opportunities import --help' for usage.\n"},
+		{name: "source after a row", sum: bulk.Summary{Total: 2, Created: 1, SourceFailed: true}, err: &bulk.SourceError{Err: errors.New("line 2 out of order")}, code: exitError, stdout: true,
+			stderr: "summary: total 2, created 1, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "line 2 out of order\n"},
+		{name: "checked", check: true, sum: bulk.Summary{Total: 3}, code: exitOK, stdout: true, stderr: head + "3 rows checked, 0 invalid; nothing was sent\n"},
+		{name: "checked, invalid", check: true, sum: bulk.Summary{Total: 3, Invalid: 1}, code: exitUsage, stdout: true, stderr: head + "3 rows checked, 1 invalid; nothing was sent\n"},
+		{name: "created", sum: bulk.Summary{Total: 2, Created: 1, Skipped: 1}, code: exitOK, stdout: true,
+			stderr: "summary: total 2, created 1, skipped 1, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s\n"},
+		{name: "interrupted after all", stop: true, sum: bulk.Summary{Total: 1, Created: 1}, code: exitError, stdout: true,
+			stderr: "summary: total 1, created 1, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "interrupted; rerun with --resume to continue\n"},
+		{name: "interrupted", stop: true, sum: bulk.Summary{Total: 3, Created: 1, Failed: 1, NotSent: 1, MayExist: 1, Interrupted: true}, code: exitError, stdout: true,
+			stderr: "summary: total 3, created 1, skipped 0, reconciled 0, failed 1, invalid 0, not sent 1, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "1 failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
+				head + "interrupted; rerun with --resume to continue\n"},
+		{name: "everything", sum: bulk.Summary{Total: 9, Created: 2, Invalid: 3, Failed: 3, NeedsReview: 1, MayExist: 2}, err: errors.New("journal: disk full"), code: exitError, stdout: true,
+			stderr: head + "skipped 3 invalid rows\n" +
+				"summary: total 9, created 2, skipped 0, reconciled 0, failed 3, invalid 3, not sent 0, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "journal: disk full\n" +
+				head + "1 row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n" +
+				head + "2 failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
+				head + "rerun with --resume to retry the rows not created\n"},
+		{name: "needs review only", sum: bulk.Summary{Total: 1, NeedsReview: 1}, code: exitError, stdout: true,
+			stderr: "summary: total 1, created 0, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "1 row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n"},
+	} {
+		var stdout, stderr strings.Builder
+		e := &env{stderr: &stderr, cmd: "import"}
+		r := &importRun{e: e, o: importOptions{journal: "d.journal", checkOnly: tt.check}, stdout: &stdout, stderr: e.errOut(), stop: bulk.NewStopper(0)}
+		t.Cleanup(r.stop.Close)
+		if tt.stop {
+			r.stop.Stop()
+		}
+		require.Equal(t, tt.code, r.report("d.csv", tt.sum, tt.err), tt.name)
+		require.Equal(t, tt.stderr, stderr.String(), tt.name)
+		if !tt.stdout {
+			require.Empty(t, stdout.String(), tt.name)
+			continue
+		}
+		var got struct{ Summary bulk.Summary }
+		require.NoError(t, json.Unmarshal([]byte(stdout.String()), &got), tt.name)
+		tt.sum.Elapsed = 0
+		require.Equal(t, tt.sum, got.Summary, tt.name)
+	}
 }
