@@ -29,20 +29,20 @@ type resumeFlag struct {
 	path string
 }
 
+// String is empty: the help shows no default.
 func (r *resumeFlag) String() string { return "" }
 
 // Type is "bool" so that the help shows "--resume [JOURNAL]": its value is
 // optional (NoOptDefVal).
 func (r *resumeFlag) Type() string { return "bool" }
 
+// Set takes "true" (--resume alone), "false" or a journal's name.
 func (r *resumeFlag) Set(v string) error {
 	switch v {
-	case "true":
-		r.set, r.path = true, ""
-	case "false":
-		r.set, r.path = false, ""
 	case "":
 		return errors.New("empty journal name")
+	case "true", "false":
+		r.set, r.path = v == "true", ""
 	default:
 		r.set, r.path = true, v
 	}
@@ -62,6 +62,7 @@ type importOptions struct {
 	interval    time.Duration
 }
 
+// importCommand is "opportunities import".
 func importCommand(e *env) *cobra.Command {
 	var o importOptions
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
@@ -105,15 +106,12 @@ func fieldList(props []generated.Property) string {
 	}
 	var b strings.Builder
 	line := " "
-	for i, name := range names {
-		if i < len(names)-1 {
-			name += ","
-		}
-		if len(line)+1+len(name) > 78 {
+	for _, word := range strings.Fields(strings.Join(names, ", ")) {
+		if len(line)+1+len(word) > 78 {
 			b.WriteString(line + "\n")
 			line = " "
 		}
-		line += " " + name
+		line += " " + word
 	}
 	return b.String() + line
 }
@@ -373,10 +371,10 @@ func (r *importRun) outcome(out bulk.Outcome) {
 		return
 	case bulk.Skipped, bulk.NotSent:
 		return // not progress: a row not sent (interrupted) is still to do
-	case bulk.Failed, bulk.NeedsReview:
-		if out.State == bulk.Failed {
-			r.say("line %d: %s", out.Line, out.Error)
-		}
+	case bulk.Failed:
+		r.say("line %d: %s", out.Line, out.Error)
+		fallthrough
+	case bulk.NeedsReview:
 		if prog != nil {
 			prog.AddFailed()
 		}
@@ -421,29 +419,31 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	return r.explain(sum, err)
 }
 
-// explain prints the summary line and what to do next.
+// explain prints the summary line and what to do next, and returns the exit
+// status.
 func (r *importRun) explain(sum bulk.Summary, err error) int {
-	w := r.stderr
+	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
 	if sum.Invalid > 0 {
-		fmt.Fprintf(w, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
+		note("skipped %d invalid rows", sum.Invalid)
 	}
-	fmt.Fprintf(w, "summary: %v\n", sum)
+	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
 	if err != nil {
-		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
+		note("%v", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		fmt.Fprintf(w, "opportunities import: %d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
+		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
+		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
 	}
-	interrupted := r.stop.Stopped()
-	if interrupted {
-		fmt.Fprintf(w, "opportunities import: interrupted; rerun with --resume to continue\n")
-	} else if sum.Failed > 0 || sum.NotSent > 0 {
-		fmt.Fprintf(w, "opportunities import: rerun with --resume to retry the rows not created\n")
+	switch {
+	case r.stop.Stopped():
+		note("interrupted; rerun with --resume to continue")
+		return exitError
+	case sum.Failed > 0 || sum.NotSent > 0:
+		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() || interrupted {
+	if err != nil || !sum.OK() {
 		return exitError
 	}
 	return exitOK
