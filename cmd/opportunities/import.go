@@ -330,11 +330,12 @@ func (r *importRun) say(format string, args ...any) {
 
 // options are bulk.Run's options for this import.
 func (r *importRun) options(journal bulk.Journal) bulk.Options {
-	// A resume waits this long after the journal's last request left before
-	// looking rows up: a request in flight has landed or been given up by then.
+	// A resume waits --timeout after the journal's last request left before
+	// looking rows up (a request in flight has landed or been given up by
+	// then), or the wrapper's default under --timeout 0 (no bound).
 	settle := r.e.g.timeout
 	if settle <= 0 {
-		settle = wrapper.DefaultTimeout // what --timeout 0 leaves the client
+		settle = wrapper.DefaultTimeout
 	}
 	return bulk.Options{
 		Journal:     journal,
