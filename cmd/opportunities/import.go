@@ -1,11 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,20 +29,20 @@ type resumeFlag struct {
 	path string
 }
 
+// String is empty: the help shows no default.
 func (r *resumeFlag) String() string { return "" }
 
 // Type is "bool" so that the help shows "--resume [JOURNAL]": its value is
 // optional (NoOptDefVal).
 func (r *resumeFlag) Type() string { return "bool" }
 
+// Set takes "true" (--resume alone), "false" or a journal's name.
 func (r *resumeFlag) Set(v string) error {
 	switch v {
-	case "true":
-		r.set, r.path = true, ""
-	case "false":
-		r.set, r.path = false, ""
 	case "":
 		return errors.New("empty journal name")
+	case "true", "false":
+		r.set, r.path = v == "true", ""
 	default:
 		r.set, r.path = true, v
 	}
@@ -58,9 +58,11 @@ type importOptions struct {
 	checkOnly   bool
 	concurrency int
 	rate        float64
+	budget      *wrapper.RateBudget // for rate, made by check
 	interval    time.Duration
 }
 
+// importCommand is "opportunities import".
 func importCommand(e *env) *cobra.Command {
 	var o importOptions
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
@@ -104,15 +106,12 @@ func fieldList(props []generated.Property) string {
 	}
 	var b strings.Builder
 	line := " "
-	for i, name := range names {
-		if i < len(names)-1 {
-			name += ","
-		}
-		if len(line)+1+len(name) > 78 {
+	for _, word := range strings.Fields(strings.Join(names, ", ")) {
+		if len(line)+1+len(word) > 78 {
 			b.WriteString(line + "\n")
 			line = " "
 		}
-		line += " " + name
+		line += " " + word
 	}
 	return b.String() + line
 }
@@ -121,40 +120,35 @@ func fieldList(props []generated.Property) string {
 // 20 parallel connections, so more only helps against another server.
 const maxImportConcurrency = 1000
 
-// resumeArgs lets --resume take the next argument as its value, the journal,
-// when that argument ends in ".journal" or names a file that holds a journal:
-// "--resume J" becomes "--resume=J". Otherwise "--resume" stays alone (its
-// value is optional), so that "--resume FILE" keeps meaning the default
-// journal of FILE. The values of other flags are stepped over; "--" ends the
+// resumeArgs turns "--resume J" into "--resume=J" when J ends in ".journal"
+// or is a journal file (see isJournalName). Otherwise "--resume" stays alone
+// (its value is optional), so that "--resume FILE" keeps meaning FILE's
+// default journal. The values of other flags are stepped over; "--" ends the
 // flags.
 func resumeArgs(fs *pflag.FlagSet, args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		out = append(out, a)
 		if a == "--" {
-			return append(out, args[i+1:]...)
+			return append(out, args[i:]...)
 		}
-		var f *pflag.Flag
-		switch {
-		case strings.Contains(a, "=") || i+1 == len(args):
-		case strings.HasPrefix(a, "--"):
-			f = fs.Lookup(a[2:])
-		case len(a) == 2 && a[0] == '-':
-			f = fs.ShorthandLookup(a[1:])
-		}
-		switch {
-		case f == nil:
-			// A positional argument, or unknown: the parser reports it.
-		case f.Name == "resume":
-			if next := args[i+1]; isJournalName(next) {
-				out[len(out)-1] = a + "=" + next
-				i++
+		var f *pflag.Flag // a flag whose value may be the next argument
+		if !strings.Contains(a, "=") && i+1 < len(args) {
+			if name, ok := strings.CutPrefix(a, "--"); ok {
+				f = fs.Lookup(name)
+			} else if len(a) == 2 && a[0] == '-' {
+				f = fs.ShorthandLookup(a[1:])
 			}
-		case f.NoOptDefVal != "":
-		default:
-			out = append(out, args[i+1]) // the flag's value
+		}
+		switch {
+		case f != nil && f.Name == "resume" && isJournalName(args[i+1]):
+			out = append(out, a+"="+args[i+1])
 			i++
+		case f != nil && f.NoOptDefVal == "":
+			out = append(out, a, args[i+1]) // the flag and its value
+			i++
+		default: // a positional argument, a flag without a value, or unknown (the parser reports it)
+			out = append(out, a)
 		}
 	}
 	return out
@@ -166,8 +160,8 @@ func isJournalName(name string) bool {
 	return strings.HasSuffix(name, ".journal") || !strings.HasPrefix(name, "-") && bulk.IsJournalFile(name)
 }
 
-// check validates the flags, settles the journal's name and the format, and
-// returns the FILE to import.
+// check validates the flags, settles the journal, the format and the rate
+// budget, and returns the FILE to import.
 func (o *importOptions) check(pos []string) (string, error) {
 	if len(pos) == 0 && o.resume.path != "" {
 		// --resume deals.csv.journal: the file is deals.csv.
@@ -177,6 +171,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 			}
 		}
 	}
+	budget, rateErr := wrapper.NewRateBudget(o.rate) // it checks the rate, under --check too
 	switch {
 	case len(pos) == 0:
 		return "", usagef("missing the FILE to import")
@@ -184,35 +179,25 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", usagef("unexpected argument %q (one FILE expected)", pos[1])
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
-	case !(o.rate >= wrapper.MinRateLimit) || math.IsInf(o.rate, 0) || o.rate > wrapper.MaxRateLimit: // NaN too
+	case rateErr != nil:
 		return "", usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", usagef("--progress-interval must not be negative, got %v", o.interval)
+	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
+		return "", usagef("--format must be csv or jsonl, got %q", o.format)
+	case o.resume.path != "" && o.journal != "" && o.journal != o.resume.path:
+		return "", usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
+	case pos[0] == "-" && o.resume.path == "" && o.journal == "" && !o.checkOnly: // --check writes no journal
+		return "", usagef("reading stdin (-) needs --journal")
 	}
 	file := pos[0]
-	switch o.format {
-	case "":
-		o.format = bulk.FormatOf(file)
-	case bulk.FormatCSV, bulk.FormatJSONL:
-	default:
-		return "", usagef("--format must be csv or jsonl, got %q", o.format)
-	}
-	if o.resume.path != "" {
-		if o.journal != "" && o.journal != o.resume.path {
-			return "", usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
-		}
-		o.journal = o.resume.path
-	}
-	if o.journal == "" {
-		if file == "-" && !o.checkOnly { // --check writes no journal
-			return "", usagef("reading stdin (-) needs --journal")
-		}
-		o.journal = file + ".journal"
-	}
+	o.budget = budget
+	o.format = cmp.Or(o.format, bulk.FormatOf(file))
+	o.journal = cmp.Or(o.resume.path, o.journal, file+".journal")
 	return file, nil
 }
 
-// importFile runs the import; it returns the exit status. A first signal
+// importFile runs the import and returns the exit status. A first signal
 // sends no new row, a second one (or --timeout after the first, see
 // bulk.Stopper) aborts the requests in flight; one before the rows are
 // checked ends the import with nothing sent (stdin's copy removed).
@@ -231,16 +216,21 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, nil)
 	}
 	defer closeRows()
-	journal, closeJournal, err := openImportJournal(o, filepath.Base(file))
+	journal, err := openImportJournal(o, filepath.Base(file))
 	if err != nil {
 		return e.fail(err, nil)
 	}
-	defer closeJournal()
-	client, closeClient, err := e.importClient(o)
-	if err != nil {
-		return e.fail(err, nil)
+	if c, ok := journal.(io.Closer); ok {
+		defer c.Close()
 	}
-	defer closeClient()
+	var client *wrapper.Client // none under --check, which sends nothing
+	if !o.checkOnly {
+		var closeClient func()
+		if client, closeClient, err = e.client(wrapper.WithRateBudget(o.budget), wrapper.WithMaxConcurrent(o.concurrency)); err != nil {
+			return e.fail(err, nil)
+		}
+		defer closeClient()
+	}
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), nil)
 	}
@@ -249,19 +239,6 @@ func (e *env) importFile(file string, o importOptions) int {
 		prog.Finish()
 	}
 	return r.report(file, sum, err)
-}
-
-// importClient returns the client that sends the rows, held to --rate
-// and --concurrency; none under --check, which sends nothing.
-func (e *env) importClient(o importOptions) (*wrapper.Client, func(), error) {
-	if o.checkOnly {
-		return nil, func() {}, nil
-	}
-	budget, err := wrapper.NewRateBudget(o.rate)
-	if err != nil {
-		return nil, nil, usagef("--rate: %v", err)
-	}
-	return e.client(wrapper.WithRateBudget(budget), wrapper.WithMaxConcurrent(o.concurrency))
 }
 
 // importSource checks FILE and returns its rows; stdin's are kept in a
@@ -279,14 +256,13 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 		return bulk.File(file, format), func() {}, nil
 	}
 	spooled, err := bulk.Spool(ctx, e.stdin, format)
-	stopped := ctx.Err()              // read once: a signal may come at any moment
-	if err == nil && stopped != nil { // it came just as the copy ended
-		spooled.Close()
-		err = stopped
-	}
 	var srcErr *bulk.SourceError
-	switch {
+	switch stopped := ctx.Err(); { // read once: a signal may come at any moment
 	case stopped != nil:
+		if err == nil { // it came just as the copy ended
+			spooled.Close()
+			err = stopped
+		}
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr):
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
@@ -298,33 +274,38 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 
 // openImportJournal opens the journal --resume names, or prepares a new
 // one (created with its first record), or a memory one for --check.
-func openImportJournal(o importOptions, source string) (bulk.Journal, func(), error) {
+func openImportJournal(o importOptions, source string) (bulk.Journal, error) {
 	switch {
 	case o.checkOnly:
-		return &bulk.MemoryJournal{}, func() {}, nil
+		return &bulk.MemoryJournal{}, nil
 	case o.resume.set:
 		j, err := bulk.OpenJournal(o.journal, bulk.JournalOptions{Source: source, Resume: true})
 		if err != nil {
-			return nil, nil, journalError(o.journal, err)
+			return nil, journalError(o.journal, err)
 		}
-		return j, func() { j.Close() }, nil
+		return j, nil
 	}
 	j, err := bulk.CreateJournal(o.journal, bulk.JournalOptions{Source: source})
 	if err != nil {
-		return nil, nil, journalError(o.journal, err)
+		return nil, journalError(o.journal, err)
 	}
 	j.OpenError = func(err error) error { return journalError(o.journal, err) }
-	return j, func() { j.Close() }, nil
+	return j, nil
 }
 
-// settle is how long a resume waits after the journal's last request left
-// before looking rows up: --timeout (a request in flight has landed or been
-// given up by then), or the wrapper's default when --timeout is 0.
-func (r *importRun) settle() time.Duration {
-	if r.e.g.timeout > 0 {
-		return r.e.g.timeout
+// journalError turns OpenJournal's errors into messages.
+func journalError(path string, err error) error {
+	switch {
+	case errors.Is(err, bulk.ErrNoJournal):
+		return usagef("no journal %s to resume (run without --resume to start)", path)
+	case errors.Is(err, bulk.ErrJournalLocked):
+		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
+	case errors.Is(err, bulk.ErrJournalIsDir):
+		return usagef("journal %s is a directory: pass --journal FILE", path)
+	case errors.Is(err, bulk.ErrJournalExists):
+		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
-	return wrapper.DefaultTimeout
+	return usagef("journal: %v", err)
 }
 
 // importRun is one import under way: its output, its progress and how it
@@ -349,6 +330,13 @@ func (r *importRun) say(format string, args ...any) {
 
 // options are bulk.Run's options for this import.
 func (r *importRun) options(journal bulk.Journal) bulk.Options {
+	// A resume waits --timeout after the journal's last request left before
+	// looking rows up (a request in flight has landed or been given up by
+	// then), or the wrapper's default under --timeout 0 (no bound).
+	settle := r.e.g.timeout
+	if settle <= 0 {
+		settle = wrapper.DefaultTimeout
+	}
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
@@ -356,7 +344,7 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		Settle:      r.settle(),
+		Settle:      settle,
 		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly {
@@ -384,10 +372,10 @@ func (r *importRun) outcome(out bulk.Outcome) {
 		return
 	case bulk.Skipped, bulk.NotSent:
 		return // not progress: a row not sent (interrupted) is still to do
-	case bulk.Failed, bulk.NeedsReview:
-		if out.State == bulk.Failed {
-			r.say("line %d: %s", out.Line, out.Error)
-		}
+	case bulk.Failed:
+		r.say("line %d: %s", out.Line, out.Error)
+		fallthrough
+	case bulk.NeedsReview:
 		if prog != nil {
 			prog.AddFailed()
 		}
@@ -432,45 +420,32 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	return r.explain(sum, err)
 }
 
-// explain prints the summary line and what to do next.
+// explain prints the summary line and what to do next, and returns the exit
+// status.
 func (r *importRun) explain(sum bulk.Summary, err error) int {
-	w := r.stderr
+	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
 	if sum.Invalid > 0 {
-		fmt.Fprintf(w, "opportunities import: skipped %d invalid rows\n", sum.Invalid)
+		note("skipped %d invalid rows", sum.Invalid)
 	}
-	fmt.Fprintf(w, "summary: %v\n", sum)
+	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
 	if err != nil {
-		fmt.Fprintf(w, "opportunities import: %v\n", r.e.redact(err.Error()))
+		note("%v", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		fmt.Fprintf(w, "opportunities import: %d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n", sum.NeedsReview)
+		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		fmt.Fprintf(w, "opportunities import: %d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n", sum.MayExist)
+		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
 	}
-	interrupted := r.stop.Stopped()
-	if interrupted {
-		fmt.Fprintf(w, "opportunities import: interrupted; rerun with --resume to continue\n")
-	} else if sum.Failed > 0 || sum.NotSent > 0 {
-		fmt.Fprintf(w, "opportunities import: rerun with --resume to retry the rows not created\n")
+	switch {
+	case r.stop.Stopped():
+		note("interrupted; rerun with --resume to continue")
+		return exitError
+	case sum.Failed > 0 || sum.NotSent > 0:
+		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() || interrupted {
+	if err != nil || !sum.OK() {
 		return exitError
 	}
 	return exitOK
-}
-
-// journalError turns OpenJournal's errors into messages.
-func journalError(path string, err error) error {
-	switch {
-	case errors.Is(err, bulk.ErrNoJournal):
-		return usagef("no journal %s to resume (run without --resume to start)", path)
-	case errors.Is(err, bulk.ErrJournalLocked):
-		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
-	case errors.Is(err, bulk.ErrJournalIsDir):
-		return usagef("journal %s is a directory: pass --journal FILE", path)
-	case errors.Is(err, bulk.ErrJournalExists):
-		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
-	}
-	return usagef("journal: %v", err)
 }
