@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/generated"
@@ -23,7 +22,7 @@ import (
 )
 
 // resumeFlag is --resume (use the journal named by --journal or the default),
-// or --resume=JOURNAL, or --resume JOURNAL (see resumeArgs).
+// or --resume=JOURNAL, or --resume JOURNAL (see normalizeArgs).
 type resumeFlag struct {
 	set  bool
 	path string
@@ -119,40 +118,6 @@ func fieldList(props []generated.Property) string {
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond
 // 20 parallel connections, so more only helps against another server.
 const maxImportConcurrency = 1000
-
-// resumeArgs turns "--resume J" into "--resume=J" when J ends in ".journal"
-// or is a journal file (see isJournalName). Otherwise "--resume" stays alone
-// (its value is optional), so that "--resume FILE" keeps meaning FILE's
-// default journal. The values of other flags are stepped over; "--" ends the
-// flags.
-func resumeArgs(fs *pflag.FlagSet, args []string) []string {
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		var f *pflag.Flag // a flag whose value may be the next argument
-		if !strings.Contains(a, "=") && i+1 < len(args) {
-			if name, ok := strings.CutPrefix(a, "--"); ok {
-				f = fs.Lookup(name)
-			} else if len(a) == 2 && a[0] == '-' {
-				f = fs.ShorthandLookup(a[1:])
-			}
-		}
-		switch {
-		case f != nil && f.Name == "resume" && isJournalName(args[i+1]):
-			out = append(out, a+"="+args[i+1])
-			i++
-		case f != nil && f.NoOptDefVal == "":
-			out = append(out, a, args[i+1]) // the flag and its value
-			i++
-		default: // a positional argument, a flag without a value, or unknown (the parser reports it)
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 // isJournalName reports whether the argument after --resume is a journal:
 // its name ends in ".journal", or it is a file holding one (not a flag).

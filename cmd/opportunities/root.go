@@ -165,8 +165,9 @@ func helpCommand(root *cobra.Command) *cobra.Command {
 
 // normalizeArgs keeps the command lines of earlier versions working: a long
 // flag written with one dash (-api-key, as Go's flag package took it) gets
-// its second dash, and import's "--resume JOURNAL" becomes
-// "--resume=JOURNAL" (see resumeArgs).
+// its second dash, and import's "--resume J" becomes "--resume=J" when J is a
+// journal (see isJournalName; else "--resume FILE" keeps meaning FILE's
+// default journal). The values of flags are stepped over; "--" ends the flags.
 func normalizeArgs(root *cobra.Command, args []string) []string {
 	all := pflag.NewFlagSet("", pflag.ContinueOnError)
 	var walk func(c *cobra.Command)
@@ -183,25 +184,28 @@ func normalizeArgs(root *cobra.Command, args []string) []string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			out = append(out, args[i:]...)
-			break
+			return append(out, args[i:]...)
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		f := all.Lookup(name)
-		if f != nil && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+		if f == nil || !strings.HasPrefix(a, "-") {
+			out = append(out, a) // a positional argument, or unknown: the parser reports it
+			continue
+		}
+		if !strings.HasPrefix(a, "--") {
 			a = "-" + a
 		}
-		out = append(out, a)
-		if f != nil && strings.HasPrefix(a, "--") && !hasValue && f.NoOptDefVal == "" && i+1 < len(args) {
-			out = append(out, args[i+1]) // the flag's value, as it is
+		switch {
+		case hasValue || i+1 == len(args):
+		case name == "resume" && isJournalName(args[i+1]):
+			a += "=" + args[i+1]
+			i++
+		case f.NoOptDefVal == "":
+			out = append(out, a)
+			a = args[i+1] // the flag's value, as it is
 			i++
 		}
-	}
-	if cmd, _, err := root.Find(out); err == nil && cmd.Name() == "import" {
-		fs := pflag.NewFlagSet("", pflag.ContinueOnError)
-		fs.AddFlagSet(cmd.LocalFlags())
-		fs.AddFlagSet(cmd.InheritedFlags())
-		return resumeArgs(fs, out)
+		out = append(out, a)
 	}
 	return out
 }
