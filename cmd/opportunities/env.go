@@ -81,12 +81,6 @@ func (e *env) redactData(s string) string {
 // client returns a client for the global flags; done stops the embedded fake
 // under --fake.
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
-	if err := e.checkRetries(); err != nil {
-		return nil, nil, err
-	}
-	if e.g.timeout < 0 {
-		return nil, nil, usagef("--timeout must not be negative, got %v", e.g.timeout)
-	}
 	key, base, done, err := e.endpoint()
 	if err != nil {
 		return nil, nil, err
@@ -111,10 +105,13 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	return c, done, nil
 }
 
-// checkRetries checks --retries (import checks it under --check too).
-func (e *env) checkRetries() error {
-	if e.g.retries < 0 || e.g.retries > wrapper.MaxRetryAttempts-1 {
-		return usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, e.g.retries)
+// check checks the global flags' values, before any command runs.
+func (g *globals) check() error {
+	switch {
+	case g.retries < 0 || g.retries > wrapper.MaxRetryAttempts-1:
+		return usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, g.retries)
+	case g.timeout < 0:
+		return usagef("--timeout must not be negative, got %v", g.timeout)
 	}
 	return nil
 }

@@ -60,11 +60,12 @@ func newRoot(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("no command given")
 		},
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.HasParent() {
 				e.cmd = cmd.Name()
 			}
 			e.apiKey() // noted, so that every message from here on is redacted
+			return e.g.check()
 		},
 	}
 	root.SetIn(e.stdin)
