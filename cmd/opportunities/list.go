@@ -27,8 +27,7 @@ func listCommand(e *env) *cobra.Command {
 			}
 			return e.call(out, listFlagNames, func(ctx context.Context, c *wrapper.Client) (any, error) {
 				if !all {
-					page, err := c.List(ctx, p)
-					return toAPIPage(page), err
+					return c.List(ctx, p)
 				}
 				return nil, e.printAll(out, c.All(ctx, p))
 			})

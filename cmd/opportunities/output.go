@@ -55,7 +55,7 @@ func (e *env) print(o *output, v any) int {
 		switch v := v.(type) {
 		case wrapper.Opportunity:
 			e.writeBlock(&b, v)
-		case apiPage:
+		case wrapper.Page:
 			e.writeTable(&b, slices.Values(v.Entries))
 			if v.HasMore {
 				fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redactData(v.Cursor))
@@ -181,19 +181,4 @@ func plain(raw json.RawMessage) string {
 		return s
 	}
 	return string(raw)
-}
-
-// apiPage is one page of a list call in the API's JSON shape; an
-// opportunity's JSON is the API's (wrapper.Opportunity.MarshalJSON).
-type apiPage struct {
-	Entries []wrapper.Opportunity `json:"entries"`
-	Cursor  string                `json:"cursor"`
-	HasMore bool                  `json:"has_more"`
-}
-
-func toAPIPage(p wrapper.Page) apiPage {
-	if p.Entries == nil {
-		p.Entries = []wrapper.Opportunity{}
-	}
-	return apiPage{Entries: p.Entries, Cursor: p.Cursor, HasMore: p.HasMore}
 }
