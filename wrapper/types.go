@@ -99,11 +99,25 @@ type ListParams struct {
 	Cursor string
 }
 
-// Page is one page of a list call.
+// Page is one page of a list call. Its JSON form (MarshalJSON) is the API's.
 type Page struct {
 	Entries []Opportunity
 	// Cursor reads the next page (pass it in ListParams.Cursor). It is opaque.
 	Cursor string
 	// HasMore reports whether another page follows.
 	HasMore bool
+}
+
+// MarshalJSON writes p as the API does: entries (each as
+// [Opportunity.MarshalJSON] writes it, [] for none), cursor ("" for none)
+// and has_more, in that order.
+func (p Page) MarshalJSON() ([]byte, error) {
+	if p.Entries == nil {
+		p.Entries = []Opportunity{}
+	}
+	return marshalJSON(struct {
+		Entries []Opportunity `json:"entries"`
+		Cursor  string        `json:"cursor"`
+		HasMore bool          `json:"has_more"`
+	}{p.Entries, p.Cursor, p.HasMore})
 }

@@ -22,15 +22,14 @@ func listCommand(e *env) *cobra.Command {
 	out := &output{}
 	cmd := command("list [filters] [--per-page N] [--cursor C] [--all]", "list opportunities, one page or all of them", noArgs,
 		func(cmd *cobra.Command, _ []string) int {
-			if vs := listParams(p, cmd.Flags().Changed("per-page")).Validate(); len(vs) > 0 {
-				return e.fail(violations(vs), listFlagNames)
+			if err := checkList(p, cmd.Flags().Changed("per-page")); err != nil {
+				return e.fail(err, listFlagNames)
 			}
 			return e.call(out, listFlagNames, func(ctx context.Context, c *wrapper.Client) (any, error) {
-				if !all {
-					page, err := c.List(ctx, p)
-					return toAPIPage(page), err
+				if all {
+					return nil, e.printAll(out, c.All(ctx, p))
 				}
-				return nil, e.printAll(out, c.All(ctx, p))
+				return c.List(ctx, p)
 			})
 		})
 	f := cmd.Flags()
@@ -47,33 +46,28 @@ func listCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// listParams are the list call's parameters as the spec has them, to check
-// them against its rules before anything is sent. --per-page 0 would mean
-// "the API's default" to the wrapper: given on the command line, it is held
-// to the rule too.
-func listParams(p wrapper.ListParams, perPageGiven bool) *generated.ListOpportunitiesParams {
+// checkList holds p to the spec's rules before anything is sent (nil, or a
+// *wrapper.ValidationError). The wrapper takes PerPage 0 as "the API's
+// default", so it does not refuse --per-page 0: given, it is refused here.
+func checkList(p wrapper.ListParams, perPageGiven bool) error {
 	str := func(s string) *string {
 		if s == "" {
 			return nil
 		}
 		return &s
 	}
-	w := &generated.ListOpportunitiesParams{
-		CustomerUUID: str(p.CustomerUUID), Owner: str(p.Owner), Pipeline: str(p.Pipeline), PipelineStage: str(p.PipelineStage),
-		EstimatedCloseDateOnOrAfter: str(p.EstimatedCloseDateOnOrAfter), EstimatedCloseDateOnOrBefore: str(p.EstimatedCloseDateOnOrBefore),
-		Cursor: str(p.Cursor),
-	}
+	q := generated.ListOpportunitiesParams{CustomerUUID: str(p.CustomerUUID), Owner: str(p.Owner), Pipeline: str(p.Pipeline),
+		PipelineStage: str(p.PipelineStage), EstimatedCloseDateOnOrAfter: str(p.EstimatedCloseDateOnOrAfter),
+		EstimatedCloseDateOnOrBefore: str(p.EstimatedCloseDateOnOrBefore), Cursor: str(p.Cursor)}
 	if perPageGiven {
-		w.PerPage = &p.PerPage
+		q.PerPage = &p.PerPage
 	}
-	return w
-}
-
-// violations turns the generated rules' findings into a validation error.
-func violations(vs []generated.Violation) error {
-	ve := &wrapper.ValidationError{}
-	for _, v := range vs {
+	var ve wrapper.ValidationError
+	for _, v := range q.Validate() {
 		ve.Problems = append(ve.Problems, wrapper.FieldError{Field: v.Field, Problem: v.Problem})
 	}
-	return ve
+	if len(ve.Problems) == 0 {
+		return nil
+	}
+	return &ve
 }

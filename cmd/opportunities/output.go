@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,17 +25,18 @@ import (
 // terminal and json otherwise. No colour is ever used.
 type output struct{ format string }
 
+// register adds --output to cmd, with completion of its values.
 func (o *output) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.format, "output", "o", "", "output `format`: json or table (default: table on a terminal, else json)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "table"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
+// check refuses a format other than json and table.
 func (o *output) check() error {
-	switch o.format {
-	case "", "json", "table":
-		return nil
+	if o.format != "" && o.format != "json" && o.format != "table" {
+		return usagef("--output must be json or table, got %q", o.format)
 	}
-	return usagef("--output must be json or table, got %q", o.format)
+	return nil
 }
 
 // table reports whether e prints for people.
@@ -47,82 +49,76 @@ func (deleted) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
 
 // print writes v (an opportunity, a page or a deletion) on stdout.
 func (e *env) print(o *output, v any) int {
-	var err error
-	if !o.table(e) {
-		err = safetext.WriteJSON(e.out(), v)
-	} else {
-		var b bytes.Buffer
-		switch v := v.(type) {
-		case wrapper.Opportunity:
-			e.writeBlock(&b, v)
-		case apiPage:
-			e.writeTable(&b, slices.Values(v.Entries))
-			if v.HasMore {
-				fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redactData(v.Cursor))
-			}
-		case deleted:
-			fmt.Fprintf(&b, "Deleted %s\n", e.redactData(v.uuid))
-		}
-		_, err = e.out().Write(b.Bytes())
-	}
-	if err != nil {
+	if err := e.show(o, v); err != nil {
 		return e.fail(fmt.Errorf("writing the output: %w", err), nil)
 	}
 	return exitOK
 }
 
-// printAll prints every opportunity of an iterator: JSON Lines, or one
-// table (columns aligned over all the rows).
+// show writes v on stdout as JSON or, for people, in one write so that the
+// key is redacted from the whole text.
+func (e *env) show(o *output, v any) error {
+	if !o.table(e) {
+		return safetext.WriteJSON(e.out(), v)
+	}
+	var b bytes.Buffer
+	switch v := v.(type) {
+	case wrapper.Opportunity:
+		e.writeBlock(&b, v)
+	case wrapper.Page:
+		e.writeTable(&b, v.Entries)
+		if v.HasMore {
+			fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redactData(v.Cursor))
+		}
+	case deleted:
+		fmt.Fprintf(&b, "Deleted %s\n", e.redactData(v.uuid))
+	}
+	_, err := e.out().Write(b.Bytes())
+	return err
+}
+
+// printAll prints every opportunity of an iterator: JSON Lines as they
+// come, or one table at the end (its columns aligned over all the rows).
+// The iterator's error is returned after what came before it is printed.
 func (e *env) printAll(o *output, all iter.Seq2[wrapper.Opportunity, error]) error {
+	var rows []wrapper.Opportunity
 	var failed error
-	ok := func(yield func(wrapper.Opportunity) bool) {
-		for opp, err := range all {
-			if err != nil {
-				failed = err
-				return
-			}
-			if !yield(opp) {
-				return
-			}
+	for opp, err := range all {
+		if err != nil {
+			failed = err
+			break
+		}
+		if o.table(e) {
+			rows = append(rows, opp)
+		} else if err := e.show(o, opp); err != nil {
+			return err
 		}
 	}
 	if o.table(e) {
-		var b bytes.Buffer
-		e.writeTable(&b, ok)
-		if _, err := e.out().Write(b.Bytes()); err != nil {
-			return err
-		}
-		return failed
-	}
-	for opp := range ok {
-		if err := safetext.WriteJSON(e.out(), opp); err != nil {
-			return err
-		}
+		return cmp.Or(e.show(o, wrapper.Page{Entries: rows}), failed)
 	}
 	return failed
 }
 
 // writeTable writes opportunities as a table: the columns a person scans
 // for, every cell escaped (a server chooses them).
-func (e *env) writeTable(w io.Writer, opps iter.Seq[wrapper.Opportunity]) {
+func (e *env) writeTable(w io.Writer, opps []wrapper.Opportunity) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "UUID\tCUSTOMER\tPIPELINE / STAGE\tAMOUNT\tCLOSE DATE\tFORECAST\tWIN %")
-	n := 0
-	for o := range opps {
-		n++
+	for _, o := range opps {
 		win := "-"
 		if o.WinLikelihood != nil {
 			win = strconv.Itoa(*o.WinLikelihood)
 		}
 		cells := []string{o.UUID, o.CustomerUUID, o.Pipeline + " / " + o.PipelineStage, amount(o.AmountInCents, o.Currency),
-			o.EstimatedCloseDate, orDash(string(o.ForecastCategory)), win}
+			o.EstimatedCloseDate, cmp.Or(string(o.ForecastCategory), "-"), win}
 		for i, c := range cells {
-			cells[i] = strings.ReplaceAll(e.redactData(c), "\t", " ")
+			cells[i] = e.redactData(c)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	_ = tw.Flush()
-	if n == 0 {
+	if len(opps) == 0 {
 		fmt.Fprintln(w, "(no opportunities)")
 	}
 }
@@ -137,16 +133,9 @@ func amount(cents int64, currency string) string {
 	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, currency)
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// writeBlock writes one opportunity as "field: value" lines, in the order
-// of the spec's properties (so a property added to openapi.yaml is shown
-// with no edit here), custom attributes one a line.
+// writeBlock writes one opportunity as "field: value" lines in the order of
+// the spec's properties (so a property added to openapi.yaml is shown with
+// no edit here), custom attributes one a line.
 func (e *env) writeBlock(w io.Writer, o wrapper.Opportunity) {
 	data, _ := json.Marshal(o)
 	var fields map[string]json.RawMessage
@@ -181,19 +170,4 @@ func plain(raw json.RawMessage) string {
 		return s
 	}
 	return string(raw)
-}
-
-// apiPage is one page of a list call in the API's JSON shape; an
-// opportunity's JSON is the API's (wrapper.Opportunity.MarshalJSON).
-type apiPage struct {
-	Entries []wrapper.Opportunity `json:"entries"`
-	Cursor  string                `json:"cursor"`
-	HasMore bool                  `json:"has_more"`
-}
-
-func toAPIPage(p wrapper.Page) apiPage {
-	if p.Entries == nil {
-		p.Entries = []wrapper.Opportunity{}
-	}
-	return apiPage{Entries: p.Entries, Cursor: p.Cursor, HasMore: p.HasMore}
 }

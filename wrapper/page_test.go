@@ -1,0 +1,40 @@
+package wrapper_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/wrapper"
+)
+
+// A page marshals to the API's JSON: entries, cursor and has_more, in the
+// spec's order, with [] for no entries; an encoder that does not escape
+// HTML leaves <, > and & as they are, in the entries too.
+func TestPageMarshalsAsTheAPI(t *testing.T) {
+	b, err := json.Marshal(wrapper.Page{})
+	require.NoError(t, err)
+	require.Equal(t, `{"entries":[],"cursor":"","has_more":false}`, string(b))
+
+	at := time.Date(2024, 3, 21, 6, 46, 23, 137_000_000, time.UTC)
+	o := wrapper.Opportunity{UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: "cus_x", Owner: "a@b",
+		Pipeline: "<P&>", PipelineStage: "S", EstimatedCloseDate: "2024-04-21", Currency: "USD", AmountInCents: 1,
+		Custom: map[string]any{"seats": int64(3)}, CreatedAt: at, UpdatedAt: at}
+	entry, err := json.Marshal(o)
+	require.NoError(t, err)
+	page := wrapper.Page{Entries: []wrapper.Opportunity{o, o}, Cursor: "c2", HasMore: true}
+	b, err = json.Marshal(page)
+	require.NoError(t, err)
+	require.Equal(t, `{"entries":[`+string(entry)+`,`+string(entry)+`],"cursor":"c2","has_more":true}`, string(b))
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	page.Cursor = "c<&>"
+	require.NoError(t, enc.Encode(page))
+	require.Contains(t, buf.String(), `"pipeline":"<P&>"`)
+	require.Contains(t, buf.String(), `"cursor":"c<&>"`)
+}
