@@ -181,10 +181,10 @@ func TestListFiltersAreCheckedFirst(t *testing.T) {
 }
 
 // What the commands printed before output.go and list.go were slimmed, kept
-// byte for byte.
+// byte for byte (but U+202E, now \u escaped in JSON too).
 const (
 	awkwardJSON = `{"uuid":"bb544336-e74e-11ee-800c-effc264f19ed","customer_uuid":"cus_bb167600-e74e-11ee-93bd-8f1e5b698784",` +
-		`"owner":"a@example.org","pipeline":"<New> & \"Old\"\t\u001b[2J \u009b31m \u2028 ` + "\u202e" + ` [redacted] ✓",` +
+		`"owner":"a@example.org","pipeline":"<New> & \"Old\"\t\u001b[2J \u009b31m \u2028 \u202e [redacted] ✓",` + // the bidi control escaped like the others
 		`"pipeline_stage":"Discovery","estimated_close_date":"2024-04-21","currency":"EUR","amount_in_cents":-12345,` +
 		`"type":"barter","forecast_category":null,"win_likelihood":0,` +
 		`"custom":{"a":"x\ty","b":1.5,"big":9007199254740993,"k\u001b":true,"n":null,"obj":{"k":[1,"two"]},"[redacted]":"s"},` +

@@ -2,6 +2,7 @@ package safetext
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -124,5 +125,23 @@ func TestWriteJSON(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, WriteJSON(&b, map[string]string{"a": "<&>\x7f\u009b\u0085é"}))
 	require.Equal(t, `{"a":"<&>\u007f\u009b\u0085é"}`+"\n", b.String(), "DEL and C1 escaped, HTML characters and other text as they are")
+	b.Reset()
+	require.NoError(t, WriteJSON(&b, map[string]string{"a": "x\u202ey\u2066\u200f\u061c\ufeff€"}))
+	require.Equal(t, `{"a":"x\u202ey\u2066\u200f\u061c\ufeff€"}`+"\n", b.String(), "bidi controls and the BOM escaped, other text as it is")
 	require.Error(t, WriteJSON(&b, func() {}))
+}
+
+func FuzzWriteJSON(f *testing.F) {
+	f.Add("x\u202ey\x7f\u009b€\ufeff")
+	f.Add("\xff\xc2")
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		require.NoError(t, WriteJSON(&b, s))
+		var back string
+		require.NoError(t, json.Unmarshal([]byte(b.String()), &back))
+		require.Equal(t, string([]rune(s)), back, "the escapes mean the same (an invalid byte is U+FFFD)")
+		for _, r := range strings.TrimSuffix(b.String(), "\n") {
+			require.False(t, unsafeRune(r), "%q", b.String())
+		}
+	})
 }
