@@ -67,20 +67,20 @@ func helpText(name string) (long, examples string) {
 
 // call runs one API call with a client, on a context Ctrl-C cancels, and
 // prints what it returns (a nil value prints nothing).
-func (e *env) call(out *output, names map[string]string, do func(ctx context.Context, c *wrapper.Client) (any, error)) int {
+func (e *env) call(out *output, byFlag bool, do func(ctx context.Context, c *wrapper.Client) (any, error)) int {
 	if err := out.check(); err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	client, done, err := e.client()
 	if err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	defer done()
 	ctx, stop := e.signalContext()
 	defer stop()
 	v, err := do(ctx, client)
 	if err != nil {
-		return e.fail(err, names)
+		return e.fail(err, byFlag)
 	}
 	if v == nil {
 		return exitOK
@@ -95,18 +95,18 @@ func createCommand(e *env) *cobra.Command {
 	cmd := command("create {--customer-uuid ID --owner EMAIL --pipeline P --stage S --close-date D --currency C --amount-cents N [flags] | --file FILE}",
 		"create an opportunity", noArgs,
 		func(*cobra.Command, []string) int {
-			body, names, err := e.body(&ff, file, createProperties)
+			body, err := e.body(&ff, file, createProperties)
 			if err != nil {
-				return e.fail(err, nil)
+				return e.fail(err, false)
 			}
 			in, read, err := wrapper.DecodeOpportunityInput(body)
 			if err != nil {
-				return e.fail(usagef("%s: %v", file, err), nil)
+				return e.fail(usagef("%s: %v", file, err), false)
 			}
 			if err := wrapper.MergeProblems(read, in.Validate()); err != nil {
-				return e.fail(err, names)
+				return e.fail(err, file == "")
 			}
-			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) {
+			return e.call(out, file == "", func(ctx context.Context, c *wrapper.Client) (any, error) {
 				o, err := c.Create(ctx, in)
 				if err != nil && wrapper.MayHaveBeenApplied(err) {
 					err = fmt.Errorf("%w\nthe opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
@@ -126,7 +126,7 @@ func getCommand(e *env) *cobra.Command {
 	out := &output{}
 	cmd := command("get UUID", "print one opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
-			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Get(ctx, args[0]) })
+			return e.call(out, false, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Get(ctx, args[0]) })
 		})
 	out.register(cmd)
 	return cmd
@@ -138,18 +138,18 @@ func updateCommand(e *env) *cobra.Command {
 	out := &output{}
 	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
-			body, names, err := e.body(&ff, file, updateProperties)
+			body, err := e.body(&ff, file, updateProperties)
 			if err != nil {
-				return e.fail(err, nil)
+				return e.fail(err, false)
 			}
 			u, read, err := wrapper.DecodeOpportunityUpdate(body)
 			if err != nil {
-				return e.fail(usagef("%s: %v", file, err), nil)
+				return e.fail(usagef("%s: %v", file, err), false)
 			}
 			if err := wrapper.MergeProblems(read, u.Validate()); err != nil {
-				return e.fail(err, names)
+				return e.fail(err, file == "")
 			}
-			return e.call(out, names, func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Update(ctx, args[0], u) })
+			return e.call(out, file == "", func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Update(ctx, args[0], u) })
 		})
 	ff.register(cmd, false)
 	cmd.Flags().StringVar(&file, "file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's update\n"+
@@ -162,7 +162,7 @@ func deleteCommand(e *env) *cobra.Command {
 	out := &output{}
 	cmd := command("delete UUID", "delete an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
-			return e.call(out, nil, func(ctx context.Context, c *wrapper.Client) (any, error) {
+			return e.call(out, false, func(ctx context.Context, c *wrapper.Client) (any, error) {
 				return deleted{args[0]}, c.Delete(ctx, args[0])
 			})
 		})
@@ -172,22 +172,20 @@ func deleteCommand(e *env) *cobra.Command {
 
 // body returns the request body of a create or update: from the field
 // flags, or from the --file body when one is named (the two do not mix).
-// names maps API field names to flag names for messages; nil for a file.
-func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (body []byte, names map[string]string, err error) {
+func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (body []byte, err error) {
 	if file == "" {
-		return ff.body(props), flagNames, nil
+		return ff.body(props), nil
 	}
 	if given := ff.given(); len(given) > 0 {
-		return nil, nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
+		return nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
 	}
-	var data []byte
 	if file != "-" {
-		data, err = os.ReadFile(file)
-	} else if data, err = io.ReadAll(e.stdin); err != nil {
+		body, err = os.ReadFile(file)
+	} else if body, err = io.ReadAll(e.stdin); err != nil {
 		err = fmt.Errorf("reading stdin: %w", err)
 	}
 	if err != nil {
-		return nil, nil, usagef("%v", err)
+		return nil, usagef("%v", err)
 	}
-	return data, nil, nil
+	return body, nil
 }

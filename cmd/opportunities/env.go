@@ -221,9 +221,9 @@ func (e *env) redact(s string) string {
 
 // fail reports err on stderr (redacted) and returns the exit status: 2 for a
 // usage or validation error (nothing was sent), else 1. A validation error
-// lists each problem once, one a line, with the flag that sets the field
-// when flagNames has it.
-func (e *env) fail(err error, flagNames map[string]string) int {
+// lists each problem once, one a line, naming the flag that sets the field
+// when byFlag.
+func (e *env) fail(err error, byFlag bool) int {
 	stderr := e.errOut()
 	prefix := "opportunities"
 	if e.cmd != "" {
@@ -236,7 +236,7 @@ func (e *env) fail(err error, flagNames map[string]string) int {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s: invalid input, nothing was sent:\n", prefix)
 		for _, p := range ve.Problems {
-			fmt.Fprintf(&b, "  %s: %s\n", fieldWithFlag(p.Field, flagNames), p.Problem)
+			fmt.Fprintf(&b, "  %s: %s\n", fieldWithFlag(p.Field, byFlag), p.Problem)
 		}
 		fmt.Fprint(stderr, b.String())
 		return exitUsage
@@ -252,15 +252,12 @@ func (e *env) fail(err error, flagNames map[string]string) int {
 }
 
 // fieldWithFlag is "pipeline_stage (--stage)", or the field alone.
-func fieldWithFlag(field string, flagNames map[string]string) string {
-	if flagNames == nil {
+func fieldWithFlag(field string, byFlag bool) string {
+	switch {
+	case !byFlag || field == "":
 		return field
-	}
-	if f, ok := flagNames[field]; ok {
-		return field + " (--" + f + ")"
-	}
-	if strings.HasPrefix(field, "custom") {
+	case field == "custom" || strings.HasPrefix(field, "custom.") || strings.HasPrefix(field, "custom["):
 		return field + " (--custom)"
 	}
-	return field
+	return field + " (--" + flagName(field) + ")"
 }

@@ -37,13 +37,13 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	addrErr := chartmogultest.CheckAddr(s.Addr)
 	switch {
 	case e.g.fake || e.g.baseURL != "":
-		return e.fail(usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), nil)
+		return e.fail(usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
 	case addrErr != nil:
-		return e.fail(usagef("--addr %q: %v", s.Addr, addrErr), nil)
+		return e.fail(usagef("--addr %q: %v", s.Addr, addrErr), false)
 	case s.RateLimit < 0:
-		return e.fail(usagef("--rate-limit must not be negative, got %d", s.RateLimit), nil)
+		return e.fail(usagef("--rate-limit must not be negative, got %d", s.RateLimit), false)
 	case s.MaxConcurrent < 0:
-		return e.fail(usagef("--max-concurrent must not be negative, got %d", s.MaxConcurrent), nil)
+		return e.fail(usagef("--max-concurrent must not be negative, got %d", s.MaxConcurrent), false)
 	}
 	if where := chartmogultest.Exposed(s.Addr); where != "" {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
@@ -69,7 +69,7 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	})()
 	srv, err := chartmogultest.Start(s.Options()...)
 	if err != nil {
-		return e.fail(fmt.Errorf("starting the fake: %w", err), nil)
+		return e.fail(fmt.Errorf("starting the fake: %w", err), false)
 	}
 	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())

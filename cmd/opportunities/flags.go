@@ -58,28 +58,18 @@ var flagAliases = map[string]string{
 	"estimated_close_date": "close-date",
 	"amount_in_cents":      "amount-cents",
 	"forecast_category":    "forecast",
+	// list's filters
+	"estimated_close_date_on_or_after":  "close-date-on-or-after",
+	"estimated_close_date_on_or_before": "close-date-on-or-before",
 }
 
-// flagName is the flag that sets an API field.
+// flagName is the flag that sets an API field or list parameter.
 func flagName(field string) string {
 	if f, ok := flagAliases[field]; ok {
 		return f
 	}
 	return strings.ReplaceAll(field, "_", "-")
 }
-
-// flagNames maps every create and update field to its flag, for messages.
-var flagNames = func() map[string]string {
-	m := map[string]string{}
-	for _, props := range [][]generated.Property{createProperties, updateProperties} {
-		for _, p := range props {
-			if p.Name != "custom" {
-				m[p.Name] = flagName(p.Name)
-			}
-		}
-	}
-	return m
-}()
 
 // fieldFlags are create's or update's field flags: one per property of the
 // request schema, typed and described by openapi.yaml.

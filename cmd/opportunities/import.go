@@ -68,7 +68,7 @@ func importCommand(e *env) *cobra.Command {
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
 			if err != nil {
-				return e.fail(err, nil)
+				return e.fail(err, false)
 			}
 			return e.importFile(file, o)
 		})
@@ -175,12 +175,12 @@ func (e *env) importFile(file string, o importOptions) int {
 	})()
 	rows, closeRows, err := e.importSource(r.stop.Context(), file, o.format)
 	if err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	defer closeRows()
 	journal, err := openImportJournal(o, filepath.Base(file))
 	if err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	if c, ok := journal.(io.Closer); ok {
 		defer c.Close()
@@ -189,12 +189,12 @@ func (e *env) importFile(file string, o importOptions) int {
 	if !o.checkOnly {
 		var closeClient func()
 		if client, closeClient, err = e.client(wrapper.WithRateBudget(o.budget), wrapper.WithMaxConcurrent(o.concurrency)); err != nil {
-			return e.fail(err, nil)
+			return e.fail(err, false)
 		}
 		defer closeClient()
 	}
 	if r.started.Store(true); r.stop.Stopped() {
-		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), nil)
+		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
 	}
 	sum, err := bulk.Run(r.stop.Context(), client, rows, r.options(journal))
 	if prog := r.prog.Load(); prog != nil {
@@ -363,13 +363,13 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		for _, m := range changed.Rows {
 			fmt.Fprintln(r.stderr, m)
 		}
-		return r.e.fail(usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), nil)
+		return r.e.fail(usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), false)
 	case errors.Is(err, bulk.ErrInvalidRows):
 		r.writeSummary(sum)
 		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
 		return exitUsage
 	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
-		return r.e.fail(usagef("%s: %v", file, srcErr.Err), nil)
+		return r.e.fail(usagef("%s: %v", file, srcErr.Err), false)
 	}
 	r.writeSummary(sum)
 	if r.o.checkOnly && err == nil {

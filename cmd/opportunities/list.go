@@ -9,13 +9,6 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// listFlagNames maps list parameters to their flags.
-var listFlagNames = map[string]string{
-	"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage",
-	"estimated_close_date_on_or_after": "close-date-on-or-after", "estimated_close_date_on_or_before": "close-date-on-or-before",
-	"per_page": "per-page", "cursor": "cursor",
-}
-
 func listCommand(e *env) *cobra.Command {
 	var p wrapper.ListParams
 	var all bool
@@ -23,9 +16,9 @@ func listCommand(e *env) *cobra.Command {
 	cmd := command("list [filters] [--per-page N] [--cursor C] [--all]", "list opportunities, one page or all of them", noArgs,
 		func(cmd *cobra.Command, _ []string) int {
 			if err := checkList(p, cmd.Flags().Changed("per-page")); err != nil {
-				return e.fail(err, listFlagNames)
+				return e.fail(err, true)
 			}
-			return e.call(out, listFlagNames, func(ctx context.Context, c *wrapper.Client) (any, error) {
+			return e.call(out, true, func(ctx context.Context, c *wrapper.Client) (any, error) {
 				if all {
 					return nil, e.printAll(out, c.All(ctx, p))
 				}

@@ -78,7 +78,7 @@ func run(e *env, args []string) int {
 		if !errors.As(err, &ue) {
 			err = &usageError{msg: err.Error()} // an unknown command or flag, a bad flag value
 		}
-		code = exitStatus(e.fail(err, nil))
+		code = exitStatus(e.fail(err, false))
 	}
 	if s := e.interrupted.Load(); s != 0 && code == exitError {
 		return int(s) // 130 (or 143, 129) instead of a failure a signal caused

@@ -50,7 +50,7 @@ func (deleted) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
 // print writes v (an opportunity, a page or a deletion) on stdout.
 func (e *env) print(o *output, v any) int {
 	if err := e.show(o, v); err != nil {
-		return e.fail(fmt.Errorf("writing the output: %w", err), nil)
+		return e.fail(fmt.Errorf("writing the output: %w", err), false)
 	}
 	return exitOK
 }

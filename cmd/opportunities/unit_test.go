@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/generated"
 )
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
@@ -76,17 +79,34 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestFailRedactsTheKey(t *testing.T) {
 	var buf bytes.Buffer
 	e := &env{stderr: &buf, cmd: "get", key: "sk_live_s3cr3t_key"}
-	require.Equal(t, exitError, e.fail(errors.New("dial https://sk_live_s3cr3t_key@host: refused"), nil))
+	require.Equal(t, exitError, e.fail(errors.New("dial https://sk_live_s3cr3t_key@host: refused"), false))
 	require.Equal(t, "opportunities get: dial https://[redacted]@host: refused\n", buf.String())
 
 	buf.Reset()
 	e.key = "k" // however short, a key is redacted; a message may be mangled
-	require.Equal(t, exitUsage, e.fail(usagef("bad kind"), nil))
+	require.Equal(t, exitUsage, e.fail(usagef("bad kind"), false))
 	require.Equal(t, "opportunities get: bad [redacted]ind\nRun 'opportunities get --help' for usage.\n", buf.String())
 
 	buf.Reset()
 	e.key = "sk_live_s3cr3t_key"
 	echo := base64.StdEncoding.EncodeToString([]byte(e.key + ":"))
-	require.Equal(t, exitError, e.fail(errors.New("proxy: bad header Basic "+echo+"\x1b]0;pwned\x07"), nil))
+	require.Equal(t, exitError, e.fail(errors.New("proxy: bad header Basic "+echo+"\x1b]0;pwned\x07"), false))
 	require.Equal(t, "opportunities get: proxy: bad header Basic [redacted]\\x1b]0;pwned\\x07\n", buf.String())
+}
+
+// A problem with a list parameter names the flag that sets it, and that flag
+// is flagName's: every parameter of the spec's list operation has one.
+func TestListFlagsAreNamedAfterTheParameters(t *testing.T) {
+	root := newRoot(&env{getenv: func(string) string { return "" }})
+	list, _, err := root.Find([]string{"list"})
+	require.NoError(t, err)
+	params := reflect.TypeFor[generated.ListOpportunitiesParams]()
+	for i := range params.NumField() {
+		name, _, _ := strings.Cut(params.Field(i).Tag.Get("form"), ",")
+		require.NotNil(t, list.Flags().Lookup(flagName(name)), "list parameter %s: no flag --%s", name, flagName(name))
+	}
+	require.Equal(t, "estimated_close_date_on_or_after (--close-date-on-or-after)", fieldWithFlag("estimated_close_date_on_or_after", true))
+	require.Equal(t, "customer_uuid (--customer-uuid)", fieldWithFlag("customer_uuid", true))
+	require.Equal(t, "custom.seats (--custom)", fieldWithFlag("custom.seats", true))
+	require.Equal(t, "pipeline_stage", fieldWithFlag("pipeline_stage", false))
 }

@@ -37,7 +37,7 @@ func verifyCommand(e *env) *cobra.Command {
 func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	cc, err := contract.Load()
 	if err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	// The progress (the run's marker, each UUID as it is created) is written
 	// at once, unbuffered, so that even a kill -9 leaves what is needed to
@@ -57,7 +57,7 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	}
 	ch, done, err := e.newCheck(cc, cfg, output)
 	if err != nil {
-		return e.fail(err, nil)
+		return e.fail(err, false)
 	}
 	defer done()
 	say(ch.StartLine())
@@ -75,7 +75,7 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	rep.Sanitize(e.redact) // much of it comes from the server
 	if output == "json" {
 		if err := safetext.WriteJSON(e.stdout, rep); err != nil {
-			return e.fail(fmt.Errorf("writing the report: %w", err), nil)
+			return e.fail(fmt.Errorf("writing the report: %w", err), false)
 		}
 	} else {
 		if created > 0 {
@@ -112,7 +112,7 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 		if errors.As(err, &ce) {
 			var msgs []string
 			for _, v := range ce.Violations {
-				msgs = append(msgs, fieldWithFlag(v.Field, verifyFlagNames)+": "+v.Message)
+				msgs = append(msgs, fieldWithFlag(v.Field, true)+": "+v.Message)
 			}
 			err = usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 		}
@@ -120,6 +120,3 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 	}
 	return ch, done, nil
 }
-
-// verifyFlagNames are the flags that set the fields of the create body.
-var verifyFlagNames = map[string]string{"customer_uuid": "customer-uuid", "owner": "owner", "pipeline": "pipeline", "pipeline_stage": "stage"}
