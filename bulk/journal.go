@@ -179,6 +179,11 @@ type JournalOptions struct {
 	// Source names the input the journal belongs to (for a file, its base
 	// name). A journal begun for another source is refused on resume.
 	Source string
+	// Target names the API the rows are sent to (its base URL, say). A new
+	// journal records it in its header; a resumed one keeps the one it was
+	// begun with, which FileJournal.Target returns for the caller to compare:
+	// the rows a journal records as created were created there.
+	Target string
 	// Resume continues an existing journal; without it the journal must not
 	// exist or be empty.
 	Resume bool
@@ -192,9 +197,10 @@ type FileJournal struct {
 	mu       sync.Mutex
 	f        *os.File
 	path     string
-	end      int64 // where the next record goes
-	seqAt    int64 // offset of last_seq's digits in the header
-	withHash bool  // the header has last_hash (version 3)
+	target   string // the header's target (see JournalOptions.Target)
+	end      int64  // where the next record goes
+	seqAt    int64  // offset of last_seq's digits in the header
+	withHash bool   // the header has last_hash (version 3)
 	seq      int64
 	prev     string
 	sum      hash.Hash // SHA-256 of every byte after the header
@@ -235,7 +241,7 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 		f.Close()
 		return nil, err
 	}
-	j := &FileJournal{f: f, path: path}
+	j := &FileJournal{f: f, path: path, target: o.Target}
 	if !o.Resume {
 		if len(bytes.TrimSpace(data)) > 0 {
 			f.Close()
@@ -253,6 +259,11 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 	}
 	return j, nil
 }
+
+// Target is the API the journal's rows were sent to, as its header records
+// it: JournalOptions.Target when it was begun ("" for a journal written
+// before targets were recorded, or without one).
+func (j *FileJournal) Target() string { return j.target }
 
 // ErrJournalIsDir is returned by CreateJournal when the journal's path is a
 // directory.
@@ -326,6 +337,7 @@ type journalHeader struct {
 	Journal   string `json:"journal"`
 	Version   int    `json:"version"`
 	Source    string `json:"source"`
+	Target    string `json:"target,omitempty"`
 	Started   string `json:"started"`
 	Converted int    `json:"converted_from,omitempty"`
 	// Unverified says why records may be missing from before this header
@@ -338,7 +350,7 @@ type journalHeader struct {
 
 // begin writes the header of an empty file and syncs it and its directory.
 func (j *FileJournal) begin(source string, started time.Time, converted int, unverified string) error {
-	h := journalHeader{Journal: journalKind, Version: journalVersion, Source: source,
+	h := journalHeader{Journal: journalKind, Version: journalVersion, Source: source, Target: j.target,
 		Started: started.UTC().Format(time.RFC3339Nano), Converted: converted, Unverified: unverified, LastSeq: zeros, LastHash: zeroHash}
 	line, err := json.Marshal(h)
 	if err != nil {
@@ -417,6 +429,7 @@ func (j *FileJournal) load(data []byte, source string) error {
 	if source != "" && h.Source != "" && h.Source != source {
 		return fmt.Errorf("%s: the journal belongs to the input %q, not %q: pass the journal of this input, or start a new one", j.path, h.Source, source)
 	}
+	j.target = h.Target
 	started, _ := time.Parse(time.RFC3339Nano, h.Started)
 	j.integ.Started = started
 	j.integ.Damage = h.Unverified

@@ -319,3 +319,36 @@ func TestIsJournalFile(t *testing.T) {
 	require.False(t, bulk.IsJournalFile(dir), "a directory")
 	require.False(t, bulk.IsJournalFile(""))
 }
+
+// A journal records the API its rows went to, and keeps it when it is
+// resumed against another (the caller compares); an older journal has none.
+func TestJournalTarget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deals.journal")
+	j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Target: "https://api.chartmogul.com/v1"})
+	require.NoError(t, err)
+	require.Equal(t, "https://api.chartmogul.com/v1", j.Target())
+	require.NoError(t, j.Append(bulk.Record{Line: 2, State: bulk.StateCreated, UUID: "u2"}))
+	require.NoError(t, j.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"target":"https://api.chartmogul.com/v1"`)
+
+	for _, target := range []string{"http://127.0.0.1:12111/v1", ""} {
+		j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Target: target, Resume: true})
+		require.NoError(t, err, "target %q", target)
+		require.Equal(t, "https://api.chartmogul.com/v1", j.Target(), "the journal's, not the caller's")
+		require.NoError(t, j.Append(bulk.Record{Line: 3, State: bulk.StateCreated, UUID: "u3"}))
+		require.NoError(t, j.Close())
+	}
+	_, integ := replay(t, path)
+	require.Empty(t, integ.Damage)
+
+	old := filepath.Join(t.TempDir(), "old.journal")
+	j, err = bulk.OpenJournal(old, bulk.JournalOptions{Source: "deals.csv"})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	j, err = bulk.OpenJournal(old, bulk.JournalOptions{Source: "deals.csv", Target: "http://127.0.0.1:12111/v1", Resume: true})
+	require.NoError(t, err)
+	require.Empty(t, j.Target())
+	require.NoError(t, j.Close())
+}

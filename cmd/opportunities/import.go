@@ -178,13 +178,6 @@ func (e *env) importFile(file string, o importOptions) int {
 		return e.fail(err, false)
 	}
 	defer closeRows()
-	journal, err := openImportJournal(o, filepath.Base(file))
-	if err != nil {
-		return e.fail(err, false)
-	}
-	if c, ok := journal.(io.Closer); ok {
-		defer c.Close()
-	}
 	var client *wrapper.Client // none under --check, which sends nothing
 	if !o.checkOnly {
 		var closeClient func()
@@ -192,6 +185,17 @@ func (e *env) importFile(file string, o importOptions) int {
 			return e.fail(err, false)
 		}
 		defer closeClient()
+	}
+	target := importTarget(e, client)
+	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target})
+	if err != nil {
+		return e.fail(err, false)
+	}
+	if c, ok := journal.(io.Closer); ok {
+		defer c.Close()
+	}
+	if err := e.sameTarget(journal, o.journal, target); err != nil {
+		return e.fail(err, false)
 	}
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
@@ -234,20 +238,55 @@ func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.
 	return spooled.Rows(), func() { spooled.Close() }, nil
 }
 
+// fakeTarget is the target of an import under --fake (see importTarget).
+const fakeTarget = "the embedded fake (--fake)"
+
+// importTarget names the API an import sends to, for its journal (see
+// sameTarget); "" under --check.
+func importTarget(e *env, c *wrapper.Client) string {
+	switch {
+	case c == nil:
+		return ""
+	case e.g.fake:
+		return fakeTarget // on a port of its own each time
+	}
+	return strings.TrimRight(c.BaseURL(), "/")
+}
+
+// sameTarget compares the API a resumed journal was written for with the
+// one this run sends to: the rows it records as created exist there. The
+// embedded fake forgets its rows when the command ends, so its journals and
+// the others never mix; another address may be the same API (through a
+// proxy, say), so it only gets a warning.
+func (e *env) sameTarget(j bulk.Journal, path, target string) error {
+	fj, ok := j.(*bulk.FileJournal)
+	if !ok || fj.Target() == "" || target == "" || fj.Target() == target {
+		return nil
+	}
+	if fj.Target() == fakeTarget || target == fakeTarget {
+		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
+			"start a new import with another --journal", path, fj.Target(), target)
+	}
+	fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+		"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
+	return nil
+}
+
 // openImportJournal opens the journal --resume names, or prepares a new
 // one (created with its first record), or a memory one for --check.
-func openImportJournal(o importOptions, source string) (bulk.Journal, error) {
+func openImportJournal(o importOptions, jo bulk.JournalOptions) (bulk.Journal, error) {
 	switch {
 	case o.checkOnly:
 		return &bulk.MemoryJournal{}, nil
 	case o.resume.set:
-		j, err := bulk.OpenJournal(o.journal, bulk.JournalOptions{Source: source, Resume: true})
+		jo.Resume = true
+		j, err := bulk.OpenJournal(o.journal, jo)
 		if err != nil {
 			return nil, journalError(o.journal, err)
 		}
 		return j, nil
 	}
-	j, err := bulk.CreateJournal(o.journal, bulk.JournalOptions{Source: source})
+	j, err := bulk.CreateJournal(o.journal, jo)
 	if err != nil {
 		return nil, journalError(o.journal, err)
 	}

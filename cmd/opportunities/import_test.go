@@ -800,3 +800,45 @@ func TestImportKilledWhileWaitingForTheRateLimit(t *testing.T) {
 	requireEachRowOnce(t, srv, n)
 	require.Equal(t, n, srv.Requests(chartmogultest.OpCreate))
 }
+
+// A journal records the API its rows were sent to. One written under --fake
+// (whose rows vanish with the command) is not resumed against a real API,
+// which would skip every row as created; nor the other way round. Another
+// address may be the same API (a proxy), so it only gets a warning.
+func TestImportJournalKeepsItsAPI(t *testing.T) {
+	t.Parallel()
+	file := jsonlFile(t, 3)
+	journal := file + ".journal"
+	r := cli(t, "--fake", "import", file)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, readJournalHeader(t, journal), `"target":"the embedded fake (--fake)"`)
+
+	srv := chartmogultest.NewServer(t)
+	r = cli(t, srvArgs(srv, "import", "--resume", file)...)
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.Contains(t, r.stderr, "records an import to the embedded fake (--fake), not to "+srv.URL()+": the rows it records as created do not exist there")
+	require.Zero(t, totalRequests(srv), "nothing sent")
+
+	require.NoError(t, os.Remove(journal))
+	r = cli(t, srvArgs(srv, "import", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, readJournalHeader(t, journal), `"target":"`+srv.URL()+`"`)
+	r = cli(t, "--fake", "import", "--resume", file)
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.Contains(t, r.stderr, "records an import to "+srv.URL()+", not to the embedded fake (--fake)")
+
+	other := chartmogultest.NewServer(t)
+	r = cli(t, srvArgs(other, "import", "--resume", file)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "warning: journal "+journal+" records an import to "+srv.URL()+", and this one sends to "+other.URL())
+	require.Equal(t, 3, summary(t, r.stderr)["skipped"])
+	require.Contains(t, readJournalHeader(t, journal), `"target":"`+srv.URL()+`"`, "the journal keeps its own")
+}
+
+func readJournalHeader(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	header, _, _ := strings.Cut(string(data), "\n")
+	return header
+}
