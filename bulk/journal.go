@@ -135,12 +135,13 @@ func (m *MemoryJournal) Records() []Record {
 // last_seq and last_hash are rewritten in place after each record, so that
 // cutting lines off the end, and editing the last line, are seen:
 //
-//	{"journal":"mogulkit-opportunities-import","version":3,"source":"deals.csv","started":"2024-03-21T06:46:23.137912Z","last_seq":"00000000000000000003","last_hash":"5b0e4f9a1c2d3e4f"}
+//	{"journal":"mogulkit-opportunities-import","version":3,"source":"deals.csv","target":"https://api.chartmogul.com/v1","started":"2024-03-21T06:46:23.137912Z","last_seq":"00000000000000000003","last_hash":"5b0e4f9a1c2d3e4f"}
 //	{"seq":1,"prev":"9f2c4e01a7b3d5c8","line":7,"state":"sending","at":"…","row_sha256":"…"}
 //	{"seq":2,"prev":"…","line":7,"state":"created","at":"…","uuid":"bb544336-…"}
 //	{"seq":3,"prev":"…","line":8,"state":"failed","at":"…","error":"…: 422 …"}
 //
-// seq numbers the records from 1 with no gap; prev is the first 8 bytes, in
+// target (JournalOptions.Target) is left out when none was given. seq
+// numbers the records from 1 with no gap; prev is the first 8 bytes, in
 // hex, of the SHA-256 of the previous line (the header's with last_seq and
 // last_hash all zeros); last_hash is that of the record numbered last_seq.
 // Each record is thus vouched for by the one after it, and the last one by
