@@ -16,6 +16,7 @@ import (
 
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/internal/safetext"
+	"github.com/mogulkit/opportunities/wrapper"
 )
 
 // Config is what a check needs: where the API is, its key, and the test
@@ -137,6 +138,7 @@ type exchange struct {
 	status int
 	body   map[string]any // the decoded JSON object, when it is one
 	ok     bool           // the request got the status the step expected
+	unsent bool           // the request never reached a server (see wrapper.MayHaveBeenApplied)
 }
 
 // request is one step's request.
@@ -163,6 +165,7 @@ func (ch *Check) do(ctx context.Context, r request, want ...int) *exchange {
 	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
 		step.fail("building the request: %v", err)
+		ex.unsent = true
 		return ex
 	}
 	req.Header = ch.header(r.body != nil)
@@ -173,6 +176,7 @@ func (ch *Check) do(ctx context.Context, r request, want ...int) *exchange {
 			err = ue.Err // its URL is already in the report
 		}
 		step.fail("%v", err)
+		ex.unsent = !wrapper.MayHaveBeenApplied(err) // a refused connection, a name that did not resolve
 		return ex
 	}
 	got, err := contract.ReadResponse(resp)

@@ -3,6 +3,7 @@ package livecheck_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -69,5 +70,37 @@ func TestAnInterruptedCheckCleansUp(t *testing.T) {
 	require.True(t, rep.Interrupted)
 	require.False(t, rep.Conforms)
 	require.Equal(t, 1, rep.Cleanup.Deleted)
+	require.Empty(t, srv.Opportunities())
+}
+
+// A create that never reached a server (the connection refused) created
+// nothing: the report does not warn that an opportunity may be left behind.
+// One whose connection dropped after sending may have, and it does.
+func TestARefusedConnectionLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	cc, err := contract.Load()
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + l.Addr().String() + "/v1"
+	require.NoError(t, l.Close())
+	cfg := config(chartmogultest.NewServer(t))
+	cfg.BaseURL = closed
+	ch, err := livecheck.New(cc, cfg)
+	require.NoError(t, err)
+	ch.Steps(context.Background())
+	rep := ch.Finish()
+	require.False(t, rep.Conforms)
+	require.False(t, rep.Cleanup.OutcomeUnknown, "%+v", rep.Cleanup)
+	require.Empty(t, rep.Cleanup.LeftBehind)
+
+	srv := chartmogultest.NewServer(t)
+	srv.Inject(chartmogultest.OpCreate, chartmogultest.Fault{DropConnection: true, Apply: true})
+	ch, err = livecheck.New(cc, config(srv))
+	require.NoError(t, err)
+	ch.Steps(context.Background())
+	rep = ch.Finish()
+	require.False(t, rep.Conforms)
+	require.Equal(t, 1, rep.Cleanup.Created, "found by its marker and deleted: %+v", rep.Cleanup)
 	require.Empty(t, srv.Opportunities())
 }

@@ -81,6 +81,7 @@ func (ch *Check) creates(ctx context.Context) (uuids [2]string, ok bool) {
 			body: ch.createBody(i)}, http.StatusCreated)
 		id, _ := ex.body["uuid"].(string)
 		switch {
+		case ex.unsent: // nothing was created
 		case ex.status == 0 || ex.status >= 500:
 			ch.lost = true // it may have been applied
 		case ex.ok && id != "" && !ch.safeUUID(ex.step, id):
