@@ -105,8 +105,8 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.fake, "fake", false, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
 		"opportunities from ChartMogul's documentation, "+chartmogultest.DocRecordedUUID+"\n"+
 		"(customer "+chartmogultest.DocRecordedCustomerUUID+") and "+chartmogultest.DocCreateExampleUUID+"\n"+
-		"(customer "+chartmogultest.DocCreateExampleCustomerUUID+"), so every example in the help works\n"+
-		"with --fake; what a command changes ends with the command")
+		"(customer "+chartmogultest.DocCreateExampleCustomerUUID+"), which the help's examples use;\n"+
+		"what a command changes ends with the command")
 	fs.DurationVar(&g.timeout, "timeout", wrapper.DefaultTimeout, "bound on each attempt of a request, 0 for none")
 	fs.IntVar(&g.retries, "retries", defaultRetries, "at most `n` retries of a failed request, after the first attempt; 0 for none.\n"+
 		"Retried: 429, 503 and a refused connection; other 5xx and timeouts too, except for create\n(which may have been applied)")

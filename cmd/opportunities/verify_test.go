@@ -288,6 +288,6 @@ func TestVerifyHelpExamples(t *testing.T) {
 		require.NotEmpty(t, r.stdout)
 		n++
 	}
-	require.Equal(t, 4, n)
+	require.Equal(t, 3, n)
 	require.Empty(t, srv.Opportunities())
 }
