@@ -116,17 +116,22 @@ func (s Summary) OK() bool {
 }
 
 // String is the summary as one line for people: the counts, the elapsed time
-// and the rate of rows handled (created, reconciled or failed) per second.
-// "total 3, created 2, skipped 0, reconciled 0, failed 1, invalid 0, not
-// sent 0, elapsed 1.5s, rate 2.0 rows/s".
+// and the rate of rows handled (created, reconciled or failed) per second,
+// then the rows that need review when there are any: "total 3, created 2,
+// skipped 0, reconciled 0, failed 1, invalid 0, not sent 0, elapsed 1.5s,
+// rate 2.0 rows/s" (", needs review 1").
 func (s Summary) String() string {
 	rate := 0.0 // no time elapsed (a zero Summary, say): no rate to speak of
 	if s.Elapsed > 0 {
 		rate = float64(s.Created+s.Failed+s.Reconciled) / s.Elapsed.Seconds()
 	}
-	return fmt.Sprintf("total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s",
+	line := fmt.Sprintf("total %d, created %d, skipped %d, reconciled %d, failed %d, invalid %d, not sent %d, elapsed %s, rate %.1f rows/s",
 		s.Total, s.Created, s.Skipped, s.Reconciled, s.Failed, s.Invalid, s.NotSent,
 		progress.RoundDuration(s.Elapsed), rate)
+	if s.NeedsReview > 0 { // last, so that the line reads as before when there are none
+		line += fmt.Sprintf(", needs review %d", s.NeedsReview)
+	}
+	return line
 }
 
 // DefaultConcurrency is the number of requests Run keeps in flight unless

@@ -529,11 +529,12 @@ func TestSettleWaitsForARequestStillInFlight(t *testing.T) {
 func TestSummaryString(t *testing.T) {
 	s := bulk.Summary{Total: 9, Created: 3, Skipped: 2, Reconciled: 1, Failed: 2, Invalid: 1, NotSent: 0, NeedsReview: 4, MayExist: 1,
 		Elapsed: 1234 * time.Millisecond}
-	require.Equal(t, "total 9, created 3, skipped 2, reconciled 1, failed 2, invalid 1, not sent 0, elapsed 1.2s, rate 4.9 rows/s", s.String(),
+	require.Equal(t, "total 9, created 3, skipped 2, reconciled 1, failed 2, invalid 1, not sent 0, elapsed 1.2s, rate 4.9 rows/s, needs review 4", s.String(),
 		"the rate counts the rows handled: created, reconciled or failed")
 	s = bulk.Summary{Total: 100, Created: 40, NotSent: 60, Elapsed: 12600 * time.Millisecond}
 	require.Equal(t, "total 100, created 40, skipped 0, reconciled 0, failed 0, invalid 0, not sent 60, elapsed 13s, rate 3.2 rows/s", s.String())
 	require.Equal(t, "total 0, created 0, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s", bulk.Summary{}.String())
+	require.Equal(t, "total 3, created 1, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s, needs review 2", bulk.Summary{Total: 3, Created: 1, NeedsReview: 2}.String())
 	require.Equal(t, "summary: "+s.String(), fmt.Sprintf("summary: %v", s))
 	require.Contains(t, bulk.Summary{Created: 5}.String(), "rate 0.0 rows/s", "no time elapsed: no rate")
 	require.Contains(t, bulk.Summary{Created: 5, Elapsed: -time.Second}.String(), "rate 0.0 rows/s")
