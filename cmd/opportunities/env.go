@@ -123,6 +123,9 @@ func (e *env) endpoint() (key, base string, done func(), err error) {
 		key, base, err = e.target()
 		return key, base, func() {}, err
 	}
+	if e.g.baseURL != "" {
+		fmt.Fprintf(e.errOut(), "opportunities: warning: --fake runs against the embedded fake; --base-url %s is not used\n", e.g.baseURL)
+	}
 	srv, err := chartmogultest.Start(chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
 	if err != nil {
 		return "", "", nil, fmt.Errorf("starting the embedded fake: %w", err)

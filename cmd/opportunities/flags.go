@@ -130,7 +130,28 @@ func flagUsage(p generated.Property, create bool) string {
 	if create && p.Required {
 		u += " (required)"
 	}
-	return u
+	return wrapWords(u, 90)
+}
+
+// wrapWords breaks s into lines of at most width bytes where it can (pflag
+// indents the lines after the first).
+func wrapWords(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // given lists the field flags on the command line, as --names.

@@ -50,15 +50,16 @@ func (r *resumeFlag) Set(v string) error {
 
 // importOptions are import's flags.
 type importOptions struct {
-	format      string
-	journal     string
-	resume      resumeFlag
-	skipInvalid bool
-	checkOnly   bool
-	concurrency int
-	rate        float64
-	budget      *wrapper.RateBudget // for rate, made by check
-	interval    time.Duration
+	format        string
+	formatGuessed bool // no --format: from FILE's name
+	journal       string
+	resume        resumeFlag
+	skipInvalid   bool
+	checkOnly     bool
+	concurrency   int
+	rate          float64
+	budget        *wrapper.RateBudget // for rate, made by check
+	interval      time.Duration
 }
 
 // importCommand is "opportunities import".
@@ -154,6 +155,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 	}
 	file := pos[0]
 	o.budget = budget
+	o.formatGuessed = o.format == ""
 	o.format = cmp.Or(o.format, bulk.FormatOf(file))
 	o.journal = cmp.Or(o.resume.path, o.journal, file+".journal")
 	return file, nil
@@ -348,7 +350,7 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		Settle:      settle,
 		Notef:       r.say,
 		OnChecked: func(total, todo int) {
-			if r.o.checkOnly {
+			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
 			}
 			prog := progress.New(r.stderr, r.e.stderrTTY, r.o.interval, todo)
@@ -406,6 +408,9 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	case errors.Is(err, bulk.ErrInvalidRows):
 		r.writeSummary(sum)
 		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
+		if file == "-" && r.o.formatGuessed {
+			fmt.Fprintf(r.stderr, "opportunities import: stdin is read as %s unless --format says otherwise (--format csv for CSV)\n", r.o.format)
+		}
 		return exitUsage
 	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
 		return r.e.fail(usagef("%s: %v", file, srcErr.Err), false)

@@ -842,3 +842,26 @@ func readJournalHeader(t *testing.T, path string) string {
 	header, _, _ := strings.Cut(string(data), "\n")
 	return header
 }
+
+// CSV piped without --format is read as JSON Lines: the refusal says how to
+// read it as CSV, and no progress line counts the nothing that was to send.
+func TestImportStdinCSVWithoutFormat(t *testing.T) {
+	t.Parallel()
+	journal := filepath.Join(t.TempDir(), "j.journal")
+	r := cliWith(t, runOpts{stdin: "customer_uuid,owner\ncus_x,a@example.org\n"}, "--fake", "import", "--journal", journal, "-")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.Contains(t, r.stderr, "stdin is read as jsonl unless --format says otherwise (--format csv for CSV)")
+	require.NotContains(t, r.stderr, "progress:")
+
+	r = cliWith(t, runOpts{stdin: "customer_uuid,owner\ncus_x,a@example.org\n"}, "--fake", "import", "--format", "jsonl", "--journal", journal, "-")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "--format csv for CSV", "the format was chosen")
+}
+
+// --fake talks to the embedded fake whatever --base-url says, and says so.
+func TestFakeIgnoresBaseURLAloud(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--fake", "--base-url", "http://127.0.0.1:1/v1", "get", "bb544336-e74e-11ee-800c-effc264f19ed")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "warning: --fake runs against the embedded fake; --base-url http://127.0.0.1:1/v1 is not used")
+}

@@ -99,7 +99,7 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.Var(secretValue{&g.apiKey}, "api-key", "the API `key` of a user with a CRM seat (default $"+envAPIKey+").\n"+
 		"Visible to every user of this machine in the process list (ps): prefer $"+envAPIKey+" or --api-key-file")
 	fs.StringVar(&g.apiKeyFile, "api-key-file", "", "read the API key from the first line of `FILE` (- for stdin; only that line is read,\n"+
-		"so --file - can follow it). A warning is printed when other users can read FILE")
+		"so stdin can still carry the input: --file -, import -). A warning is printed when other users can read FILE")
 	fs.StringVar(&g.baseURL, "base-url", "", "API base `URL`, version path included (default $"+envBaseURL+", else "+wrapper.DefaultBaseURL+").\n"+
 		"https, or http on a loopback address (http://127.0.0.1:12111/v1 for 'opportunities fake-server')")
 	fs.BoolVar(&g.fake, "fake", false, "run against an embedded fake API in this process: no key, no network. It starts with two\n"+
