@@ -193,10 +193,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, errors.New("chartmogul: API key is empty")
 	}
-	if strings.TrimSpace(apiKey) != apiKey || hasControl(apiKey) {
-		// Such a key could not be sent as it is, and would come back from a
-		// server in a form the redaction does not know.
-		return nil, errors.New("chartmogul: API key has surrounding white space or a control character")
+	if strings.TrimSpace(apiKey) != apiKey || !safetext.Clean(apiKey) {
+		// Such a key could not be sent as it is, or would come back from a
+		// server in a form the redaction does not know; no ChartMogul key
+		// has one (a BOM a text editor wrote before it, say).
+		return nil, errors.New("chartmogul: API key has surrounding white space, a control character or an invisible formatting character (such as a byte order mark)")
 	}
 	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout,
 		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy()}

@@ -65,7 +65,7 @@ func (s Sources) readFile() (string, error) {
 	case len(line) > MaxLine:
 		return "", fmt.Errorf("--api-key-file %s: the first line is longer than %d bytes: not a key", name, MaxLine)
 	}
-	key := strings.TrimSpace(string(line))
+	key := strings.TrimSpace(strings.TrimPrefix(string(line), "\ufeff")) // the BOM some editors write first
 	if key == "" {
 		return "", fmt.Errorf("--api-key-file %s: the first line is empty", name)
 	}

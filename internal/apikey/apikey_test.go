@@ -50,6 +50,9 @@ func TestFileFirstLineOnlyTrimmed(t *testing.T) {
 	key, err = Sources{File: keyFile(t, "no line break", 0o600)}.Resolve()
 	require.NoError(t, err)
 	require.Equal(t, "no line break", key)
+	key, err = Sources{File: keyFile(t, "\ufeffsk_live_key\r\n", 0o600)}.Resolve()
+	require.NoError(t, err)
+	require.Equal(t, "sk_live_key", key, "the BOM a Windows editor writes first is not part of the key")
 }
 
 // Stdin is read up to the line break and no further: the rest is left for

@@ -68,6 +68,7 @@ func NewRedactor(key string) *Redactor {
 	if enc.Encode(key) == nil {
 		s := strings.TrimSpace(buf.String())
 		add(s[1 : len(s)-1])
+		add(string(escapeUnsafe([]byte(s[1 : len(s)-1])))) // as WriteJSON writes it
 	}
 	add(url.QueryEscape(key))
 	add(url.PathEscape(key))

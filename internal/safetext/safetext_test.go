@@ -145,3 +145,15 @@ func FuzzWriteJSON(f *testing.F) {
 		}
 	})
 }
+
+// A key holding a character WriteJSON escapes is redacted in that form too.
+func TestRedactorKnowsWriteJSONsForm(t *testing.T) {
+	for _, key := range []string{"\ufeffsk_live_SECRET99", "sk_test_\u202e12345678", "sk_\u0085key"} {
+		var b strings.Builder
+		require.NoError(t, WriteJSON(NewWriter(&b, NewRedactor(key), ""), map[string]string{"stage": "Discovery " + key}))
+		require.NotContains(t, b.String(), "SECRET99")
+		require.NotContains(t, b.String(), "12345678")
+		require.NotContains(t, b.String(), "key\"", "%s", b.String())
+		require.Contains(t, b.String(), "[redacted]", "%q: %s", key, b.String())
+	}
+}
