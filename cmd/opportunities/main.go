@@ -17,7 +17,7 @@
 // Errors go to stderr. The exit status is 0 on success, 1 on an API or
 // network error (or a partly failed import), 2 on a usage or validation
 // error, in which case nothing was sent, and 130 after Ctrl-C (143 after
-// SIGTERM).
+// SIGTERM, 129 after SIGHUP).
 package main
 
 import (
@@ -97,10 +97,15 @@ func usagef(format string, args ...any) error {
 
 // onSignal calls f for each SIGINT, SIGTERM or SIGHUP, n counting them from 1,
 // until stop (which waits for a call under way). While it watches, no
-// signal ends the process.
+// signal ends the process. A signal the process was started ignoring (SIGHUP
+// under nohup, SIGINT for a background job of a script) stays ignored.
 func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
 	done := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Go(func() {
