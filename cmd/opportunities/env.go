@@ -81,6 +81,9 @@ func (e *env) redactData(s string) string {
 // client returns a client for the global flags; done stops the embedded fake
 // under --fake.
 func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
+	if err := e.g.check(); err != nil {
+		return nil, nil, err
+	}
 	key, base, done, err := e.endpoint()
 	if err != nil {
 		return nil, nil, err
@@ -105,7 +108,7 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	return c, done, nil
 }
 
-// check checks the global flags' values, before any command runs.
+// check checks the values of the global flags a client uses.
 func (g *globals) check() error {
 	switch {
 	case g.retries < 0 || g.retries > wrapper.MaxRetryAttempts-1:

@@ -68,6 +68,9 @@ func importCommand(e *env) *cobra.Command {
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
+			if err == nil {
+				err = e.g.check() // under --check too
+			}
 			if err != nil {
 				return e.fail(err, false)
 			}

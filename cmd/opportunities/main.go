@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -67,7 +68,7 @@ func run(e *env, args []string) int {
 	root.SetArgs(normalizeArgs(root, args))
 	cmd, err := root.ExecuteC()
 	if cmd != nil && cmd != root {
-		e.cmd = cmd.Name()
+		e.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
 	var code exitStatus
 	var ue *usageError

@@ -60,12 +60,9 @@ func newRoot(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("no command given")
 		},
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.HasParent() {
-				e.cmd = cmd.Name()
-			}
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			e.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 			e.apiKey() // noted, so that every message from here on is redacted
-			return e.g.check()
 		},
 	}
 	root.SetIn(e.stdin)

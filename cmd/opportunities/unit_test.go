@@ -110,3 +110,23 @@ func TestListFlagsAreNamedAfterTheParameters(t *testing.T) {
 	require.Equal(t, "custom.seats (--custom)", fieldWithFlag("custom.seats", true))
 	require.Equal(t, "pipeline_stage", fieldWithFlag("pipeline_stage", false))
 }
+
+// The global flags a client uses are checked by the commands that make one
+// (import under --check, and verify, too); version, help and completion
+// take any value, as they always did. A subcommand is named whole.
+func TestGlobalFlagsAreCheckedWhereTheyAreUsed(t *testing.T) {
+	for _, args := range [][]string{{"--retries", "-1", "version"}, {"--timeout", "-1s", "completion", "bash"}, {"--retries", "-1", "help", "get"}} {
+		r := cli(t, args...)
+		require.Equal(t, 0, r.code, "%q: %s", args, r.stderr)
+	}
+	for _, args := range [][]string{{"--fake", "--retries", "-1", "get", "x"}, {"--fake", "--timeout", "-1s", "verify", "--customer-uuid", "cus_x", "--owner", "a@example.org"},
+		{"--fake", "--retries", "100", "import", "--check", "../../examples/deals.csv"}} {
+		r := cli(t, args...)
+		require.Equal(t, exitUsage, r.code, "%q: %s", args, r.stderr)
+		require.Regexp(t, `--(retries|timeout) must`, r.stderr)
+	}
+	r := cli(t, "completion", "bash", "extra")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "opportunities completion bash: ")
+	require.Contains(t, r.stderr, "Run 'opportunities completion bash --help'")
+}

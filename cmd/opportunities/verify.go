@@ -102,6 +102,9 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 	case output != "table" && output != "text" && output != "json":
 		return nil, nil, usagef("--output must be table or json, got %q", output)
 	}
+	if err := e.g.check(); err != nil {
+		return nil, nil, err
+	}
 	if cfg.APIKey, cfg.BaseURL, done, err = e.endpoint(); err != nil {
 		return nil, nil, err
 	}
