@@ -38,3 +38,28 @@ func TestPageMarshalsAsTheAPI(t *testing.T) {
 	require.Contains(t, buf.String(), `"pipeline":"<P&>"`)
 	require.Contains(t, buf.String(), `"cursor":"c<&>"`)
 }
+
+// A Page, and an Opportunity, read back what they marshal: every field,
+// custom values with their types, has_more.
+func TestPageAndOpportunityRoundTripThroughJSON(t *testing.T) {
+	at := time.Date(2024, 3, 21, 6, 46, 23, 137_000_000, time.UTC)
+	win := 0
+	o := wrapper.Opportunity{UUID: "bb544336-e74e-11ee-800c-effc264f19ed", CustomerUUID: "cus_bb167600-e74e-11ee-93bd-8f1e5b698784",
+		Owner: "a@example.org", Pipeline: "New Business", PipelineStage: "Discovery", EstimatedCloseDate: "2024-04-21",
+		Currency: "USD", AmountInCents: 100000, Type: wrapper.TypeRecurring, ForecastCategory: wrapper.ForecastBestCase,
+		WinLikelihood: &win, Custom: map[string]any{"seats": int64(3), "rate": 12.5, "ok": true, "zip": "02134"}, CreatedAt: at, UpdatedAt: at}
+	for _, page := range []wrapper.Page{{Entries: []wrapper.Opportunity{o}, Cursor: "next", HasMore: true}, {Entries: []wrapper.Opportunity{}}} {
+		b, err := json.Marshal(page)
+		require.NoError(t, err)
+		var back wrapper.Page
+		require.NoError(t, json.Unmarshal(b, &back))
+		require.Equal(t, page, back)
+	}
+	var zero wrapper.Opportunity
+	b, err := json.Marshal(zero)
+	require.NoError(t, err)
+	var back wrapper.Opportunity
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, zero.UUID, back.UUID)
+	require.Error(t, json.Unmarshal([]byte(`{"entries":{}}`), &wrapper.Page{}))
+}

@@ -115,9 +115,40 @@ func (p Page) MarshalJSON() ([]byte, error) {
 	if p.Entries == nil {
 		p.Entries = []Opportunity{}
 	}
-	return marshalJSON(struct {
-		Entries []Opportunity `json:"entries"`
-		Cursor  string        `json:"cursor"`
-		HasMore bool          `json:"has_more"`
-	}{p.Entries, p.Cursor, p.HasMore})
+	return marshalJSON(pageJSON{p.Entries, p.Cursor, p.HasMore})
+}
+
+// pageJSON is a page as the API writes it.
+type pageJSON struct {
+	Entries []Opportunity `json:"entries"`
+	Cursor  string        `json:"cursor"`
+	HasMore bool          `json:"has_more"`
+}
+
+// UnmarshalJSON reads a page as MarshalJSON (and the API) writes it, so that
+// a Page survives a round trip through JSON.
+func (p *Page) UnmarshalJSON(data []byte) error {
+	var j pageJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*p = Page{Entries: j.Entries, Cursor: j.Cursor, HasMore: j.HasMore}
+	return nil
+}
+
+// UnmarshalJSON reads an opportunity as MarshalJSON (and the API) writes it,
+// so that it survives a round trip through JSON. Unlike the client, it does
+// not hold the value to the spec's rules: it reads back what was written.
+func (o *Opportunity) UnmarshalJSON(data []byte) error {
+	var w generated.Opportunity
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	custom, err := customFromWire(w.Custom)
+	if err != nil {
+		return err
+	}
+	*o = opportunityFromWire(&w)
+	o.Custom = custom
+	return nil
 }
