@@ -818,8 +818,12 @@ func LooksLikeJournal(line []byte) bool {
 
 // IsJournalFile reports whether the file at path holds a journal: its first
 // line that is not blank is one LooksLikeJournal accepts. A file that cannot
-// be read is not one.
+// be read is not one, nor anything but a regular file (a FIFO or a terminal
+// is not opened: that could block, or take input meant for another reader).
 func IsJournalFile(path string) bool {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false
