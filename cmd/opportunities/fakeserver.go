@@ -49,8 +49,10 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
 			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", s.Addr, where)
 	}
-	s.APIKey = e.apiKey()
-	keySource := "from --api-key or $" + envAPIKey + " (not shown)"
+	if s.APIKey = e.apiKey(); e.keyErr != nil { // a key file that cannot be read: not the default key instead
+		return e.fail(e.keyErr, false)
+	}
+	keySource := "from --api-key, --api-key-file or $" + envAPIKey + " (not shown)"
 	if strings.TrimSpace(s.APIKey) == "" {
 		s.APIKey, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -122,7 +123,7 @@ func TestFakeServerServesAnyHTTPClient(t *testing.T) {
 	r := s.wait(t, 30*time.Second)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stderr, "fake-server: stopped")
-	require.Contains(t, r.stdout, "API key: from --api-key or $CHARTMOGUL_API_KEY (not shown)")
+	require.Contains(t, r.stdout, "API key: from --api-key, --api-key-file or $CHARTMOGUL_API_KEY (not shown)")
 	require.GreaterOrEqual(t, strings.Count(r.stderr, "msg=request"), 14, "one line per request")
 	require.Contains(t, r.stderr, "method=POST path=/v1/opportunities status=400")
 	require.NotContains(t, r.stdout+r.stderr, key)
@@ -223,4 +224,13 @@ func TestFakeServerHelpExamples(t *testing.T) {
 		r := s.wait(t, 30*time.Second)
 		require.Equal(t, 0, r.code, "%s: %s", line, r.stderr)
 	}
+}
+
+// A key file that cannot be read is an error, not the default test key.
+func TestFakeServerRefusesAnUnreadableKeyFile(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--api-key-file", filepath.Join(t.TempDir(), "missing"), "fake-server", "--addr", "127.0.0.1:0")
+	require.Equal(t, exitUsage, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stderr, "opportunities fake-server: --api-key-file")
+	require.NotContains(t, r.stdout, "listening")
 }

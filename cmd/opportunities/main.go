@@ -65,7 +65,9 @@ func main() {
 // exit status: the command's (see command), or that of cobra's error.
 func run(e *env, args []string) int {
 	root := newRoot(e)
-	root.SetArgs(normalizeArgs(root, args))
+	args = normalizeArgs(root, args)
+	root.SetArgs(args)
+	e.g.apiKey = keyArg(args) // known before the flags are parsed, so that a parse error is redacted
 	cmd, err := root.ExecuteC()
 	if cmd != nil && cmd != root {
 		e.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
@@ -85,6 +87,21 @@ func run(e *env, args []string) int {
 		return int(s) // 130 (or 143, 129) instead of a failure a signal caused
 	}
 	return int(code)
+}
+
+// keyArg is the value of --api-key in args, if any.
+func keyArg(args []string) string {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return ""
+		case a == "--api-key" && i+1 < len(args):
+			return args[i+1]
+		case strings.HasPrefix(a, "--api-key="):
+			return strings.TrimPrefix(a, "--api-key=")
+		}
+	}
+	return ""
 }
 
 // usageError is a mistake in the command line or the input: nothing was sent.

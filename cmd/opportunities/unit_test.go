@@ -130,3 +130,15 @@ func TestGlobalFlagsAreCheckedWhereTheyAreUsed(t *testing.T) {
 	require.Contains(t, r.stderr, "opportunities completion bash: ")
 	require.Contains(t, r.stderr, "Run 'opportunities completion bash --help'")
 }
+
+// A flag that fails to parse before --api-key is reached is reported with
+// the key redacted all the same.
+func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
+	const key = "sk_live_SECRET123"
+	for _, args := range [][]string{{"--timeout", key, "--api-key", key, "list"}, {"--retries", key, "--api-key=" + key, "list"}} {
+		r := cli(t, args...)
+		require.Equal(t, exitUsage, r.code, r.stderr)
+		require.NotContains(t, r.stdout+r.stderr, "SECRET123")
+		require.Contains(t, r.stderr, "[redacted]")
+	}
+}
