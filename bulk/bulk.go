@@ -254,7 +254,10 @@ func Run(ctx context.Context, client *wrapper.Client, rows Source, opts Options)
 	if err := r.replay(); err != nil {
 		return r.finish(), err
 	}
-	if err := r.check(rows); err != nil {
+	if err := r.check(rows); errors.Is(err, errStoppedChecking) {
+		r.drain(0) // the rows read so far: not sent
+		return r.finish(), nil
+	} else if err != nil {
 		return r.finish(), err
 	}
 	if opts.CheckOnly {
@@ -594,6 +597,9 @@ func fingerprintOf(row Row) string {
 
 // check is the first pass: every row is checked, nothing is kept but the
 // rows to reconcile (a few bytes each).
+// errStoppedChecking is check's answer to a stop: Run ends there.
+var errStoppedChecking = errors.New("stopped while checking the rows")
+
 func (r *runner) check(rows Source) error {
 	var changed []string
 	last := 0
@@ -601,6 +607,9 @@ func (r *runner) check(rows Source) error {
 	customers := map[string]string{} // interned
 	damaged := r.integ.Damage != ""
 	for row, err := range rows {
+		if r.sum.Total > 0 && r.sum.Total%256 == 0 && r.stop.Err() != nil {
+			return errStoppedChecking // a large file takes a while: the rest is not read
+		}
 		if err == nil {
 			err = order(row.Line, last)
 		}

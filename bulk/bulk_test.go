@@ -539,3 +539,37 @@ func TestSummaryString(t *testing.T) {
 	require.Contains(t, bulk.Summary{Created: 5}.String(), "rate 0.0 rows/s", "no time elapsed: no rate")
 	require.Contains(t, bulk.Summary{Created: 5, Elapsed: -time.Second}.String(), "rate 0.0 rows/s")
 }
+
+// A stop while the rows are being checked (a large file takes a while) ends
+// the run there: the rows read are not sent, and the rest is not read.
+func TestStopWhileCheckingTheRows(t *testing.T) {
+	srv := chartmogultest.NewServer(t)
+	c := newClient(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	read := 0
+	rows := func(yield func(bulk.Row, error) bool) {
+		for line := 1; line <= 1_000_000; line++ {
+			read++
+			if line == 1000 {
+				cancel()
+			}
+			if !yield(bulk.Row{Line: line, Input: base()}, nil) {
+				return
+			}
+		}
+	}
+	notSent := 0
+	sum, err := bulk.Run(ctx, c, rows, bulk.Options{Journal: &bulk.MemoryJournal{},
+		OnOutcome: func(o bulk.Outcome) {
+			if o.State == bulk.NotSent {
+				notSent++
+			}
+		}})
+	require.NoError(t, err, "a stop, as later in the run")
+	require.True(t, sum.Interrupted)
+	require.Less(t, read, 2000, "the rest is not read")
+	require.Equal(t, sum.Total, sum.NotSent, "the rows read are not sent")
+	require.Equal(t, sum.NotSent, notSent, "each has its outcome")
+	require.Zero(t, srv.Applied(chartmogultest.OpCreate))
+}
