@@ -4,14 +4,19 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime"
 )
 
 // Spooled is the content of a reader kept in a temporary file, so that its
 // rows can be read more than once: Run reads a [Source] twice (to check
 // every row, then to send them), which a pipe or stdin cannot give. Get one
-// from Spool; Close removes the file.
+// from Spool; Close releases the file. Where the system allows it (not on
+// Windows) the file has no name from the start, so that nothing is left
+// behind even if the process is killed.
 type Spooled struct {
-	path   string
+	f      *os.File
+	size   int64
+	path   string // the file's name while it has one (Windows), else ""
 	format string
 }
 
@@ -19,11 +24,11 @@ type Spooled struct {
 // directory), from which Rows reads the rows in format, as File does.
 //
 // If reading r fails, the error is a *[SourceError] holding the reader's
-// error; an error creating, writing or closing the file is returned as it is.
-// If ctx ends first (the user pressed Ctrl-C while a pipe was still being
-// read), Spool returns ctx's error at once; a Read of r already under way is
-// left to return on its own, and its data is dropped. In every failure no
-// file is left.
+// error; an error creating or writing the file is returned as it is. If ctx
+// ends first (the user pressed Ctrl-C while a pipe was still being read),
+// Spool returns ctx's error at once; a Read of r already under way is left
+// to return on its own, and its data is dropped. In every failure no file
+// is left.
 func Spool(ctx context.Context, r io.Reader, format string) (*Spooled, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -32,46 +37,46 @@ func Spool(ctx context.Context, r io.Reader, format string) (*Spooled, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := spoolInto(ctx, f, r); err != nil {
+	path := f.Name()
+	if runtime.GOOS != "windows" && os.Remove(path) == nil { // open files keep their content
+		path = ""
+	}
+	s := &Spooled{f: f, path: path, format: format}
+	if s.size, err = spoolInto(ctx, f, r); err != nil {
+		s.Close()
 		return nil, err
 	}
-	return &Spooled{path: f.Name(), format: format}, nil
+	return s, nil
 }
 
-// spoolInto copies r into f and closes f; on a failure it removes f too.
-func spoolInto(ctx context.Context, f *os.File, r io.Reader) error {
+// spoolInto copies r into f and returns the number of bytes copied.
+func spoolInto(ctx context.Context, f *os.File, r io.Reader) (int64, error) {
 	w := &recordingWriter{w: f}
-	copied := make(chan error, 1)
+	type result struct {
+		n   int64
+		err error
+	}
+	copied := make(chan result, 1)
 	go func() {
-		_, err := io.Copy(w, r)
-		copied <- err
+		n, err := io.Copy(w, r)
+		copied <- result{n, err}
 	}()
-	var err error
+	var res result
 	select {
 	case <-ctx.Done():
 		f.Close() // a write still under way then fails
-		os.Remove(f.Name())
-		return ctx.Err()
-	case err = <-copied:
+		return 0, ctx.Err()
+	case res = <-copied:
 	}
-	if ctx.Err() != nil { // ended as the copy did: the context wins
-		f.Close()
-		os.Remove(f.Name())
-		return ctx.Err()
+	switch {
+	case ctx.Err() != nil: // ended as the copy did: the context wins
+		return 0, ctx.Err()
+	case res.err != nil && w.err != nil:
+		return 0, res.err // the file's: a full disk, say
+	case res.err != nil:
+		return 0, &SourceError{Err: res.err}
 	}
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		if w.err != nil {
-			return err // the file's: a full disk, say
-		}
-		return &SourceError{Err: err}
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return res.n, nil
 }
 
 // recordingWriter notes the file's write errors, so that a failed copy tells
@@ -92,7 +97,20 @@ func (r *recordingWriter) Write(p []byte) (int, error) {
 
 // Rows returns the rows of the copy, read anew each time the sequence is
 // ranged over, as [File] reads them.
-func (s *Spooled) Rows() Source { return File(s.path, s.format) }
+func (s *Spooled) Rows() Source {
+	return func(yield func(Row, error) bool) {
+		Reader(io.NewSectionReader(s.f, 0, s.size), s.format)(yield)
+	}
+}
 
-// Close removes the temporary file.
-func (s *Spooled) Close() error { return os.Remove(s.path) }
+// Close releases the copy: the file is closed, and removed if it still has a
+// name.
+func (s *Spooled) Close() error {
+	err := s.f.Close()
+	if s.path != "" {
+		if rmErr := os.Remove(s.path); err == nil {
+			err = rmErr
+		}
+	}
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -36,7 +37,11 @@ func TestSpoolReadsTheRowsTwiceAndCloseRemovesThem(t *testing.T) {
 	require.NoError(t, err)
 	left, err := os.ReadDir(os.TempDir())
 	require.NoError(t, err)
-	require.Len(t, left, 1, "one temporary file")
+	if runtime.GOOS == "windows" {
+		require.Len(t, left, 1, "one temporary file, removed by Close")
+	} else {
+		require.Empty(t, left, "the copy has no name: a kill -9 leaves nothing behind")
+	}
 
 	rows := s.Rows()
 	require.Equal(t, []int{2, 4}, lineNumbers(t, rows))
