@@ -516,6 +516,7 @@ func (j *FileJournal) check(lastSeq int64, lastHash string) string {
 	torn := false
 	lineNo := 1
 	lastOff := int64(-1)         // the last whole record
+	headerEdited := false
 	hashes := map[int64]string{} // seq -> line hash, for the last two records
 	eachLine(j.replay, func(raw []byte, off int64) {
 		lineNo++
@@ -538,6 +539,9 @@ func (j *FileJournal) check(lastSeq int64, lastHash string) string {
 			return
 		}
 		linked := c.Seq == j.seq+1 && c.Prev == j.prev
+		if lastOff < 0 && c.Prev != j.prev {
+			headerEdited = true // the first record does not follow the header
+		}
 		switch {
 		case torn && !linked:
 			note("line %d is cut short (not by a crash: the records around it do not join)", lineNo-1)
@@ -602,6 +606,12 @@ func (j *FileJournal) check(lastSeq int64, lastHash string) string {
 	case j.seq != lastSeq:
 		note("its header (last_seq %d) does not match its last record (record %d)", lastSeq, j.seq)
 		j.unv[lastOff] = true
+	}
+	if headerEdited {
+		// What the header says (its target, its source) is not vouched
+		// for, so neither is any record: every row is checked against the
+		// API, whatever check a record claims.
+		j.unvBefore, j.target = int64(len(j.replay)), ""
 	}
 	if len(damage) == 0 {
 		return ""

@@ -865,3 +865,30 @@ func TestFakeIgnoresBaseURLAloud(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stderr, "warning: --fake runs against the embedded fake; --base-url http://127.0.0.1:1/v1 is not used")
 }
+
+// A header edited to hide where a journal's rows went (its target removed,
+// or changed) vouches for nothing: every row is looked up in the API it is
+// resumed against, and those not there are sent.
+func TestImportJournalWithAnEditedHeaderChecksEveryRow(t *testing.T) {
+	t.Parallel()
+	for _, edit := range []func(header, url string) string{
+		func(h, _ string) string { return strings.Replace(h, `"target":"the embedded fake (--fake)",`, "", 1) },
+		func(h, url string) string { return strings.Replace(h, "the embedded fake (--fake)", url, 1) },
+	} {
+		file := jsonlFile(t, 3)
+		journal := file + ".journal"
+		r := cli(t, "--fake", "import", file)
+		require.Equal(t, 0, r.code, r.stderr)
+		srv := chartmogultest.NewServer(t)
+		data, err := os.ReadFile(journal)
+		require.NoError(t, err)
+		header, rest, _ := strings.Cut(string(data), "\n")
+		require.NoError(t, os.WriteFile(journal, []byte(edit(header, srv.URL())+"\n"+rest), 0o644))
+
+		r = cli(t, srvArgs(srv, "--timeout", "1s", "import", "--resume", file)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stderr, "does not follow the line before it")
+		require.Equal(t, 3, summary(t, r.stderr)["created"], r.stderr)
+		require.Equal(t, 3, srv.Applied(chartmogultest.OpCreate))
+	}
+}
