@@ -173,7 +173,11 @@ func (e *env) importFile(file string, o importOptions) int {
 	defer r.stop.Close()
 	defer e.onSignal(func(_ int, s os.Signal) {
 		e.noteSignal(s)
-		if r.stop.Stop() && r.started.Load() { // the first: once the message is out, no request leaves
+		switch first := r.stop.Stop(); { // the first: once the message is out, no request leaves
+		case !first || !r.started.Load():
+		case o.checkOnly:
+			r.say("%v: stopping the check", s)
+		default:
 			r.say("%v: sending no new row (rows waiting for the rate limit or a slot are not sent; --resume sends them); "+
 				"waiting for the requests in flight (again to abort them)", s)
 		}
@@ -299,6 +303,12 @@ func openImportJournal(o importOptions, jo bulk.JournalOptions) (bulk.Journal, e
 	return j, nil
 }
 
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // journalError turns OpenJournal's errors into messages.
 func journalError(path string, err error) error {
 	switch {
@@ -419,6 +429,10 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		return r.e.fail(usagef("%s: %v", file, srcErr.Err), false)
 	}
 	r.writeSummary(sum)
+	if r.o.checkOnly && r.stop.Stopped() {
+		fmt.Fprintf(r.stderr, "opportunities import: interrupted after %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+		return exitError // 130, 143 or 129: see run
+	}
 	if r.o.checkOnly && err == nil {
 		fmt.Fprintf(r.stderr, "opportunities import: %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
 		if sum.Invalid > 0 {
@@ -447,6 +461,9 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
 	}
 	switch {
+	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && !fileExists(r.o.journal):
+		note("interrupted before anything was sent (no journal was written); run it again to start")
+		return exitError
 	case r.stop.Stopped():
 		note("interrupted; rerun with --resume to continue")
 		return exitError

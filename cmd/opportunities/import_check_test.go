@@ -178,6 +178,11 @@ func TestImportReport(t *testing.T) {
 				head + "line 2 out of order\n"},
 		{name: "checked", check: true, sum: bulk.Summary{Total: 3}, code: exitOK, stdout: true, stderr: head + "3 rows checked, 0 invalid; nothing was sent\n"},
 		{name: "checked, invalid", check: true, sum: bulk.Summary{Total: 3, Invalid: 1}, code: exitUsage, stdout: true, stderr: head + "3 rows checked, 1 invalid; nothing was sent\n"},
+		{name: "check interrupted", check: true, stop: true, sum: bulk.Summary{Total: 256, NotSent: 0, Interrupted: true}, code: exitError, stdout: true,
+			stderr: head + "interrupted after 256 rows checked, 0 invalid; nothing was sent\n"},
+		{name: "interrupted before the first record", stop: true, sum: bulk.Summary{Total: 512, NotSent: 512, Interrupted: true}, code: exitError, stdout: true,
+			stderr: "summary: total 512, created 0, skipped 0, reconciled 0, failed 0, invalid 0, not sent 512, elapsed 0s, rate 0.0 rows/s\n" +
+				head + "interrupted before anything was sent (no journal was written); run it again to start\n"},
 		{name: "created", sum: bulk.Summary{Total: 2, Created: 1, Skipped: 1}, code: exitOK, stdout: true,
 			stderr: "summary: total 2, created 1, skipped 1, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s\n"},
 		{name: "interrupted after all", stop: true, sum: bulk.Summary{Total: 1, Created: 1}, code: exitError, stdout: true,
