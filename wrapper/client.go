@@ -186,18 +186,29 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// CheckAPIKey is NewClient's check of a key: not empty, and printable ASCII
+// only (no white space, control or invisible character, such as the byte
+// order mark an editor writes first). ChartMogul's keys are; any other
+// character could not be sent as it is, or would come back from a server
+// in a form the redaction does not know. The error never contains the key.
+func CheckAPIKey(apiKey string) error {
+	if strings.TrimSpace(apiKey) == "" {
+		return errors.New("chartmogul: API key is empty")
+	}
+	for i := 0; i < len(apiKey); i++ {
+		if c := apiKey[i]; c <= ' ' || c > '~' {
+			return errors.New("chartmogul: API key has white space, a control character or a character that is not printable ASCII (such as a byte order mark)")
+		}
+	}
+	return nil
+}
+
 // NewClient returns a client that authenticates with apiKey (HTTP basic, the
 // key as user name). It fails on an empty key or a bad option; errors never
 // contain the key.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
-	if strings.TrimSpace(apiKey) == "" {
-		return nil, errors.New("chartmogul: API key is empty")
-	}
-	if strings.TrimSpace(apiKey) != apiKey || !safetext.Clean(apiKey) {
-		// Such a key could not be sent as it is, or would come back from a
-		// server in a form the redaction does not know; no ChartMogul key
-		// has one (a BOM a text editor wrote before it, say).
-		return nil, errors.New("chartmogul: API key has surrounding white space, a control character or an invisible formatting character (such as a byte order mark)")
+	if err := CheckAPIKey(apiKey); err != nil {
+		return nil, err
 	}
 	o := options{baseURL: DefaultBaseURL, userAgent: DefaultUserAgent, timeout: DefaultTimeout,
 		maxBody: DefaultMaxResponseBytes, retry: DefaultRetryPolicy()}

@@ -192,9 +192,9 @@ func TestOptionsAreBounded(t *testing.T) {
 		_, err := wrapper.NewClient(testKey, tt.opt)
 		require.ErrorContains(t, err, tt.option)
 	}
-	for _, key := range []string{" " + testKey, testKey + "\n", "a\x1b[2Jb", "k\x7f", "\ufeff" + testKey, "sk_\u202e12345678", "sk_\u0085k", "sk\tk"} {
+	for _, key := range []string{" " + testKey, testKey + "\n", "a\x1b[2Jb", "k\x7f", "\ufeff" + testKey, "sk_\u202e12345678", "sk_\u0085k", "sk\tk", "sk_\u200bk", "sk_\u00a0k", "sk_é", "sk k"} {
 		_, err := wrapper.NewClient(key)
-		require.ErrorContains(t, err, "API key has surrounding white space, a control character or an invisible formatting character", "%q", key)
+		require.ErrorContains(t, err, "API key has white space, a control character or a character that is not printable ASCII", "%q", key)
 	}
 	_, err := wrapper.NewClient(testKey, wrapper.WithRateLimit(wrapper.MinRateLimit, 1),
 		wrapper.WithRetryPolicy(wrapper.RetryPolicy{InitialBackoff: wrapper.MinRetryBackoff, MaxBackoff: wrapper.MinRetryBackoff}))

@@ -67,7 +67,6 @@ func run(e *env, args []string) int {
 	root := newRoot(e)
 	args = normalizeArgs(root, args)
 	root.SetArgs(args)
-	e.g.apiKey = keyArg(args) // known before the flags are parsed, so that a parse error is redacted
 	cmd, err := root.ExecuteC()
 	if cmd != nil && cmd != root {
 		e.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
@@ -77,6 +76,9 @@ func run(e *env, args []string) int {
 	switch {
 	case errors.As(err, &code):
 	case err != nil:
+		if k := keyArg(args); k != "" && !e.keyRead {
+			e.g.apiKey = k // the parse may have stopped before it, or at an earlier one
+		}
 		e.apiKey() // noted, so that the message is redacted
 		if !errors.As(err, &ue) {
 			err = &usageError{msg: err.Error()} // an unknown command or flag, a bad flag value
@@ -89,19 +91,23 @@ func run(e *env, args []string) int {
 	return int(code)
 }
 
-// keyArg is the value of --api-key in args, if any.
-func keyArg(args []string) string {
+// keyArg is the value of the last --api-key in args, if any; also when it
+// is misspelled with three dashes, or with the em or en dash a copy and paste
+// can turn "--" into (the parser then quotes it in its error).
+func keyArg(args []string) (key string) {
 	for i, a := range args {
+		name := strings.TrimLeft(a, "-\u2013\u2014")
 		switch {
 		case a == "--":
-			return ""
-		case a == "--api-key" && i+1 < len(args):
-			return args[i+1]
-		case strings.HasPrefix(a, "--api-key="):
-			return strings.TrimPrefix(a, "--api-key=")
+			return key
+		case name == a:
+		case name == "api-key" && i+1 < len(args):
+			key = args[i+1]
+		case strings.HasPrefix(name, "api-key="):
+			key = strings.TrimPrefix(name, "api-key=")
 		}
 	}
-	return ""
+	return key
 }
 
 // usageError is a mistake in the command line or the input: nothing was sent.

@@ -135,10 +135,11 @@ func TestGlobalFlagsAreCheckedWhereTheyAreUsed(t *testing.T) {
 // the key redacted all the same.
 func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
 	const key = "sk_live_SECRET123"
-	for _, args := range [][]string{{"--timeout", key, "--api-key", key, "list"}, {"--retries", key, "--api-key=" + key, "list"}} {
+	for _, args := range [][]string{{"--timeout", key, "--api-key", key, "list"}, {"--retries", key, "--api-key=" + key, "list"},
+		{"--api-key", "sk_other_1", "--timeout", key, "--api-key", key, "list"}, {"---api-key=" + key, "list"},
+		{"\u2014api-key=" + key, "list"}, {"list", "\u2013api-key", key}} {
 		r := cli(t, args...)
 		require.Equal(t, exitUsage, r.code, r.stderr)
-		require.NotContains(t, r.stdout+r.stderr, "SECRET123")
-		require.Contains(t, r.stderr, "[redacted]")
+		require.NotContains(t, r.stdout+r.stderr, "SECRET123", "%q", args)
 	}
 }

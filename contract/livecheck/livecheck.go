@@ -65,6 +65,9 @@ type Check struct {
 // *contract.Error names each field of cfg the spec refuses (customer_uuid,
 // owner, pipeline, pipeline_stage).
 func New(c *contract.Contract, cfg Config) (*Check, error) {
+	if err := wrapper.CheckAPIKey(cfg.APIKey); err != nil {
+		return nil, err // as the client would refuse it
+	}
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	ch := &Check{

@@ -56,11 +56,6 @@ func escape(s string, limit int, keep string) string {
 	return b.String()
 }
 
-// Clean reports whether Escape leaves s as it is: no control character, no
-// line or paragraph separator, no bidirectional control, no BOM, and valid
-// UTF-8.
-func Clean(s string) bool { return clean(s, "") }
-
 // clean reports whether s needs no escaping.
 func clean(s string, keep string) bool {
 	for i := 0; i < len(s); i++ {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -69,6 +70,9 @@ func NewRedactor(key string) *Redactor {
 		s := strings.TrimSpace(buf.String())
 		add(s[1 : len(s)-1])
 		add(string(escapeUnsafe([]byte(s[1 : len(s)-1])))) // as WriteJSON writes it
+	}
+	for _, q := range []string{strconv.Quote(key), strconv.QuoteToASCII(key)} {
+		add(q[1 : len(q)-1]) // as %q writes it, in a Go error
 	}
 	add(url.QueryEscape(key))
 	add(url.PathEscape(key))

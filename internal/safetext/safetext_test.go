@@ -157,3 +157,17 @@ func TestRedactorKnowsWriteJSONsForm(t *testing.T) {
 		require.Contains(t, b.String(), "[redacted]", "%q: %s", key, b.String())
 	}
 }
+
+// A key quoted by Go (%q, as in "invalid duration" or "is not a UUID") is
+// redacted too, invisible characters and all.
+func TestRedactorKnowsGoQuotedForms(t *testing.T) {
+	for _, key := range []string{"sk_live_ABCD\u200bEFGH", "sk_é_SECRET", "sk_\x01_SECRET"} {
+		r := NewRedactor(key)
+		for _, msg := range []string{fmt.Sprintf("uuid %q is not a UUID", key), fmt.Sprintf("%+q", key)} {
+			out := r.String(msg)
+			require.NotContains(t, out, "EFGH", "%s", out)
+			require.NotContains(t, out, "SECRET", "%s", out)
+			require.Contains(t, out, "[redacted]", "%s", out)
+		}
+	}
+}
