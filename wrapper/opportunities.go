@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strconv"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
 const jsonContentType = "application/json"
@@ -182,7 +184,10 @@ func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportuni
 			// A server that keeps saying has_more with the same cursor would
 			// loop forever; only the last cursor is kept, so memory stays flat.
 			if page.Cursor == "" || page.Cursor == previous {
-				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s: has_more is true but the cursor %q does not advance", c.path(""), page.Cursor))
+				// The cursor is the server's: redacted, escaped and cut short
+				// like any text from it.
+				cursor := safetext.Escape(c.red.String(strconv.Quote(page.Cursor)), maxErrorMessage)
+				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s: has_more is true but the cursor %s does not advance", c.red.String(c.path("")), cursor))
 				return
 			}
 			previous = page.Cursor

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -354,6 +355,24 @@ func TestAllRefusesACursorThatDoesNotAdvance(t *testing.T) {
 	}
 	require.ErrorContains(t, last, "does not advance")
 	require.Len(t, rec.requests(), 2)
+}
+
+// The cursor in that error is the server's text: a cursor echoing the key
+// is redacted, and a long or hostile one is escaped and cut short.
+func TestAllCursorErrorIsRedactedAndBounded(t *testing.T) {
+	for _, cursor := range []string{testKey, strings.Repeat("c", 100_000) + "\u001b[2J"} {
+		body, err := json.Marshal(map[string]any{"entries": []any{}, "cursor": cursor, "has_more": true})
+		require.NoError(t, err)
+		rec := newRecorder(t, reply(200, string(body)))
+		var last error
+		for _, err := range newClient(t, rec).All(context.Background(), wrapper.ListParams{}) {
+			last = err
+		}
+		require.ErrorContains(t, last, "does not advance")
+		require.NotContains(t, last.Error(), testKey)
+		require.NotContains(t, last.Error(), "\x1b")
+		require.Less(t, len(last.Error()), 2000)
+	}
 }
 
 func TestInvalidInputSendsNothing(t *testing.T) {

@@ -62,4 +62,8 @@ func TestPageAndOpportunityRoundTripThroughJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, zero.UUID, back.UUID)
 	require.Error(t, json.Unmarshal([]byte(`{"entries":{}}`), &wrapper.Page{}))
+
+	kept := o
+	require.NoError(t, json.Unmarshal([]byte("null"), &kept))
+	require.Equal(t, o, kept, "null leaves the value as it is")
 }

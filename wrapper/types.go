@@ -128,6 +128,9 @@ type pageJSON struct {
 // UnmarshalJSON reads a page as MarshalJSON (and the API) writes it, so that
 // a Page survives a round trip through JSON.
 func (p *Page) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // encoding/json's convention: null leaves the value as it is
+	}
 	var j pageJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
@@ -140,6 +143,9 @@ func (p *Page) UnmarshalJSON(data []byte) error {
 // so that it survives a round trip through JSON. Unlike the client, it does
 // not hold the value to the spec's rules: it reads back what was written.
 func (o *Opportunity) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // encoding/json's convention: null leaves the value as it is
+	}
 	var w generated.Opportunity
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err

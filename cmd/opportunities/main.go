@@ -121,8 +121,9 @@ func usagef(format string, args ...any) error {
 
 // onSignal calls f for each SIGINT, SIGTERM or SIGHUP, n counting them from 1,
 // until stop (which waits for a call under way). While it watches, no
-// signal ends the process. A signal the process was started ignoring (SIGHUP
-// under nohup, SIGINT for a background job of a script) stays ignored.
+// signal ends the process. SIGHUP or SIGINT the process was started ignoring
+// (nohup; a background job of a script) stays ignored; Go cannot tell that
+// of SIGTERM.
 func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) {
 	sigs := make(chan os.Signal, 2)
 	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
