@@ -515,7 +515,7 @@ func (j *FileJournal) check(lastSeq int64, lastHash string) string {
 	j.unv = map[int64]bool{}
 	torn := false
 	lineNo := 1
-	lastOff := int64(-1)         // the last whole record
+	lastOff := int64(-1) // the last whole record
 	headerEdited := false
 	hashes := map[int64]string{} // seq -> line hash, for the last two records
 	eachLine(j.replay, func(raw []byte, off int64) {
