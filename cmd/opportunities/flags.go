@@ -133,8 +133,8 @@ func flagUsage(p generated.Property, create bool) string {
 	return wrapWords(u, 90)
 }
 
-// wrapWords breaks s into lines of at most width bytes where it can (pflag
-// indents the lines after the first).
+// wrapWords breaks s into lines of at most width bytes where it can (a
+// longer word keeps a line of its own).
 func wrapWords(s string, width int) string {
 	var b strings.Builder
 	n := 0

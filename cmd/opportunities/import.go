@@ -104,16 +104,7 @@ func fieldList(props []generated.Property) string {
 			names = append(names, p.Name)
 		}
 	}
-	var b strings.Builder
-	line := " "
-	for _, word := range strings.Fields(strings.Join(names, ", ")) {
-		if len(line)+1+len(word) > 78 {
-			b.WriteString(line + "\n")
-			line = " "
-		}
-		line += " " + word
-	}
-	return b.String() + line
+	return "  " + strings.ReplaceAll(wrapWords(strings.Join(names, ", "), 76), "\n", "\n  ")
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond

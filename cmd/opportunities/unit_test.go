@@ -143,3 +143,15 @@ func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
 		require.NotContains(t, r.stdout+r.stderr, "SECRET123", "%q", args)
 	}
 }
+
+// wrapWords keeps every word, in order, on lines of at most width bytes but
+// for a word longer than that, which has a line of its own.
+func TestWrapWords(t *testing.T) {
+	require.Equal(t, "aa bb\ncc\nddddddd\ne", wrapWords("aa  bb cc\nddddddd e", 5))
+	require.Equal(t, "", wrapWords("  ", 5))
+	for _, p := range createProperties {
+		for _, line := range strings.Split(flagUsage(p, true), "\n") {
+			require.LessOrEqual(t, len(line), 90, "%s: %q", p.Name, line)
+		}
+	}
+}
