@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"strconv"
@@ -166,7 +167,8 @@ func (c *Client) List(ctx context.Context, params ListParams) (Page, error) {
 //	}
 func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportunity, error] {
 	return func(yield func(Opportunity, error) bool) {
-		previous := ""
+		seen := map[uint64]bool{} // the cursors' hashes: 8 bytes a page
+		seed := maphash.MakeSeed()
 		for {
 			page, err := c.List(ctx, params)
 			if err != nil {
@@ -181,16 +183,17 @@ func (c *Client) All(ctx context.Context, params ListParams) iter.Seq2[Opportuni
 			if !page.HasMore {
 				return
 			}
-			// A server that keeps saying has_more with the same cursor would
-			// loop forever; only the last cursor is kept, so memory stays flat.
-			if page.Cursor == "" || page.Cursor == previous {
+			// A server that keeps saying has_more with a cursor it gave
+			// before (the same one, or a cycle) would loop forever.
+			h := maphash.String(seed, page.Cursor)
+			if page.Cursor == "" || seen[h] {
 				// The cursor is the server's: redacted, escaped and cut short
 				// like any text from it.
 				cursor := safetext.Escape(c.red.String(strconv.Quote(page.Cursor)), maxErrorMessage)
 				yield(Opportunity{}, fmt.Errorf("chartmogul: GET %s: has_more is true but the cursor %s does not advance", c.red.String(c.path("")), cursor))
 				return
 			}
-			previous = page.Cursor
+			seen[h] = true
 			params.Cursor = page.Cursor
 		}
 	}

@@ -357,6 +357,26 @@ func TestAllRefusesACursorThatDoesNotAdvance(t *testing.T) {
 	require.Len(t, rec.requests(), 2)
 }
 
+// A server whose cursors cycle (a → b → a) is stopped too, once it hands
+// back a cursor already followed.
+func TestAllRefusesACursorCycle(t *testing.T) {
+	var calls atomic.Int32
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		next := "a"
+		if r.URL.Query().Get("cursor") == "a" {
+			next = "b"
+		}
+		calls.Add(1)
+		reply(200, `{"entries":[],"cursor":"`+next+`","has_more":true}`)(w, r, nil)
+	})
+	var last error
+	for _, err := range newClient(t, rec).All(context.Background(), wrapper.ListParams{}) {
+		last = err
+	}
+	require.ErrorContains(t, last, `the cursor "a" does not advance`)
+	require.Equal(t, int32(3), calls.Load(), "first page, a, b: then a again is refused")
+}
+
 // The cursor in that error is the server's text: a cursor echoing the key
 // is redacted, and a long or hostile one is escaped and cut short.
 func TestAllCursorErrorIsRedactedAndBounded(t *testing.T) {
