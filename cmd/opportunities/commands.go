@@ -4,13 +4,10 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -90,23 +87,11 @@ func (e *env) call(out *output, byFlag bool, do func(ctx context.Context, c *wra
 
 func createCommand(e *env) *cobra.Command {
 	var ff fieldFlags
-	var file string
 	out := &output{}
 	cmd := command("create {--customer-uuid ID --owner EMAIL --pipeline P --stage S --close-date D --currency C --amount-cents N [flags] | --file FILE}",
 		"create an opportunity", noArgs,
 		func(*cobra.Command, []string) int {
-			body, err := e.body(&ff, file, createProperties)
-			if err != nil {
-				return e.fail(err, false)
-			}
-			in, read, err := wrapper.DecodeOpportunityInput(body)
-			if err != nil {
-				return e.fail(usagef("%s: %v", file, err), false)
-			}
-			if err := wrapper.MergeProblems(read, in.Validate()); err != nil {
-				return e.fail(err, file == "")
-			}
-			return e.call(out, file == "", func(ctx context.Context, c *wrapper.Client) (any, error) {
+			return sendBody(e, &ff, out, wrapper.DecodeOpportunityInput, func(ctx context.Context, c *wrapper.Client, in wrapper.OpportunityInput) (any, error) {
 				o, err := c.Create(ctx, in)
 				if err != nil && wrapper.MayHaveBeenApplied(err) {
 					err = fmt.Errorf("%w\nthe opportunity may have been created all the same (ChartMogul has no idempotency key);\n"+
@@ -115,11 +100,28 @@ func createCommand(e *env) *cobra.Command {
 				return o, err
 			})
 		})
-	ff.register(cmd, true)
-	cmd.Flags().StringVar(&file, "file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's create\n"+
-		`request takes it, custom as [{"key": ..., "value": ...}]; not combined with field flags`)
+	ff.register(cmd, true, "JSON exactly as the API's create\n"+`request takes it, custom as [{"key": ..., "value": ...}]`)
 	out.register(cmd)
 	return cmd
+}
+
+// sendBody is create's and update's run: the body of the field flags or
+// --file, read and held to the spec (every problem reported, nothing sent),
+// then sent.
+func sendBody[T interface{ Validate() error }](e *env, ff *fieldFlags, out *output, decode func([]byte) (T, []wrapper.FieldError, error),
+	send func(context.Context, *wrapper.Client, T) (any, error)) int {
+	body, err := ff.body(e.stdin)
+	if err != nil {
+		return e.fail(err, false)
+	}
+	v, read, err := decode(body)
+	if err != nil {
+		return e.fail(usagef("%s: %v", ff.file, err), false)
+	}
+	if err := wrapper.MergeProblems(read, v.Validate()); err != nil {
+		return e.fail(err, ff.file == "")
+	}
+	return e.call(out, ff.file == "", func(ctx context.Context, c *wrapper.Client) (any, error) { return send(ctx, c, v) })
 }
 
 func getCommand(e *env) *cobra.Command {
@@ -134,26 +136,14 @@ func getCommand(e *env) *cobra.Command {
 
 func updateCommand(e *env) *cobra.Command {
 	var ff fieldFlags
-	var file string
 	out := &output{}
 	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
-			body, err := e.body(&ff, file, updateProperties)
-			if err != nil {
-				return e.fail(err, false)
-			}
-			u, read, err := wrapper.DecodeOpportunityUpdate(body)
-			if err != nil {
-				return e.fail(usagef("%s: %v", file, err), false)
-			}
-			if err := wrapper.MergeProblems(read, u.Validate()); err != nil {
-				return e.fail(err, file == "")
-			}
-			return e.call(out, file == "", func(ctx context.Context, c *wrapper.Client) (any, error) { return c.Update(ctx, args[0], u) })
+			return sendBody(e, &ff, out, wrapper.DecodeOpportunityUpdate, func(ctx context.Context, c *wrapper.Client, u wrapper.OpportunityUpdate) (any, error) {
+				return c.Update(ctx, args[0], u)
+			})
 		})
-	ff.register(cmd, false)
-	cmd.Flags().StringVar(&file, "file", "", "read the request body from `FILE` (- for stdin): JSON exactly as the API's update\n"+
-		"request takes it; only the fields present are changed; not combined with field flags")
+	ff.register(cmd, false, "JSON exactly as the API's update\nrequest takes it; only the fields present are changed")
 	out.register(cmd)
 	return cmd
 }
@@ -168,24 +158,4 @@ func deleteCommand(e *env) *cobra.Command {
 		})
 	out.register(cmd)
 	return cmd
-}
-
-// body returns the request body of a create or update: from the field
-// flags, or from the --file body when one is named (the two do not mix).
-func (e *env) body(ff *fieldFlags, file string, props []generated.Property) (body []byte, err error) {
-	if file == "" {
-		return ff.body(props), nil
-	}
-	if given := ff.given(); len(given) > 0 {
-		return nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
-	}
-	if file != "-" {
-		body, err = os.ReadFile(file)
-	} else if body, err = io.ReadAll(e.stdin); err != nil {
-		err = fmt.Errorf("reading stdin: %w", err)
-	}
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return body, nil
 }

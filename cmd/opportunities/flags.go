@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,11 +73,13 @@ func flagName(field string) string {
 	return strings.ReplaceAll(field, "_", "-")
 }
 
-// fieldFlags are create's or update's field flags: one per property of the
-// request schema, typed and described by openapi.yaml.
+// fieldFlags are create's or update's field flags, one per property of the
+// request schema, typed and described by openapi.yaml, and --file.
 type fieldFlags struct {
+	props  []generated.Property
 	text   map[string]string // API field names and their values as written
 	custom customFlag
+	file   string // --file: the body as JSON
 	fs     *pflag.FlagSet
 }
 
@@ -95,14 +99,16 @@ func (v fieldValue) Set(s string) error {
 	return nil
 }
 
-// register defines the field flags on cmd, an enum's values completed.
-func (ff *fieldFlags) register(cmd *cobra.Command, create bool) {
-	props := updateProperties
+// register defines the field flags on cmd, an enum's values completed, and
+// --file, described by fileUsage.
+func (ff *fieldFlags) register(cmd *cobra.Command, create bool, fileUsage string) {
+	ff.props = updateProperties
 	if create {
-		props = createProperties
+		ff.props = createProperties
 	}
 	ff.fs = cmd.Flags()
-	for _, p := range props {
+	ff.fs.StringVar(&ff.file, "file", "", "read the request body from `FILE` (- for stdin): "+fileUsage+"; not combined with field flags")
+	for _, p := range ff.props {
 		if p.Name == "custom" {
 			continue
 		}
@@ -154,18 +160,28 @@ func wrapWords(s string, width int) string {
 	return b.String()
 }
 
-// given lists the field flags on the command line, as --names.
-func (ff *fieldFlags) given() []string {
-	var names []string
+// body is the request body: --file's, or the field flags' typed by the
+// schema (the two do not mix).
+func (ff *fieldFlags) body(stdin io.Reader) (body []byte, err error) {
+	if ff.file == "" {
+		return wrapper.BodyFromText(ff.props, ff.text, ff.custom.m), nil
+	}
+	var given []string
 	ff.fs.Visit(func(fl *pflag.Flag) {
 		if _, ok := fl.Value.(fieldValue); ok || fl.Name == "custom" {
-			names = append(names, "--"+fl.Name)
+			given = append(given, "--"+fl.Name)
 		}
 	})
-	return names
-}
-
-// body is the request body of the field flags, typed by the schema.
-func (ff *fieldFlags) body(props []generated.Property) []byte {
-	return wrapper.BodyFromText(props, ff.text, ff.custom.m)
+	if len(given) > 0 {
+		return nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
+	}
+	if ff.file != "-" {
+		body, err = os.ReadFile(ff.file)
+	} else if body, err = io.ReadAll(stdin); err != nil {
+		err = fmt.Errorf("reading stdin: %w", err)
+	}
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return body, nil
 }
