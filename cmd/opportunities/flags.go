@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -139,26 +140,8 @@ func flagUsage(p generated.Property, create bool) string {
 	return wrapWords(u, 90)
 }
 
-// wrapWords breaks s into lines of at most width bytes where it can (a
-// longer word keeps a line of its own).
-func wrapWords(s string, width int) string {
-	var b strings.Builder
-	n := 0
-	for i, w := range strings.Fields(s) {
-		switch {
-		case i == 0:
-		case n+1+len(w) > width:
-			b.WriteByte('\n')
-			n = 0
-		default:
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(w)
-		n += len(w)
-	}
-	return b.String()
-}
+// wrapWords is cmdutil.WrapWords.
+var wrapWords = cmdutil.WrapWords
 
 // body is the request body: --file's, or the field flags' typed by the
 // schema (the two do not mix).

@@ -26,13 +26,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/term"
 
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/safetext"
 )
 
@@ -76,7 +75,7 @@ func run(e *env, args []string) int {
 	switch {
 	case errors.As(err, &code):
 	case err != nil:
-		if k := keyArg(args); k != "" && !e.keyRead {
+		if k := cmdutil.LastValue(args, "api-key"); k != "" && !e.keyRead {
 			e.g.apiKey = k // the parse may have stopped before it, or at an earlier one
 		}
 		e.apiKey() // noted, so that the message is redacted
@@ -91,25 +90,6 @@ func run(e *env, args []string) int {
 	return int(code)
 }
 
-// keyArg is the value of the last --api-key in args, if any; also when it
-// is misspelled with three dashes, or with the em or en dash a copy and paste
-// can turn "--" into (the parser then quotes it in its error).
-func keyArg(args []string) (key string) {
-	for i, a := range args {
-		name := strings.TrimLeft(a, "-\u2013\u2014")
-		switch {
-		case a == "--":
-			return key
-		case name == a:
-		case name == "api-key" && i+1 < len(args):
-			key = args[i+1]
-		case strings.HasPrefix(name, "api-key="):
-			key = strings.TrimPrefix(name, "api-key=")
-		}
-	}
-	return key
-}
-
 // usageError is a mistake in the command line or the input: nothing was sent.
 type usageError struct{ msg string }
 
@@ -119,36 +99,8 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// onSignal calls f for each SIGINT, SIGTERM or SIGHUP, n counting them from 1,
-// until stop (which waits for a call under way). While it watches, no
-// signal ends the process. SIGHUP or SIGINT the process was started ignoring
-// (nohup; a background job of a script) stays ignored; Go cannot tell that
-// of SIGTERM.
-func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) {
-	sigs := make(chan os.Signal, 2)
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(s) {
-			signal.Notify(sigs, s)
-		}
-	}
-	done := make(chan struct{})
-	var watch sync.WaitGroup
-	watch.Go(func() {
-		for n := 1; ; n++ {
-			select {
-			case s := <-sigs:
-				f(n, s)
-			case <-done:
-				return
-			}
-		}
-	})
-	return sync.OnceFunc(func() {
-		signal.Stop(sigs)
-		close(done)
-		watch.Wait()
-	})
-}
+// onSignal is cmdutil.OnSignal.
+func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) { return cmdutil.OnSignal(f) }
 
 // signalContext is cancelled by the first signal, which sets the exit status
 // (see noteSignal); stop cancels it too, and lets the next signal end the
