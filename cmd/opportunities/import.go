@@ -207,35 +207,22 @@ func (e *env) importFile(file string, o importOptions) int {
 	return r.report(file, sum, err)
 }
 
-// importSource checks FILE and returns its rows; stdin's are kept in a
-// temporary file (bulk.Spool), as the rows are read twice (check, then
-// send), which done removes.
-func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.Source, done func(), err error) {
-	if file != "-" {
-		fi, err := os.Stat(file)
-		switch {
-		case err != nil:
-			return nil, nil, usagef("%v", err)
-		case fi.IsDir():
-			return nil, nil, usagef("%s is a directory", file)
-		}
-		return bulk.File(file, format), func() {}, nil
-	}
-	spooled, err := bulk.Spool(ctx, e.stdin, format)
+// importSource returns FILE's rows (stdin's kept in a temporary file, as
+// the rows are read twice: check, then send), and what releases them.
+func (e *env) importSource(ctx context.Context, file, format string) (bulk.Source, func() error, error) {
+	rows, done, err := bulk.OpenSource(ctx, file, format, e.stdin)
 	var srcErr *bulk.SourceError
-	switch stopped := ctx.Err(); { // read once: a signal may come at any moment
-	case stopped != nil:
-		if err == nil { // it came just as the copy ended
-			spooled.Close()
-			err = stopped
-		}
+	switch {
+	case err == nil:
+		return rows, done, nil
+	case errors.Is(err, context.Canceled):
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
-	case errors.As(err, &srcErr):
+	case errors.As(err, &srcErr) && file == "-":
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
-	case err != nil:
-		return nil, nil, fmt.Errorf("keeping stdin: %w", err)
+	case errors.As(err, &srcErr):
+		return nil, nil, usagef("%v", srcErr.Err)
 	}
-	return spooled.Rows(), func() { spooled.Close() }, nil
+	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 }
 
 // fakeTarget is the target of an import under --fake (see importTarget).
