@@ -187,16 +187,15 @@ func (e *env) importFile(file string, o importOptions) int {
 		defer closeClient()
 	}
 	target := importTarget(e, client)
-	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target})
+	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target,
+		Ephemeral: func(t string) bool { return t == fakeTarget }}) // its rows vanish with the command
 	if err != nil {
 		return e.fail(err, false)
 	}
 	if c, ok := journal.(io.Closer); ok {
 		defer c.Close()
 	}
-	if err := e.sameTarget(journal, o.journal, target); err != nil {
-		return e.fail(err, false)
-	}
+	e.warnOtherTarget(journal, o.journal, target)
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
 	}
@@ -229,7 +228,7 @@ func (e *env) importSource(ctx context.Context, file, format string) (bulk.Sourc
 const fakeTarget = "the embedded fake (--fake)"
 
 // importTarget names the API an import sends to, for its journal (see
-// sameTarget); "" under --check.
+// bulk.JournalOptions.Target and warnOtherTarget); "" under --check.
 func importTarget(e *env, c *wrapper.Client) string {
 	switch {
 	case c == nil:
@@ -240,23 +239,15 @@ func importTarget(e *env, c *wrapper.Client) string {
 	return strings.TrimRight(c.BaseURL(), "/")
 }
 
-// sameTarget compares the API a resumed journal was written for with the
-// one this run sends to: the rows it records as created exist there. The
-// embedded fake forgets its rows when the command ends, so its journals and
-// the others never mix; another address may be the same API (through a
-// proxy, say), so it only gets a warning.
-func (e *env) sameTarget(j bulk.Journal, path, target string) error {
-	fj, ok := j.(*bulk.FileJournal)
-	if !ok || fj.Target() == "" || target == "" || fj.Target() == target {
-		return nil
+// warnOtherTarget warns when a resumed journal was written for another
+// address than the one this run sends to: it may be the same API (through
+// a proxy, say), or not. (bulk.OpenJournal refuses to mix the embedded
+// fake's journals and the others.)
+func (e *env) warnOtherTarget(j bulk.Journal, path, target string) {
+	if fj, ok := j.(*bulk.FileJournal); ok && fj.Target() != "" && target != "" && fj.Target() != target {
+		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
 	}
-	if fj.Target() == fakeTarget || target == fakeTarget {
-		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
-			"start a new import with another --journal", path, fj.Target(), target)
-	}
-	fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
-		"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
-	return nil
 }
 
 // openImportJournal opens the journal --resume names, or prepares a new
@@ -289,7 +280,11 @@ func fileExists(path string) bool {
 
 // journalError turns OpenJournal's errors into messages.
 func journalError(path string, err error) error {
+	var other *bulk.TargetError
 	switch {
+	case errors.As(err, &other):
+		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
+			"start a new import with another --journal", path, other.Journal, other.Target)
 	case errors.Is(err, bulk.ErrNoJournal):
 		return usagef("no journal %s to resume (run without --resume to start)", path)
 	case errors.Is(err, bulk.ErrJournalLocked):
