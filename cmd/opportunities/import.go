@@ -319,13 +319,6 @@ func (r *importRun) say(format string, args ...any) {
 
 // options are bulk.Run's options for this import.
 func (r *importRun) options(journal bulk.Journal) bulk.Options {
-	// A resume waits --timeout after the journal's last request left before
-	// looking rows up (a request in flight has landed or been given up by
-	// then), or the wrapper's default under --timeout 0 (no bound).
-	settle := r.e.g.timeout
-	if settle <= 0 {
-		settle = wrapper.DefaultTimeout
-	}
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
@@ -333,8 +326,12 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		Settle:      settle,
-		Notef:       r.say,
+		// A resume waits --timeout (never negative: see globals.check) after
+		// the journal's last request left before looking rows up (a request
+		// in flight has landed or been given up by then), or the wrapper's
+		// default under --timeout 0 (no bound).
+		Settle: cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout),
+		Notef:  r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
