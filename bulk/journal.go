@@ -182,9 +182,16 @@ type JournalOptions struct {
 	Source string
 	// Target names the API the rows are sent to (its base URL, say). A new
 	// journal records it in its header; a resumed one keeps the one it was
-	// begun with, which FileJournal.Target returns for the caller to compare:
-	// the rows a journal records as created were created there.
+	// begun with, which FileJournal.Target returns: the rows a journal
+	// records as created were created there. A resume against another
+	// target is refused when Ephemeral says either is one ([TargetError]);
+	// otherwise it is left to the caller to compare (another address may be
+	// the same API, through a proxy).
 	Target string
+	// Ephemeral reports whether a target's opportunities vanish with it (an
+	// in-process fake, say): a journal begun for one is never resumed
+	// against another target, nor the other way round. Nil: none is.
+	Ephemeral func(target string) bool
 	// Resume continues an existing journal; without it the journal must not
 	// exist or be empty.
 	Resume bool
@@ -258,7 +265,41 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 		j.f.Close()
 		return nil, err
 	}
+	if err := j.checkTarget(o); err != nil {
+		j.f.Close()
+		return nil, err
+	}
 	return j, nil
+}
+
+// TargetError is returned by OpenJournal when a journal is resumed against
+// another target than the one it was begun for, and either is ephemeral
+// (JournalOptions.Ephemeral): the rows it records as created do not exist
+// where the rows would now be sent.
+type TargetError struct {
+	// Path is the journal's.
+	Path string
+	// Journal is the target the journal records, Target the one given.
+	Journal, Target string
+}
+
+// Error says which targets differ.
+func (e *TargetError) Error() string {
+	return fmt.Sprintf("%s: the journal records an import to %s, not to %s: the rows it records as created do not exist there",
+		e.Path, e.Journal, e.Target)
+}
+
+// checkTarget refuses a resumed journal whose target is not o.Target when
+// either is ephemeral. A journal or a resume that names no target is not
+// compared.
+func (j *FileJournal) checkTarget(o JournalOptions) error {
+	if j.target == "" || o.Target == "" || j.target == o.Target || o.Ephemeral == nil {
+		return nil
+	}
+	if o.Ephemeral(j.target) || o.Ephemeral(o.Target) {
+		return &TargetError{Path: j.path, Journal: j.target, Target: o.Target}
+	}
+	return nil
 }
 
 // Target is the API the journal's rows were sent to, as its header records

@@ -352,3 +352,46 @@ func TestJournalTarget(t *testing.T) {
 	require.Empty(t, j.Target())
 	require.NoError(t, j.Close())
 }
+
+// A journal begun for an ephemeral target (a fake that forgets its rows) is
+// not resumed against another, nor one begun elsewhere against an
+// ephemeral target; the refusal leaves the journal unlocked and as it was.
+// Other targets, the same one and targets not named are let through.
+func TestJournalEphemeralTarget(t *testing.T) {
+	const fake, api, proxy = "the fake", "https://api.chartmogul.com/v1", "http://127.0.0.1:12111/v1"
+	ephemeral := func(target string) bool { return target == fake }
+	begin := func(target string) string {
+		path := filepath.Join(t.TempDir(), "deals.journal")
+		j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Target: target, Ephemeral: ephemeral})
+		require.NoError(t, err)
+		require.NoError(t, j.Append(bulk.Record{Line: 2, State: bulk.StateCreated, UUID: "u2"}))
+		require.NoError(t, j.Close())
+		return path
+	}
+	for _, tt := range []struct{ journal, target string }{{fake, api}, {api, fake}} {
+		path := begin(tt.journal)
+		before, err := os.ReadFile(path)
+		require.NoError(t, err)
+		_, err = bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Target: tt.target, Ephemeral: ephemeral, Resume: true})
+		var te *bulk.TargetError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, bulk.TargetError{Path: path, Journal: tt.journal, Target: tt.target}, *te)
+		require.EqualError(t, err, path+": the journal records an import to "+tt.journal+", not to "+tt.target+
+			": the rows it records as created do not exist there")
+		after, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, before, after)
+		j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.jsonl", Target: tt.journal, Ephemeral: ephemeral, Resume: true})
+		require.NoError(t, err, "unlocked, and resumed against its own target")
+		require.NoError(t, j.Close())
+	}
+	for _, tt := range []struct {
+		journal, target string
+		ephemeral       func(string) bool
+	}{{api, proxy, ephemeral}, {fake, api, nil}, {fake, "", ephemeral}, {"", fake, ephemeral}} {
+		j, err := bulk.OpenJournal(begin(tt.journal), bulk.JournalOptions{Source: "deals.jsonl", Target: tt.target, Ephemeral: tt.ephemeral, Resume: true})
+		require.NoError(t, err, "%q resumed against %q", tt.journal, tt.target)
+		require.Equal(t, tt.journal, j.Target())
+		require.NoError(t, j.Close())
+	}
+}

@@ -2,10 +2,56 @@ package bulk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
 )
+
+// ErrSourceIsDir is returned by OpenSource, in a *[SourceError] whose text
+// is "PATH is a directory", when the path names a directory.
+var ErrSourceIsDir = errors.New("is a directory")
+
+// OpenSource returns the rows of the file at path, read as [File] reads
+// them, or with path "-" the rows of stdin, first copied to a temporary file
+// ([Spool]) since [Run] reads its source twice. format "" is
+// [FormatOf](path). done releases the copy (for a file it does nothing);
+// call it once the import is over.
+//
+// A file is looked at at once, so that an import is told before it opens
+// its journal or sends anything: one that cannot be found, or a directory
+// ([ErrSourceIsDir]), is a *[SourceError]. stdin's errors are Spool's: a
+// *SourceError when reading it fails, the temporary file's own error when
+// the copy cannot be kept. If ctx is done by the time the copy is kept (the
+// user pressed Ctrl-C while a pipe was being read, or just as it ended),
+// the error is ctx's and no copy is left.
+func OpenSource(ctx context.Context, path, format string, stdin io.Reader) (rows Source, done func() error, err error) {
+	if format == "" {
+		format = FormatOf(path)
+	}
+	if path != "-" {
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return nil, nil, &SourceError{Err: err}
+		case fi.IsDir():
+			return nil, nil, &SourceError{Err: fmt.Errorf("%s %w", path, ErrSourceIsDir)}
+		}
+		return File(path, format), func() error { return nil }, nil
+	}
+	spooled, err := Spool(ctx, stdin, format)
+	if stopped := ctx.Err(); stopped != nil { // the stop wins, even as the copy ends
+		if err == nil {
+			spooled.Close()
+		}
+		return nil, nil, stopped
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return spooled.Rows(), spooled.Close, nil
+}
 
 // Spooled is the content of a reader kept in a temporary file, so that its
 // rows can be read more than once: Run reads a [Source] twice (to check

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -126,3 +128,87 @@ func TestSpoolContextEndingWithTheCopy(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// OpenSource reads a file as File does (in its name's format unless told),
+// and its done does nothing.
+func TestOpenSourceFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deals.csv")
+	csv := "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents\n\n" +
+		"cus_1,a@example.org,New Business,Discovery,2024-04-21,USD,100\n" +
+		"cus_2,b@example.org,New Business,Discovery,2024-04-21,USD,200\n"
+	require.NoError(t, os.WriteFile(path, []byte(csv), 0o644))
+	rows, done, err := bulk.OpenSource(context.Background(), path, "", nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{3, 4}, lineNumbers(t, rows), "read as CSV, from its name")
+	require.NoError(t, done())
+
+	rows, done, err = bulk.OpenSource(context.Background(), path, bulk.FormatJSONL, nil)
+	require.NoError(t, err)
+	defer done()
+	var problems int
+	for row, err := range rows {
+		require.NoError(t, err)
+		problems += len(row.Problems)
+	}
+	require.Equal(t, 3, problems, "read as JSON Lines, as told: every line is invalid")
+}
+
+// A file that is missing or a directory is refused at once, as a
+// SourceError, before anything else.
+func TestOpenSourceRefusesWhatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := bulk.OpenSource(context.Background(), filepath.Join(dir, "gone.csv"), "", nil)
+	var srcErr *bulk.SourceError
+	require.ErrorAs(t, err, &srcErr)
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	_, _, err = bulk.OpenSource(context.Background(), dir, "", nil)
+	require.ErrorAs(t, err, &srcErr)
+	require.ErrorIs(t, err, bulk.ErrSourceIsDir)
+	require.Equal(t, dir+" is a directory", srcErr.Err.Error())
+}
+
+// "-" is stdin, kept in a temporary file that done removes.
+func TestOpenSourceStdin(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	rows, done, err := bulk.OpenSource(context.Background(), "-", "", strings.NewReader(`{"x":1}`+"\n\n"+`{"x":2}`+"\n"))
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 3}, lineNumbers(t, rows))
+	require.Equal(t, []int{1, 3}, lineNumbers(t, rows), "read again, from the copy")
+	require.NoError(t, done())
+
+	_, _, err = bulk.OpenSource(context.Background(), "-", "", iotest.ErrReader(errors.New("boom")))
+	var srcErr *bulk.SourceError
+	require.ErrorAs(t, err, &srcErr, "stdin's fault")
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "no file left")
+}
+
+// A stop that comes just as stdin's copy was kept still wins: the copy is
+// released and the error is the context's.
+func TestOpenSourceStdinStoppedAsTheCopyEnds(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx := &lateContext{Context: context.Background(), after: 2} // Spool looks twice, and sees nothing
+	_, done, err := bulk.OpenSource(ctx, "-", "", strings.NewReader(`{"x":1}`+"\n"))
+	require.ErrorIs(t, err, context.Canceled)
+	require.Nil(t, done)
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "no file left")
+}
+
+// lateContext is a context whose Err reports it cancelled from its
+// (after+1)th call on, though Done never closes.
+type lateContext struct {
+	context.Context
+	after int
+	calls atomic.Int32
+}
+
+func (c *lateContext) Err() error {
+	if int(c.calls.Add(1)) > c.after {
+		return context.Canceled
+	}
+	return nil
+}

@@ -187,16 +187,15 @@ func (e *env) importFile(file string, o importOptions) int {
 		defer closeClient()
 	}
 	target := importTarget(e, client)
-	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target})
+	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target,
+		Ephemeral: func(t string) bool { return t == fakeTarget }}) // its rows vanish with the command
 	if err != nil {
 		return e.fail(err, false)
 	}
 	if c, ok := journal.(io.Closer); ok {
 		defer c.Close()
 	}
-	if err := e.sameTarget(journal, o.journal, target); err != nil {
-		return e.fail(err, false)
-	}
+	e.warnOtherTarget(journal, o.journal, target)
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
 	}
@@ -207,42 +206,29 @@ func (e *env) importFile(file string, o importOptions) int {
 	return r.report(file, sum, err)
 }
 
-// importSource checks FILE and returns its rows; stdin's are kept in a
-// temporary file (bulk.Spool), as the rows are read twice (check, then
-// send), which done removes.
-func (e *env) importSource(ctx context.Context, file, format string) (rows bulk.Source, done func(), err error) {
-	if file != "-" {
-		fi, err := os.Stat(file)
-		switch {
-		case err != nil:
-			return nil, nil, usagef("%v", err)
-		case fi.IsDir():
-			return nil, nil, usagef("%s is a directory", file)
-		}
-		return bulk.File(file, format), func() {}, nil
-	}
-	spooled, err := bulk.Spool(ctx, e.stdin, format)
+// importSource returns FILE's rows (stdin's kept in a temporary file, as
+// the rows are read twice: check, then send), and what releases them.
+func (e *env) importSource(ctx context.Context, file, format string) (bulk.Source, func() error, error) {
+	rows, done, err := bulk.OpenSource(ctx, file, format, e.stdin)
 	var srcErr *bulk.SourceError
-	switch stopped := ctx.Err(); { // read once: a signal may come at any moment
-	case stopped != nil:
-		if err == nil { // it came just as the copy ended
-			spooled.Close()
-			err = stopped
-		}
+	switch {
+	case err == nil:
+		return rows, done, nil
+	case errors.Is(err, context.Canceled):
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
-	case errors.As(err, &srcErr):
+	case errors.As(err, &srcErr) && file == "-":
 		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
-	case err != nil:
-		return nil, nil, fmt.Errorf("keeping stdin: %w", err)
+	case errors.As(err, &srcErr):
+		return nil, nil, usagef("%v", srcErr.Err)
 	}
-	return spooled.Rows(), func() { spooled.Close() }, nil
+	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 }
 
 // fakeTarget is the target of an import under --fake (see importTarget).
 const fakeTarget = "the embedded fake (--fake)"
 
 // importTarget names the API an import sends to, for its journal (see
-// sameTarget); "" under --check.
+// bulk.JournalOptions.Target and warnOtherTarget); "" under --check.
 func importTarget(e *env, c *wrapper.Client) string {
 	switch {
 	case c == nil:
@@ -253,23 +239,15 @@ func importTarget(e *env, c *wrapper.Client) string {
 	return strings.TrimRight(c.BaseURL(), "/")
 }
 
-// sameTarget compares the API a resumed journal was written for with the
-// one this run sends to: the rows it records as created exist there. The
-// embedded fake forgets its rows when the command ends, so its journals and
-// the others never mix; another address may be the same API (through a
-// proxy, say), so it only gets a warning.
-func (e *env) sameTarget(j bulk.Journal, path, target string) error {
-	fj, ok := j.(*bulk.FileJournal)
-	if !ok || fj.Target() == "" || target == "" || fj.Target() == target {
-		return nil
+// warnOtherTarget warns when a resumed journal was written for another
+// address than the one this run sends to: it may be the same API (through
+// a proxy, say), or not. (bulk.OpenJournal refuses to mix the embedded
+// fake's journals and the others.)
+func (e *env) warnOtherTarget(j bulk.Journal, path, target string) {
+	if fj, ok := j.(*bulk.FileJournal); ok && fj.Target() != "" && target != "" && fj.Target() != target {
+		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
 	}
-	if fj.Target() == fakeTarget || target == fakeTarget {
-		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
-			"start a new import with another --journal", path, fj.Target(), target)
-	}
-	fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
-		"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
-	return nil
 }
 
 // openImportJournal opens the journal --resume names, or prepares a new
@@ -302,7 +280,11 @@ func fileExists(path string) bool {
 
 // journalError turns OpenJournal's errors into messages.
 func journalError(path string, err error) error {
+	var other *bulk.TargetError
 	switch {
+	case errors.As(err, &other):
+		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
+			"start a new import with another --journal", path, other.Journal, other.Target)
 	case errors.Is(err, bulk.ErrNoJournal):
 		return usagef("no journal %s to resume (run without --resume to start)", path)
 	case errors.Is(err, bulk.ErrJournalLocked):
@@ -337,13 +319,6 @@ func (r *importRun) say(format string, args ...any) {
 
 // options are bulk.Run's options for this import.
 func (r *importRun) options(journal bulk.Journal) bulk.Options {
-	// A resume waits --timeout after the journal's last request left before
-	// looking rows up (a request in flight has landed or been given up by
-	// then), or the wrapper's default under --timeout 0 (no bound).
-	settle := r.e.g.timeout
-	if settle <= 0 {
-		settle = wrapper.DefaultTimeout
-	}
 	return bulk.Options{
 		Journal:     journal,
 		Concurrency: r.o.concurrency,
@@ -351,8 +326,12 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		Settle:      settle,
-		Notef:       r.say,
+		// A resume waits --timeout (never negative: see globals.check) after
+		// the journal's last request left before looking rows up (a request
+		// in flight has landed or been given up by then), or the wrapper's
+		// default under --timeout 0 (no bound).
+		Settle: cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout),
+		Notef:  r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
