@@ -2,6 +2,8 @@ package chartmogultest
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -19,16 +21,18 @@ import (
 // and an admin endpoint that reaches the limits and faults over HTTP.
 
 // Standalone is a fake run as a standalone server, as "opportunities
-// fake-server" runs it; Options turns it into the options for Start.
+// fake-server" runs it; Run runs it, Options turns it into the options for
+// Start.
 type Standalone struct {
-	Addr          string       // see WithAddr; "" for a free port on loopback
-	APIKey        string       // see WithAPIKey; "" for DefaultAPIKey
-	BasePath      string       // see WithBasePath; "" serves the API at the root (ChartMogul's is DefaultBasePath)
-	Seed          bool         // start with DocumentationSeed's opportunities, stored again by a reset (see WithSeed)
-	RateLimit     int          // see WithRateLimit; 0 for none
-	RetryAfter    bool         // see WithRateLimit
-	MaxConcurrent int          // see WithMaxConcurrent; 0 for none
-	Log           *slog.Logger // see WithRequestLog; nil for none
+	Addr          string        // see WithAddr; "" for a free port on loopback
+	APIKey        string        // see WithAPIKey; "" for DefaultAPIKey
+	BasePath      string        // see WithBasePath; "" serves the API at the root (ChartMogul's is DefaultBasePath)
+	Seed          bool          // start with DocumentationSeed's opportunities, stored again by a reset (see WithSeed)
+	RateLimit     int           // see WithRateLimit; 0 for none
+	RetryAfter    bool          // see WithRateLimit
+	MaxConcurrent int           // see WithMaxConcurrent; 0 for none
+	Log           *slog.Logger  // see WithRequestLog; nil for none
+	Grace         time.Duration // see Run; 0 for DefaultGrace
 }
 
 // Options are the options that run the fake as s says, with the admin
@@ -49,6 +53,82 @@ func (s Standalone) Options() []Option {
 		opts = append(opts, WithRequestLog(s.Log))
 	}
 	return opts
+}
+
+// DefaultGrace is how long Standalone.Run waits by default, once told to
+// stop, for the requests being served.
+const DefaultGrace = 5 * time.Second
+
+// StandaloneError is Check's error: the field of a Standalone at fault
+// ("Addr", "RateLimit" or "MaxConcurrent") and what is wrong with it,
+// worded without the field's name so that a caller can name it its own way
+// (a command-line flag, say).
+type StandaloneError struct {
+	Field   string
+	Problem string
+}
+
+// Error names the field and the problem.
+func (e *StandaloneError) Error() string {
+	return "chartmogultest: Standalone." + e.Field + ": " + e.Problem
+}
+
+// Check reports the first problem with s that Start would refuse, in field
+// order, as a *StandaloneError: an address CheckAddr refuses (its Problem is
+// CheckAddr's error, without the address), a negative RateLimit or
+// MaxConcurrent. Start checks the rest (BasePath among it).
+func (s Standalone) Check() error {
+	if s.Addr != "" {
+		if err := CheckAddr(s.Addr); err != nil {
+			return &StandaloneError{Field: "Addr", Problem: err.Error()}
+		}
+	}
+	switch {
+	case s.RateLimit < 0:
+		return &StandaloneError{Field: "RateLimit", Problem: fmt.Sprintf("must not be negative, got %d", s.RateLimit)}
+	case s.MaxConcurrent < 0:
+		return &StandaloneError{Field: "MaxConcurrent", Problem: fmt.Sprintf("must not be negative, got %d", s.MaxConcurrent)}
+	}
+	return nil
+}
+
+// Warning is the warning for a fake listening on s.Addr where other
+// machines reach it (see Exposed), without the address itself: where, and
+// that without TLS the API key crosses the network in clear text. It is ""
+// on loopback, and for an empty Addr (a free port on loopback).
+func (s Standalone) Warning() string {
+	where := Exposed(s.Addr)
+	if s.Addr == "" || where == "" {
+		return ""
+	}
+	return "listens on " + where + ": the fake is reachable from other machines, " +
+		"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container"
+}
+
+// Run runs the fake as a standalone server, as "opportunities fake-server"
+// does: it checks s (Check), starts it (Start with Options), calls started,
+// when not nil, once it listens, and serves until ctx is done. It then stops
+// as Server.ShutdownGrace does with s.Grace (DefaultGrace when 0): the
+// requests being served get that long to finish, and cut being done (a
+// second signal, say) closes their connections at once. It installs no
+// signal handler: telling a signal is the caller's part.
+//
+// Its error is Check's or Start's, and then started was not called; or
+// ShutdownGrace's: nil when every request finished in time, ErrCutOff when
+// the grace ran out, cut's cause (see context.Cause) when cut ended the wait.
+func (s Standalone) Run(ctx, cut context.Context, started func(*Server)) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	srv, err := Start(s.Options()...)
+	if err != nil {
+		return err
+	}
+	if started != nil {
+		started(srv)
+	}
+	<-ctx.Done()
+	return srv.ShutdownGrace(cut, cmp.Or(s.Grace, DefaultGrace))
 }
 
 // WithAddr sets the TCP address the server listens on, such as

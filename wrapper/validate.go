@@ -87,3 +87,12 @@ func (u OpportunityUpdate) Validate() error {
 	_, err := updateBody(u)
 	return err
 }
+
+// Validate reports every problem with p, exactly as [Client.List] and
+// [Client.All] check before sending: nil, or a *ValidationError listing the
+// problems in the spec's order. PerPage 0 is none: it means the API's
+// default.
+func (p ListParams) Validate() error {
+	_, err := listParamsToWire(p)
+	return err
+}

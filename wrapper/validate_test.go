@@ -123,8 +123,24 @@ func TestListValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := (&wrapper.Client{}).List(context.Background(), tt.p)
 			require.Equal(t, tt.want, problemsOf(t, err))
+			require.Equal(t, tt.want, problemsOf(t, tt.p.Validate()), "Validate checks as List does")
 		})
 	}
+}
+
+// ListParams.Validate lists every problem in the spec's order, and takes
+// PerPage 0 as the API's default, not as a problem.
+func TestListParamsValidate(t *testing.T) {
+	require.NoError(t, wrapper.ListParams{}.Validate())
+	require.NoError(t, wrapper.ListParams{PerPage: 0, Cursor: "c", Pipeline: "New Business"}.Validate())
+	err := wrapper.ListParams{PerPage: -1, Owner: "nobody", CustomerUUID: "cus_1", PipelineStage: ""}.Validate()
+	var ve *wrapper.ValidationError
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, p := range ve.Problems {
+		fields = append(fields, p.Field)
+	}
+	require.Equal(t, []string{"customer_uuid", "owner", "per_page"}, fields)
 }
 
 func TestValidateMethodsMatchWhatTheClientChecks(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,20 +33,19 @@ func fakeServerCommand(e *env) *cobra.Command {
 
 // runFakeServer serves until a signal; it returns the exit status.
 func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
-	addrErr := chartmogultest.CheckAddr(s.Addr)
-	switch {
-	case e.g.fake || e.g.baseURL != "":
+	if e.g.fake || e.g.baseURL != "" {
 		return e.fail(usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
-	case addrErr != nil:
-		return e.fail(usagef("--addr %q: %v", s.Addr, addrErr), false)
-	case s.RateLimit < 0:
-		return e.fail(usagef("--rate-limit must not be negative, got %d", s.RateLimit), false)
-	case s.MaxConcurrent < 0:
-		return e.fail(usagef("--max-concurrent must not be negative, got %d", s.MaxConcurrent), false)
 	}
-	if where := chartmogultest.Exposed(s.Addr); where != "" {
-		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s listens on %s: the fake is reachable from other machines, "+
-			"and without TLS the API key crosses the network in clear text; use 127.0.0.1 unless it runs in a container\n", s.Addr, where)
+	var se *chartmogultest.StandaloneError
+	if s.Addr == "" { // a free port to Standalone, but --addr wants HOST:PORT
+		se = &chartmogultest.StandaloneError{Field: "Addr", Problem: chartmogultest.CheckAddr("").Error()}
+	}
+	if se != nil || errors.As(s.Check(), &se) {
+		flag := map[string]string{"Addr": fmt.Sprintf("--addr %q:", s.Addr), "RateLimit": "--rate-limit", "MaxConcurrent": "--max-concurrent"}
+		return e.fail(usagef("%s %s", flag[se.Field], se.Problem), false)
+	}
+	if w := s.Warning(); w != "" {
+		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s %s\n", s.Addr, w)
 	}
 	if s.APIKey = e.apiKey(); e.keyErr != nil { // a key file that cannot be read: not the default key instead
 		return e.fail(e.keyErr, false)
@@ -69,21 +67,15 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 			cut()
 		}
 	})()
-	srv, err := chartmogultest.Start(s.Options()...)
-	if err != nil {
+	started := false
+	s.Grace = fakeShutdownGrace
+	switch err := s.Run(first, second, func(srv *chartmogultest.Server) {
+		started = true
+		fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
+		fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
+	}); {
+	case !started:
 		return e.fail(fmt.Errorf("starting the fake: %w", err), false)
-	}
-	fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
-	fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
-	<-first.Done()
-	return e.stopFakeServer(srv, second)
-}
-
-// stopFakeServer stops the fake: the requests being served get
-// fakeShutdownGrace to finish, then their connections are cut; second (a
-// second signal) cuts them at once.
-func (e *env) stopFakeServer(srv *chartmogultest.Server, second context.Context) int {
-	switch err := srv.ShutdownGrace(second, fakeShutdownGrace); {
 	case errors.Is(err, chartmogultest.ErrCutOff):
 		fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
 	case err != nil: // the second signal ended the wait
@@ -96,4 +88,4 @@ func (e *env) stopFakeServer(srv *chartmogultest.Server, second context.Context)
 
 // fakeShutdownGrace is how long fake-server waits, once told to stop, for
 // the requests being served.
-const fakeShutdownGrace = 5 * time.Second
+const fakeShutdownGrace = chartmogultest.DefaultGrace

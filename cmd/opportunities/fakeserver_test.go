@@ -234,3 +234,14 @@ func TestFakeServerRefusesAnUnreadableKeyFile(t *testing.T) {
 	require.Contains(t, r.stderr, "opportunities fake-server: --api-key-file")
 	require.NotContains(t, r.stdout, "listening")
 }
+
+// An empty --addr is refused as CheckAddr refuses it, though an empty
+// Standalone.Addr is a free port to the library.
+func TestFakeServerRefusesAnEmptyAddr(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "fake-server", "--addr", "")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Equal(t, "opportunities fake-server: --addr \"\": missing port in address: want HOST:PORT, such as 127.0.0.1:12111\n"+
+		"Run 'opportunities fake-server --help' for usage.\n", r.stderr)
+	require.Empty(t, r.stdout)
+}

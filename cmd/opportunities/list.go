@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -41,26 +41,15 @@ func listCommand(e *env) *cobra.Command {
 
 // checkList holds p to the spec's rules before anything is sent (nil, or a
 // *wrapper.ValidationError). The wrapper takes PerPage 0 as "the API's
-// default", so it does not refuse --per-page 0: given, it is refused here.
+// default", so it does not refuse --per-page 0: given, it is refused here,
+// worded as the spec's minimum, last as per_page is in the spec.
 func checkList(p wrapper.ListParams, perPageGiven bool) error {
-	str := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
+	err := p.Validate()
+	if !perPageGiven || p.PerPage != 0 {
+		return err
 	}
-	q := generated.ListOpportunitiesParams{CustomerUUID: str(p.CustomerUUID), Owner: str(p.Owner), Pipeline: str(p.Pipeline),
-		PipelineStage: str(p.PipelineStage), EstimatedCloseDateOnOrAfter: str(p.EstimatedCloseDateOnOrAfter),
-		EstimatedCloseDateOnOrBefore: str(p.EstimatedCloseDateOnOrBefore), Cursor: str(p.Cursor)}
-	if perPageGiven {
-		q.PerPage = &p.PerPage
-	}
-	var ve wrapper.ValidationError
-	for _, v := range q.Validate() {
-		ve.Problems = append(ve.Problems, wrapper.FieldError{Field: v.Field, Problem: v.Problem})
-	}
-	if len(ve.Problems) == 0 {
-		return nil
-	}
-	return &ve
+	ve := &wrapper.ValidationError{}
+	errors.As(err, &ve)
+	ve.Problems = append(ve.Problems, wrapper.FieldError{Field: "per_page", Problem: "must be at least 1 (minimum), got 0"})
+	return ve
 }

@@ -94,11 +94,10 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 // flag. Under --fake the check runs against the embedded fake (a
 // demonstration: the fake is built from the spec); done stops it.
 func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output string) (ch *livecheck.Check, done func(), err error) {
+	var re *livecheck.RequiredError
 	switch {
-	case cfg.CustomerUUID == "":
-		return nil, nil, usagef("--customer-uuid is required: the test customer to create opportunities for")
-	case cfg.Owner == "":
-		return nil, nil, usagef("--owner is required: a user with a CRM seat")
+	case errors.As(cfg.Check(), &re): // before the key and the server are looked at
+		return nil, nil, usagef("--%s is required: %s", flagName(re.Field), re.Why)
 	case output != "table" && output != "text" && output != "json":
 		return nil, nil, usagef("--output must be table or json, got %q", output)
 	}

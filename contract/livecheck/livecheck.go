@@ -60,11 +60,40 @@ type Check struct {
 	closeDate   [2]string
 }
 
+// RequiredError is the error of Config.Check and New for a field of Config
+// the check cannot do without, left empty.
+type RequiredError struct {
+	Field string // the field's name in the spec: "customer_uuid" or "owner"
+	Why   string // what the field is, such as "a user with a CRM seat"
+}
+
+// Error names the field and what it is.
+func (e *RequiredError) Error() string {
+	return "livecheck: " + e.Field + " is required: " + e.Why
+}
+
+// Check reports the first field of cfg the check cannot do without that is
+// empty, CustomerUUID then Owner, as a *RequiredError; New checks it first.
+// Their values, and the other fields, New checks against the spec.
+func (cfg Config) Check() error {
+	switch {
+	case cfg.CustomerUUID == "":
+		return &RequiredError{Field: "customer_uuid", Why: "the test customer to create opportunities for"}
+	case cfg.Owner == "":
+		return &RequiredError{Field: "owner", Why: "a user with a CRM seat"}
+	}
+	return nil
+}
+
 // New prepares a check of the API at cfg.BaseURL against c. Nothing is sent:
-// the first create body is checked against the spec first, and a
-// *contract.Error names each field of cfg the spec refuses (customer_uuid,
-// owner, pipeline, pipeline_stage).
+// cfg is checked first (Config.Check: a *RequiredError), then its API key,
+// then the first create body against the spec: a *contract.Error names each
+// field of cfg the spec refuses (customer_uuid, owner, pipeline,
+// pipeline_stage).
 func New(c *contract.Contract, cfg Config) (*Check, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	if err := wrapper.CheckAPIKey(cfg.APIKey); err != nil {
 		return nil, err // as the client would refuse it
 	}

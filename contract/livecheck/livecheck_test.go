@@ -55,6 +55,34 @@ func TestNewNamesTheFieldsTheSpecRefuses(t *testing.T) {
 	require.Equal(t, "customer_uuid", ce.Violations[0].Field)
 }
 
+// New refuses a Config without a customer or an owner before anything else,
+// the API key included, naming the field as the spec does.
+func TestNewNamesTheRequiredFieldsLeftEmpty(t *testing.T) {
+	t.Parallel()
+	cc, err := contract.Load()
+	require.NoError(t, err)
+	srv := chartmogultest.NewServer(t)
+	require.NoError(t, config(srv).Check())
+	for _, c := range []struct {
+		edit       func(*livecheck.Config)
+		field, why string
+	}{
+		{func(cfg *livecheck.Config) { cfg.CustomerUUID, cfg.Owner, cfg.APIKey = "", "", "" }, "customer_uuid", "the test customer to create opportunities for"},
+		{func(cfg *livecheck.Config) { cfg.Owner, cfg.APIKey = "", "" }, "owner", "a user with a CRM seat"},
+	} {
+		cfg := config(srv)
+		c.edit(&cfg)
+		var re *livecheck.RequiredError
+		require.ErrorAs(t, cfg.Check(), &re)
+		require.Equal(t, livecheck.RequiredError{Field: c.field, Why: c.why}, *re)
+		_, err := livecheck.New(cc, cfg)
+		require.ErrorAs(t, err, &re, "New checks it first")
+		require.Equal(t, c.field, re.Field)
+		require.EqualError(t, err, "livecheck: "+c.field+" is required: "+c.why)
+	}
+	require.Zero(t, srv.Requests(chartmogultest.OpCreate))
+}
+
 func TestAnInterruptedCheckCleansUp(t *testing.T) {
 	t.Parallel()
 	cc, err := contract.Load()
