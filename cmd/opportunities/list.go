@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -41,8 +42,7 @@ func listCommand(e *env) *cobra.Command {
 
 // checkList holds p to the spec's rules before anything is sent (nil, or a
 // *wrapper.ValidationError). The wrapper takes PerPage 0 as "the API's
-// default", so it does not refuse --per-page 0: given, it is refused here,
-// worded as the spec's minimum, last as per_page is in the spec.
+// default"; a --per-page 0 given is held to the spec's rule for per_page here.
 func checkList(p wrapper.ListParams, perPageGiven bool) error {
 	err := p.Validate()
 	if !perPageGiven || p.PerPage != 0 {
@@ -50,6 +50,8 @@ func checkList(p wrapper.ListParams, perPageGiven bool) error {
 	}
 	ve := &wrapper.ValidationError{}
 	errors.As(err, &ve)
-	ve.Problems = append(ve.Problems, wrapper.FieldError{Field: "per_page", Problem: "must be at least 1 (minimum), got 0"})
+	for _, v := range (&generated.ListOpportunitiesParams{PerPage: &p.PerPage}).Validate() {
+		ve.Problems = append(ve.Problems, wrapper.FieldError{Field: v.Field, Problem: v.Problem})
+	}
 	return ve
 }
