@@ -8,23 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
 // noArgs refuses positional arguments; oneUUID wants exactly one.
-var noArgs, oneUUID = wantArgs(0, "no argument"), wantArgs(1, "one UUID")
-
-func wantArgs(n int, want string) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
-		switch {
-		case len(args) < n:
-			return usagef("missing the argument: %s expected", want)
-		case len(args) > n:
-			return usagef("unexpected argument %q (%s expected)", args[n], want)
-		}
-		return nil
-	}
-}
+var noArgs, oneUUID = cmdutil.WantArgs(0, "no argument"), cmdutil.WantArgs(1, "one UUID")
 
 // command is a cobra command whose do reports its own errors and returns the
 // exit status (see run). Its description and examples are those of
@@ -35,17 +24,12 @@ func command(use, short string, args cobra.PositionalArgs, do func(cmd *cobra.Co
 		Use: use, Short: short, Long: long, Example: examples, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := do(cmd, args); code != exitOK {
-				return exitStatus(code)
+				return cmdutil.ExitStatus(code)
 			}
 			return nil
 		},
 	}
 }
-
-// exitStatus is the exit status of a command that has reported its error.
-type exitStatus int
-
-func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 //go:embed help
 var helpFiles embed.FS
@@ -116,7 +100,7 @@ func sendBody[T interface{ Validate() error }](e *env, ff *fieldFlags, out *outp
 	}
 	v, read, err := decode(body)
 	if err != nil {
-		return e.fail(usagef("%s: %v", ff.file, err), false)
+		return e.fail(cmdutil.Usagef("%s: %v", ff.file, err), false)
 	}
 	if err := wrapper.MergeProblems(read, v.Validate()); err != nil {
 		return e.fail(err, ff.file == "")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/internal/apikey"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -103,7 +104,7 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 	c, err := wrapper.NewClient(key, opts...)
 	if err != nil {
 		done()
-		return nil, nil, usagef("%v", err) // a bad option; never contains the key
+		return nil, nil, cmdutil.Usagef("%v", err) // a bad option; never contains the key
 	}
 	return c, done, nil
 }
@@ -112,9 +113,9 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 func (g *globals) check() error {
 	switch {
 	case g.retries < 0 || g.retries > wrapper.MaxRetryAttempts-1:
-		return usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, g.retries)
+		return cmdutil.Usagef("--retries must be between 0 and %d, got %d", wrapper.MaxRetryAttempts-1, g.retries)
 	case g.timeout < 0:
-		return usagef("--timeout must not be negative, got %v", g.timeout)
+		return cmdutil.Usagef("--timeout must not be negative, got %v", g.timeout)
 	}
 	return nil
 }
@@ -147,7 +148,7 @@ func (e *env) target() (key, base string, err error) {
 		if e.cmd == "verify" {
 			hint = ""
 		}
-		return "", "", usagef("no API key: set $%s or pass --api-key-file (or --api-key%s)", envAPIKey, hint)
+		return "", "", cmdutil.Usagef("no API key: set $%s or pass --api-key-file (or --api-key%s)", envAPIKey, hint)
 	}
 	base = cmp.Or(e.g.baseURL, e.getenv(envBaseURL), wrapper.DefaultBaseURL)
 	if err := checkBaseURL(base); err != nil {
@@ -171,16 +172,16 @@ func checkBaseURL(base string) error {
 		// checker, which does not use NewClient, has always taken it.
 		return nil
 	case errors.Is(err, wrapper.ErrBaseURLNotAbsolute):
-		return usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
+		return cmdutil.Usagef("--base-url must be an absolute URL such as %s", wrapper.DefaultBaseURL)
 	case errors.Is(err, wrapper.ErrBaseURLCredentials):
-		return usagef("--base-url must not carry credentials; pass the key with $%s or --api-key-file", envAPIKey)
+		return cmdutil.Usagef("--base-url must not carry credentials; pass the key with $%s or --api-key-file", envAPIKey)
 	case errors.Is(err, wrapper.ErrBaseURLInsecure):
-		return usagef("--base-url: http is only allowed on a loopback address (127.0.0.1, [::1] or localhost, " +
+		return cmdutil.Usagef("--base-url: http is only allowed on a loopback address (127.0.0.1, [::1] or localhost, " +
 			"such as http://127.0.0.1:12111/v1 for 'opportunities fake-server'); use https for any other host")
 	case errors.Is(err, wrapper.ErrBaseURLScheme):
-		return usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
+		return cmdutil.Usagef("--base-url must be https (or http on a loopback address, such as http://127.0.0.1:12111/v1)")
 	}
-	return usagef("%v", err)
+	return cmdutil.Usagef("%v", err)
 }
 
 // verboseAttr keeps --verbose's lines as they have always been: no time, and
@@ -208,7 +209,7 @@ func (e *env) apiKey() string {
 		Warn: func(msg string) { fmt.Fprintf(e.stderr, "opportunities: warning: %s\n", msg) }}
 	var err error
 	if e.key, err = src.Resolve(); err != nil {
-		e.keyErr = usagef("%v", err)
+		e.keyErr = cmdutil.Usagef("%v", err)
 	}
 	return e.key
 }
@@ -236,7 +237,7 @@ func (e *env) fail(err error, byFlag bool) int {
 		prefix += " " + e.cmd
 	}
 	var ve *wrapper.ValidationError
-	var ue *usageError
+	var ue *cmdutil.UsageError
 	switch {
 	case errors.As(err, &ve):
 		var b strings.Builder
@@ -247,7 +248,7 @@ func (e *env) fail(err error, byFlag bool) int {
 		fmt.Fprint(stderr, b.String())
 		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", prefix, ue.msg, prefix)
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", prefix, ue.Msg, prefix)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "%s: interrupted: %v\n", prefix, err)

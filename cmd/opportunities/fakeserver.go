@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 )
 
 // fakeServerCommand is fake-server; its flags fill in a chartmogultest.Standalone.
@@ -34,7 +35,7 @@ func fakeServerCommand(e *env) *cobra.Command {
 // runFakeServer serves until a signal; it returns the exit status.
 func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	if e.g.fake || e.g.baseURL != "" {
-		return e.fail(usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
+		return e.fail(cmdutil.Usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
 	}
 	var se *chartmogultest.StandaloneError
 	if s.Addr == "" { // a free port to Standalone, but --addr wants HOST:PORT
@@ -42,7 +43,7 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	}
 	if se != nil || errors.As(s.Check(), &se) {
 		flag := map[string]string{"Addr": fmt.Sprintf("--addr %q:", s.Addr), "RateLimit": "--rate-limit", "MaxConcurrent": "--max-concurrent"}
-		return e.fail(usagef("%s %s", flag[se.Field], se.Problem), false)
+		return e.fail(cmdutil.Usagef("%s %s", flag[se.Field], se.Problem), false)
 	}
 	if w := s.Warning(); w != "" {
 		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s %s\n", s.Addr, w)
@@ -61,7 +62,7 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	// being served.
 	first, stopped := context.WithCancel(context.Background())
 	second, cut := context.WithCancel(context.Background())
-	defer e.onSignal(func(n int, _ os.Signal) {
+	defer cmdutil.OnSignal(func(n int, _ os.Signal) {
 		stopped()
 		if n > 1 {
 			cut()

@@ -137,11 +137,8 @@ func flagUsage(p generated.Property, create bool) string {
 	if create && p.Required {
 		u += " (required)"
 	}
-	return wrapWords(u, 90)
+	return cmdutil.WrapWords(u, 90)
 }
-
-// wrapWords is cmdutil.WrapWords.
-var wrapWords = cmdutil.WrapWords
 
 // body is the request body: --file's, or the field flags' typed by the
 // schema (the two do not mix).
@@ -156,7 +153,7 @@ func (ff *fieldFlags) body(stdin io.Reader) (body []byte, err error) {
 		}
 	})
 	if len(given) > 0 {
-		return nil, usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
+		return nil, cmdutil.Usagef("--file cannot be combined with field flags (%s)", strings.Join(given, " "))
 	}
 	if ff.file != "-" {
 		body, err = os.ReadFile(ff.file)
@@ -164,7 +161,7 @@ func (ff *fieldFlags) body(stdin io.Reader) (body []byte, err error) {
 		err = fmt.Errorf("reading stdin: %w", err)
 	}
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, cmdutil.Usagef("%v", err)
 	}
 	return body, nil
 }

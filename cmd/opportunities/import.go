@@ -16,6 +16,7 @@ import (
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
@@ -104,7 +105,7 @@ func fieldList(props []generated.Property) string {
 			names = append(names, p.Name)
 		}
 	}
-	return "  " + strings.ReplaceAll(wrapWords(strings.Join(names, ", "), 76), "\n", "\n  ")
+	return "  " + strings.ReplaceAll(cmdutil.WrapWords(strings.Join(names, ", "), 76), "\n", "\n  ")
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond
@@ -131,21 +132,21 @@ func (o *importOptions) check(pos []string) (string, error) {
 	budget, rateErr := wrapper.NewRateBudget(o.rate) // it checks the rate, under --check too
 	switch {
 	case len(pos) == 0:
-		return "", usagef("missing the FILE to import")
+		return "", cmdutil.Usagef("missing the FILE to import")
 	case len(pos) > 1:
-		return "", usagef("unexpected argument %q (one FILE expected)", pos[1])
+		return "", cmdutil.Usagef("unexpected argument %q (one FILE expected)", pos[1])
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
-		return "", usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
+		return "", cmdutil.Usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
 	case rateErr != nil:
-		return "", usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
+		return "", cmdutil.Usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
-		return "", usagef("--progress-interval must not be negative, got %v", o.interval)
+		return "", cmdutil.Usagef("--progress-interval must not be negative, got %v", o.interval)
 	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
-		return "", usagef("--format must be csv or jsonl, got %q", o.format)
+		return "", cmdutil.Usagef("--format must be csv or jsonl, got %q", o.format)
 	case o.resume.path != "" && o.journal != "" && o.journal != o.resume.path:
-		return "", usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
+		return "", cmdutil.Usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
 	case pos[0] == "-" && o.resume.path == "" && o.journal == "" && !o.checkOnly: // --check writes no journal
-		return "", usagef("reading stdin (-) needs --journal")
+		return "", cmdutil.Usagef("reading stdin (-) needs --journal")
 	}
 	file := pos[0]
 	o.budget = budget
@@ -162,7 +163,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 func (e *env) importFile(file string, o importOptions) int {
 	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
 	defer r.stop.Close()
-	defer e.onSignal(func(_ int, s os.Signal) {
+	defer cmdutil.OnSignal(func(_ int, s os.Signal) {
 		e.noteSignal(s)
 		switch first := r.stop.Stop(); { // the first: once the message is out, no request leaves
 		case !first || !r.started.Load():
@@ -217,9 +218,9 @@ func (e *env) importSource(ctx context.Context, file, format string) (bulk.Sourc
 	case errors.Is(err, context.Canceled):
 		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr) && file == "-":
-		return nil, nil, usagef("reading stdin: %v", srcErr.Err)
+		return nil, nil, cmdutil.Usagef("reading stdin: %v", srcErr.Err)
 	case errors.As(err, &srcErr):
-		return nil, nil, usagef("%v", srcErr.Err)
+		return nil, nil, cmdutil.Usagef("%v", srcErr.Err)
 	}
 	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 }
@@ -283,18 +284,18 @@ func journalError(path string, err error) error {
 	var other *bulk.TargetError
 	switch {
 	case errors.As(err, &other):
-		return usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
+		return cmdutil.Usagef("journal %s records an import to %s, not to %s: the rows it records as created do not exist there; "+
 			"start a new import with another --journal", path, other.Journal, other.Target)
 	case errors.Is(err, bulk.ErrNoJournal):
-		return usagef("no journal %s to resume (run without --resume to start)", path)
+		return cmdutil.Usagef("no journal %s to resume (run without --resume to start)", path)
 	case errors.Is(err, bulk.ErrJournalLocked):
-		return usagef("journal %s: %v", path, bulk.ErrJournalLocked)
+		return cmdutil.Usagef("journal %s: %v", path, bulk.ErrJournalLocked)
 	case errors.Is(err, bulk.ErrJournalIsDir):
-		return usagef("journal %s is a directory: pass --journal FILE", path)
+		return cmdutil.Usagef("journal %s is a directory: pass --journal FILE", path)
 	case errors.Is(err, bulk.ErrJournalExists):
-		return usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
+		return cmdutil.Usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}
-	return usagef("journal: %v", err)
+	return cmdutil.Usagef("journal: %v", err)
 }
 
 // importRun is one import under way: its output, its progress and how it
@@ -387,7 +388,7 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		for _, m := range changed.Rows {
 			fmt.Fprintln(r.stderr, m)
 		}
-		return r.e.fail(usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), false)
+		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), false)
 	case errors.Is(err, bulk.ErrInvalidRows):
 		r.writeSummary(sum)
 		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
@@ -396,7 +397,7 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		}
 		return exitUsage
 	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
-		return r.e.fail(usagef("%s: %v", file, srcErr.Err), false)
+		return r.e.fail(cmdutil.Usagef("%s: %v", file, srcErr.Err), false)
 	}
 	r.writeSummary(sum)
 	if r.o.checkOnly && r.stop.Stopped() {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mogulkit/opportunities/bulk"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -69,7 +70,7 @@ func TestImportOptionsCheck(t *testing.T) {
 		file, err := o.check(tt.pos)
 		if tt.want != "" {
 			require.ErrorContains(t, err, tt.want, tt.name)
-			var ue *usageError
+			var ue *cmdutil.UsageError
 			require.ErrorAs(t, err, &ue, tt.name)
 			continue
 		}

@@ -23,7 +23,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -70,8 +69,8 @@ func run(e *env, args []string) int {
 	if cmd != nil && cmd != root {
 		e.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
-	var code exitStatus
-	var ue *usageError
+	var code cmdutil.ExitStatus
+	var ue *cmdutil.UsageError
 	switch {
 	case errors.As(err, &code):
 	case err != nil:
@@ -80,23 +79,14 @@ func run(e *env, args []string) int {
 		}
 		e.apiKey() // noted, so that the message is redacted
 		if !errors.As(err, &ue) {
-			err = &usageError{msg: err.Error()} // an unknown command or flag, a bad flag value
+			err = &cmdutil.UsageError{Msg: err.Error()} // an unknown command or flag, a bad flag value
 		}
-		code = exitStatus(e.fail(err, false))
+		code = cmdutil.ExitStatus(e.fail(err, false))
 	}
 	if s := e.interrupted.Load(); s != 0 && code == exitError {
 		return int(s) // 130 (or 143, 129) instead of a failure a signal caused
 	}
 	return int(code)
-}
-
-// usageError is a mistake in the command line or the input: nothing was sent.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // onSignal is cmdutil.OnSignal.
@@ -107,7 +97,7 @@ func (e *env) onSignal(f func(n int, s os.Signal)) (stop func()) { return cmduti
 // process.
 func (e *env) signalContext() (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	unwatch := e.onSignal(func(_ int, s os.Signal) {
+	unwatch := cmdutil.OnSignal(func(_ int, s os.Signal) {
 		e.noteSignal(s)
 		cancel()
 	})

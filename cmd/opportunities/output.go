@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -34,7 +35,7 @@ func (o *output) register(cmd *cobra.Command) {
 // check refuses a format other than json and table.
 func (o *output) check() error {
 	if o.format != "" && o.format != "json" && o.format != "table" {
-		return usagef("--output must be json or table, got %q", o.format)
+		return cmdutil.Usagef("--output must be json or table, got %q", o.format)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,7 +29,7 @@ func newRoot(e *env) *cobra.Command {
 		// No Args: cobra's own check answers an unknown command with
 		// "did you mean" suggestions.
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("no command given")
+			return cmdutil.Usagef("no command given")
 		},
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			e.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
@@ -40,26 +39,16 @@ func newRoot(e *env) *cobra.Command {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: cmdutil.PlainFlagError(err.Error())} })
+	root.SetFlagErrorFunc(cmdutil.FlagError)
 	root.SetVersionTemplate("opportunities {{.Version}}\n")
 	e.g.register(root.PersistentFlags())
 	root.AddCommand(createCommand(e), getCommand(e), updateCommand(e), deleteCommand(e), listCommand(e),
-		importCommand(e), fakeServerCommand(e), verifyCommand(e), versionCommand())
-	root.SetHelpCommand(helpCommand(root))
-	root.InitDefaultCompletionCmd()
-	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
-		c.RunE = completionUsage
-	}
+		importCommand(e), fakeServerCommand(e), verifyCommand(e), cmdutil.VersionCommand(root.Name(), root.Version))
+	help := cmdutil.HelpCommand(root)
+	help.Example = "  opportunities help import"
+	root.SetHelpCommand(help)
+	cmdutil.AddCompletion(root)
 	return root
-}
-
-// completionUsage makes "completion" without a known shell a usage error
-// (cobra's prints its help and exits 0).
-func completionUsage(_ *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return usagef("name a shell: bash, zsh, fish or powershell")
-	}
-	return usagef("unknown shell %q: bash, zsh, fish or powershell", args[0])
 }
 
 // register defines the global flags on fs, bound to g.
@@ -80,45 +69,6 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.IntVar(&g.retries, "retries", defaultRetries, "at most `n` retries of a failed request, after the first attempt; 0 for none.\n"+
 		"Retried: 429, 503 and a refused connection; other 5xx and timeouts too, except for create\n(which may have been applied)")
 	fs.BoolVar(&g.verbose, "verbose", false, "log each request (method, path, status, time) and each retry (attempt, wait) to stderr;\nnever a header, so never the key")
-}
-
-func versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "print the version (as --version does)",
-		Args:    cobra.NoArgs,
-		Example: "  opportunities version",
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "opportunities %s\n", cmdutil.Version(version))
-		},
-	}
-}
-
-// helpCommand is cobra's, but an unknown command is a usage error.
-func helpCommand(root *cobra.Command) *cobra.Command {
-	return &cobra.Command{
-		Use:     "help [COMMAND]",
-		Short:   "show the help, or a command's",
-		Args:    cobra.MaximumNArgs(1),
-		Example: "  opportunities help import",
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			var names []string
-			for _, c := range root.Commands() {
-				names = append(names, c.Name())
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return root.Help()
-			}
-			c, _, err := root.Find(args)
-			if err != nil || c == root {
-				return usagef("unknown command %q", args[0])
-			}
-			return c.Help()
-		},
-	}
 }
 
 // normalizeArgs keeps the command lines of earlier versions working (see

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 )
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
@@ -84,7 +85,7 @@ func TestFailRedactsTheKey(t *testing.T) {
 
 	buf.Reset()
 	e.key = "k" // however short, a key is redacted; a message may be mangled
-	require.Equal(t, exitUsage, e.fail(usagef("bad kind"), false))
+	require.Equal(t, exitUsage, e.fail(cmdutil.Usagef("bad kind"), false))
 	require.Equal(t, "opportunities get: bad [redacted]ind\nRun 'opportunities get --help' for usage.\n", buf.String())
 
 	buf.Reset()
@@ -144,11 +145,8 @@ func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
 	}
 }
 
-// wrapWords keeps every word, in order, on lines of at most width bytes but
-// for a word longer than that, which has a line of its own.
-func TestWrapWords(t *testing.T) {
-	require.Equal(t, "aa bb\ncc\nddddddd\ne", wrapWords("aa  bb cc\nddddddd e", 5))
-	require.Equal(t, "", wrapWords("  ", 5))
+// A field flag's help, wrapped, has no line over 90 bytes.
+func TestFlagUsageIsWrapped(t *testing.T) {
 	for _, p := range createProperties {
 		for _, line := range strings.Split(flagUsage(p, true), "\n") {
 			require.LessOrEqual(t, len(line), 90, "%s: %q", p.Name, line)

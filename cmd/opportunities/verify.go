@@ -10,6 +10,7 @@ import (
 
 	"github.com/mogulkit/opportunities/contract"
 	"github.com/mogulkit/opportunities/contract/livecheck"
+	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -97,9 +98,9 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 	var re *livecheck.RequiredError
 	switch {
 	case errors.As(cfg.Check(), &re): // before the key and the server are looked at
-		return nil, nil, usagef("--%s is required: %s", flagName(re.Field), re.Why)
+		return nil, nil, cmdutil.Usagef("--%s is required: %s", flagName(re.Field), re.Why)
 	case output != "table" && output != "text" && output != "json":
-		return nil, nil, usagef("--output must be table or json, got %q", output)
+		return nil, nil, cmdutil.Usagef("--output must be table or json, got %q", output)
 	}
 	if err := e.g.check(); err != nil {
 		return nil, nil, err
@@ -116,7 +117,7 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 			for _, v := range ce.Violations {
 				msgs = append(msgs, fieldWithFlag(v.Field, true)+": "+v.Message)
 			}
-			err = usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
+			err = cmdutil.Usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 		}
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@
 package cmdutil
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"regexp"
@@ -104,6 +105,12 @@ func PlainFlagError(msg string) string {
 	})
 }
 
+// FlagError is a flag error function for cobra (SetFlagErrorFunc): the
+// parser's error as a *UsageError, in plain words (see PlainFlagError).
+func FlagError(_ *cobra.Command, err error) error {
+	return &UsageError{Msg: PlainFlagError(err.Error())}
+}
+
 // Secret is a string flag value that never shows what it holds, in the help
 // or an error: for an API key.
 type Secret struct{ P *string }
@@ -183,4 +190,87 @@ func WrapWords(s string, width int) string {
 		n += len(w)
 	}
 	return b.String()
+}
+
+// UsageError is a mistake in the command line or the input: nothing was
+// sent, and the command exits 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef is a *UsageError formatted as fmt.Sprintf formats.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ExitStatus is the error of a command that has reported its own failure:
+// only the exit status is left to return.
+type ExitStatus int
+
+func (s ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// WantArgs wants exactly n positional arguments, described by want ("one
+// UUID"); otherwise it returns a *UsageError naming the first extra one.
+func WantArgs(n int, want string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) < n:
+			return Usagef("missing the argument: %s expected", want)
+		case len(args) > n:
+			return Usagef("unexpected argument %q (%s expected)", args[n], want)
+		}
+		return nil
+	}
+}
+
+// HelpCommand is cobra's help command, but an unknown command is a
+// *UsageError rather than a help page and exit status 0.
+func HelpCommand(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "show the help, or a command's",
+		Args:  cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				names = append(names, c.Name())
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return root.Help()
+			}
+			c, _, err := root.Find(args)
+			if err != nil || c == root {
+				return Usagef("unknown command %q", args[0])
+			}
+			return c.Help()
+		},
+	}
+}
+
+// AddCompletion adds cobra's completion command to root, but without a
+// shell it is a *UsageError (cobra's prints its help and exits 0).
+func AddCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.RunE = func(*cobra.Command, []string) error { // cobra's NoArgs refuses an unknown shell
+			return Usagef("name a shell: bash, zsh, fish or powershell")
+		}
+	}
+}
+
+// VersionCommand is a "version" command printing "NAME VERSION", as
+// --version does.
+func VersionCommand(name, version string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "print the version (as --version does)",
+		Args:    cobra.NoArgs,
+		Example: "  " + name + " version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", name, version)
+		},
+	}
 }

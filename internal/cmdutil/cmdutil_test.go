@@ -1,6 +1,8 @@
 package cmdutil
 
 import (
+	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -10,7 +12,7 @@ import (
 func tree() *cobra.Command {
 	root := &cobra.Command{Use: "app"}
 	root.PersistentFlags().String("api-key", "", "")
-	sub := &cobra.Command{Use: "import"}
+	sub := &cobra.Command{Use: "import", Run: func(*cobra.Command, []string) {}}
 	sub.Flags().String("journal", "", "")
 	sub.Flags().Bool("check", false, "")
 	sub.Flags().String("resume", "", "")
@@ -81,4 +83,68 @@ func TestVersion(t *testing.T) {
 func TestWrapWords(t *testing.T) {
 	require.Equal(t, "aa bb\ncc\nddddddd\ne", WrapWords("aa  bb cc\nddddddd e", 5))
 	require.Equal(t, "", WrapWords("  ", 5))
+}
+
+func TestWantArgs(t *testing.T) {
+	one := WantArgs(1, "one UUID")
+	require.NoError(t, one(nil, []string{"a"}))
+	var ue *UsageError
+	require.ErrorAs(t, one(nil, nil), &ue)
+	require.Equal(t, "missing the argument: one UUID expected", ue.Msg)
+	require.EqualError(t, one(nil, []string{"a", "b"}), `unexpected argument "b" (one UUID expected)`)
+	require.EqualError(t, WantArgs(0, "no argument")(nil, []string{"x"}), `unexpected argument "x" (no argument expected)`)
+}
+
+func TestFlagErrorIsAUsageError(t *testing.T) {
+	var ue *UsageError
+	require.ErrorAs(t, FlagError(nil, errors.New(`invalid argument "x" for "--n" flag: strconv.ParseInt: parsing "x": invalid syntax`)), &ue)
+	require.Equal(t, `invalid argument "x" for "--n" flag: want a whole number`, ue.Msg)
+	require.Equal(t, "exit status 2", ExitStatus(2).Error())
+}
+
+// execute runs root with args and returns its error and output.
+func execute(root *cobra.Command, args ...string) (string, error) {
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	root.SilenceErrors, root.SilenceUsage = true, true
+	err := root.Execute()
+	return out.String(), err
+}
+
+// help and completion refuse what they do not know with a usage error, where
+// cobra's own print a page and succeed; what they know works as cobra's.
+func TestHelpCompletionVersion(t *testing.T) {
+	newTree := func() *cobra.Command {
+		root := tree()
+		root.AddCommand(VersionCommand("app", "v9"))
+		root.SetHelpCommand(HelpCommand(root))
+		AddCompletion(root)
+		return root
+	}
+	var ue *UsageError
+	_, err := execute(newTree(), "help", "imprt")
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, `unknown command "imprt"`, ue.Msg)
+	out, err := execute(newTree(), "help", "import")
+	require.NoError(t, err)
+	require.Contains(t, out, "--journal")
+	out, err = execute(newTree(), "help")
+	require.NoError(t, err)
+	require.Contains(t, out, "Available Commands")
+
+	_, err = execute(newTree(), "completion")
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "name a shell: bash, zsh, fish or powershell", ue.Msg)
+	_, err = execute(newTree(), "completion", "tcsh")
+	require.ErrorContains(t, err, `unknown command "tcsh"`)
+	root := newTree()
+	c, _, err := root.Find([]string{"completion", "bash"})
+	require.NoError(t, err)
+	require.Equal(t, "bash", c.Name()) // cobra's shells are kept
+
+	out, err = execute(newTree(), "version")
+	require.NoError(t, err)
+	require.Equal(t, "app v9\n", out)
 }
