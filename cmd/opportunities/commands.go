@@ -60,13 +60,16 @@ func (e *env) call(out *output, byFlag bool, do func(ctx context.Context, c *wra
 	ctx, stop := e.signalContext()
 	defer stop()
 	v, err := do(ctx, client)
-	if err != nil {
+	switch {
+	case err != nil:
 		return e.fail(err, byFlag)
-	}
-	if v == nil {
+	case v == nil:
 		return exitOK
 	}
-	return e.print(out, v)
+	if err := e.show(out, v); err != nil {
+		return e.fail(fmt.Errorf("writing the output: %w", err), false)
+	}
+	return exitOK
 }
 
 func createCommand(e *env) *cobra.Command {

@@ -48,14 +48,6 @@ type deleted struct{ uuid string }
 
 func (deleted) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
 
-// print writes v (an opportunity, a page or a deletion) on stdout.
-func (e *env) print(o *output, v any) int {
-	if err := e.show(o, v); err != nil {
-		return e.fail(fmt.Errorf("writing the output: %w", err), false)
-	}
-	return exitOK
-}
-
 // show writes v on stdout as JSON or, for people, in one write so that the
 // key is redacted from the whole text.
 func (e *env) show(o *output, v any) error {
