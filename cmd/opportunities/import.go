@@ -187,16 +187,13 @@ func (e *env) importFile(file string, o importOptions) int {
 		}
 		defer closeClient()
 	}
-	target := importTarget(e, client)
-	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target,
-		Ephemeral: func(t string) bool { return t == fakeTarget }}) // its rows vanish with the command
+	journal, err := e.openJournal(o, file, client)
 	if err != nil {
 		return e.fail(err, false)
 	}
 	if c, ok := journal.(io.Closer); ok {
 		defer c.Close()
 	}
-	e.warnOtherTarget(journal, o.journal, target)
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
 	}
@@ -225,51 +222,40 @@ func (e *env) importSource(ctx context.Context, file, format string) (bulk.Sourc
 	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
 }
 
-// fakeTarget is the target of an import under --fake (see importTarget).
+// fakeTarget is the target a journal records for an import under --fake:
+// the fake is on a port of its own each time, and its rows vanish with it.
 const fakeTarget = "the embedded fake (--fake)"
 
-// importTarget names the API an import sends to, for its journal (see
-// bulk.JournalOptions.Target and warnOtherTarget); "" under --check.
-func importTarget(e *env, c *wrapper.Client) string {
-	switch {
-	case c == nil:
-		return ""
-	case e.g.fake:
-		return fakeTarget // on a port of its own each time
-	}
-	return strings.TrimRight(c.BaseURL(), "/")
-}
-
-// warnOtherTarget warns when a resumed journal was written for another
-// address than the one this run sends to: it may be the same API (through
-// a proxy, say), or not. (bulk.OpenJournal refuses to mix the embedded
-// fake's journals and the others.)
-func (e *env) warnOtherTarget(j bulk.Journal, path, target string) {
-	if fj, ok := j.(*bulk.FileJournal); ok && fj.Target() != "" && target != "" && fj.Target() != target {
-		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
-			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
-	}
-}
-
-// openImportJournal opens the journal --resume names, or prepares a new
-// one (created with its first record), or a memory one for --check.
-func openImportJournal(o importOptions, jo bulk.JournalOptions) (bulk.Journal, error) {
-	switch {
-	case o.checkOnly:
+// openJournal opens the journal --resume names, or prepares a new one
+// (created with its first record), for the API c sends to; under --check (c
+// nil), a memory one. A resumed journal written for another address gets a
+// warning: it may be the same API (through a proxy, say), or not.
+func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk.Journal, error) {
+	if c == nil {
 		return &bulk.MemoryJournal{}, nil
-	case o.resume.set:
-		jo.Resume = true
-		j, err := bulk.OpenJournal(o.journal, jo)
+	}
+	target := strings.TrimRight(c.BaseURL(), "/")
+	if e.g.fake {
+		target = fakeTarget
+	}
+	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Ephemeral: func(t string) bool { return t == fakeTarget }}
+	if !o.resume.set {
+		j, err := bulk.CreateJournal(o.journal, jo)
 		if err != nil {
 			return nil, journalError(o.journal, err)
 		}
+		j.OpenError = func(err error) error { return journalError(o.journal, err) }
 		return j, nil
 	}
-	j, err := bulk.CreateJournal(o.journal, jo)
+	jo.Resume = true
+	j, err := bulk.OpenJournal(o.journal, jo) // it refuses to mix the fake's journals and the others
 	if err != nil {
 		return nil, journalError(o.journal, err)
 	}
-	j.OpenError = func(err error) error { return journalError(o.journal, err) }
+	if j.Target() != "" && j.Target() != target {
+		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", o.journal, j.Target(), target)
+	}
 	return j, nil
 }
 
