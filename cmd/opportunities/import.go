@@ -259,12 +259,6 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 	return j, nil
 }
 
-// fileExists reports whether path names a file.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
 // journalError turns OpenJournal's errors into messages.
 func journalError(path string, err error) error {
 	var other *bulk.TargetError
@@ -358,53 +352,40 @@ func (r *importRun) outcome(out bulk.Outcome) {
 	}
 }
 
-// writeSummary prints the summary on stdout, after the outcomes.
-func (r *importRun) writeSummary(sum bulk.Summary) {
-	_ = safetext.WriteJSON(r.stdout, struct {
-		Summary bulk.Summary `json:"summary"`
-	}{sum})
-}
-
-// report prints how the import ended and returns the exit status.
+// report prints how the import ended (the summary on stdout, what it means
+// and what to do next on stderr) and returns the exit status.
 func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	var changed *bulk.ChangedError
 	var srcErr *bulk.SourceError
-	switch {
+	switch { // refused before sending: no summary
 	case errors.As(err, &changed):
-		for _, m := range changed.Rows {
-			fmt.Fprintln(r.stderr, m)
-		}
-		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), false)
-	case errors.Is(err, bulk.ErrInvalidRows):
-		r.writeSummary(sum)
-		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
-		if file == "-" && r.o.formatGuessed {
-			fmt.Fprintf(r.stderr, "opportunities import: stdin is read as %s unless --format says otherwise (--format csv for CSV)\n", r.o.format)
-		}
-		return exitUsage
-	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
+		fmt.Fprintln(r.stderr, strings.Join(changed.Rows, "\n"))
+		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, "+
+			"or start a new import with another --journal", file, r.o.journal), false)
+	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0: // never with ErrInvalidRows
 		return r.e.fail(cmdutil.Usagef("%s: %v", file, srcErr.Err), false)
 	}
-	r.writeSummary(sum)
-	if r.o.checkOnly && r.stop.Stopped() {
-		fmt.Fprintf(r.stderr, "opportunities import: interrupted after %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+	_ = safetext.WriteJSON(r.stdout, struct {
+		Summary bulk.Summary `json:"summary"`
+	}{sum})
+	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
+	switch {
+	case errors.Is(err, bulk.ErrInvalidRows):
+		note("%d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)", sum.Invalid, sum.Total)
+		if file == "-" && r.o.formatGuessed {
+			note("stdin is read as %s unless --format says otherwise (--format csv for CSV)", r.o.format)
+		}
+		return exitUsage
+	case r.o.checkOnly && r.stop.Stopped():
+		note("interrupted after %d rows checked, %d invalid; nothing was sent", sum.Total, sum.Invalid)
 		return exitError // 130, 143 or 129: see run
-	}
-	if r.o.checkOnly && err == nil {
-		fmt.Fprintf(r.stderr, "opportunities import: %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+	case r.o.checkOnly && err == nil:
+		note("%d rows checked, %d invalid; nothing was sent", sum.Total, sum.Invalid)
 		if sum.Invalid > 0 {
 			return exitUsage
 		}
 		return exitOK
-	}
-	return r.explain(sum, err)
-}
-
-// explain prints the summary line and what to do next, and returns the exit
-// status.
-func (r *importRun) explain(sum bulk.Summary, err error) int {
-	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
-	if sum.Invalid > 0 {
+	case sum.Invalid > 0: // under --skip-invalid
 		note("skipped %d invalid rows", sum.Invalid)
 	}
 	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
@@ -412,22 +393,22 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 		note("%v", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed", sum.NeedsReview)
+		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); "+
+			"they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
 		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
 	}
+	_, statErr := os.Stat(r.o.journal)
 	switch {
-	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && !fileExists(r.o.journal):
+	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && statErr != nil: // no journal
 		note("interrupted before anything was sent (no journal was written); run it again to start")
-		return exitError
 	case r.stop.Stopped():
 		note("interrupted; rerun with --resume to continue")
-		return exitError
 	case sum.Failed > 0 || sum.NotSent > 0:
 		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() {
+	if err != nil || !sum.OK() || r.stop.Stopped() {
 		return exitError
 	}
 	return exitOK
