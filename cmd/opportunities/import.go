@@ -22,8 +22,8 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// resumeFlag is --resume (use the journal named by --journal or the default),
-// or --resume=JOURNAL, or --resume JOURNAL (see normalizeArgs).
+// resumeFlag is --resume (the journal --journal names, or the default),
+// --resume=JOURNAL or --resume JOURNAL (see normalizeArgs).
 type resumeFlag struct {
 	set  bool
 	path string
@@ -32,8 +32,7 @@ type resumeFlag struct {
 // String is empty: the help shows no default.
 func (r *resumeFlag) String() string { return "" }
 
-// Type is "bool" so that the help shows "--resume [JOURNAL]": its value is
-// optional (NoOptDefVal).
+// Type is "bool" so that the help shows "--resume [JOURNAL]", an optional value.
 func (r *resumeFlag) Type() string { return "bool" }
 
 // Set takes "true" (--resume alone), "false" or a journal's name.
@@ -121,12 +120,9 @@ func isJournalName(name string) bool {
 // check validates the flags, settles the journal, the format and the rate
 // budget, and returns the FILE to import.
 func (o *importOptions) check(pos []string) (string, error) {
-	if len(pos) == 0 && o.resume.path != "" {
-		// --resume deals.csv.journal: the file is deals.csv.
-		if file, ok := strings.CutSuffix(o.resume.path, ".journal"); ok {
-			if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
-				pos = []string{file}
-			}
+	if file, ok := strings.CutSuffix(o.resume.path, ".journal"); ok && len(pos) == 0 {
+		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
+			pos = []string{file} // --resume deals.csv.journal: the file is deals.csv
 		}
 	}
 	budget, rateErr := wrapper.NewRateBudget(o.rate) // it checks the rate, under --check too
@@ -138,7 +134,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", cmdutil.Usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
 	case rateErr != nil:
-		return "", cmdutil.Usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
+		return "", cmdutil.Usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v",
+			wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", cmdutil.Usagef("--progress-interval must not be negative, got %v", o.interval)
 	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
@@ -174,9 +171,9 @@ func (e *env) importFile(file string, o importOptions) int {
 				"waiting for the requests in flight (again to abort them)", s)
 		}
 	})()
-	rows, closeRows, err := e.importSource(r.stop.Context(), file, o.format)
+	rows, closeRows, err := bulk.OpenSource(r.stop.Context(), file, o.format, e.stdin) // stdin is copied: Run reads rows twice
 	if err != nil {
-		return e.fail(err, false)
+		return e.fail(sourceError(file, err), false)
 	}
 	defer closeRows()
 	var client *wrapper.Client // none under --check, which sends nothing
@@ -204,22 +201,18 @@ func (e *env) importFile(file string, o importOptions) int {
 	return r.report(file, sum, err)
 }
 
-// importSource returns FILE's rows (stdin's kept in a temporary file, as
-// the rows are read twice: check, then send), and what releases them.
-func (e *env) importSource(ctx context.Context, file, format string) (bulk.Source, func() error, error) {
-	rows, done, err := bulk.OpenSource(ctx, file, format, e.stdin)
+// sourceError turns OpenSource's errors into messages.
+func sourceError(file string, err error) error {
 	var srcErr *bulk.SourceError
 	switch {
-	case err == nil:
-		return rows, done, nil
 	case errors.Is(err, context.Canceled):
-		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
+		return fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr) && file == "-":
-		return nil, nil, cmdutil.Usagef("reading stdin: %v", srcErr.Err)
+		return cmdutil.Usagef("reading stdin: %v", srcErr.Err)
 	case errors.As(err, &srcErr):
-		return nil, nil, cmdutil.Usagef("%v", srcErr.Err)
+		return cmdutil.Usagef("%v", srcErr.Err)
 	}
-	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
+	return fmt.Errorf("keeping stdin: %w", err)
 }
 
 // fakeTarget is the target a journal records for an import under --fake:
@@ -278,8 +271,7 @@ func journalError(path string, err error) error {
 	return cmdutil.Usagef("journal: %v", err)
 }
 
-// importRun is one import under way: its output, its progress and how it
-// is stopped.
+// importRun is one import under way: its output, its progress and how it is stopped.
 type importRun struct {
 	e              *env
 	o              importOptions
@@ -307,10 +299,8 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		// A resume waits --timeout (never negative: see globals.check) after
-		// the journal's last request left before looking rows up (a request
-		// in flight has landed or been given up by then), or the wrapper's
-		// default under --timeout 0 (no bound).
+		// A request in flight when the journal was last written has landed or been given up
+		// after --timeout, or the wrapper's default under --timeout 0 (no bound).
 		Settle: cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout),
 		Notef:  r.say,
 		OnChecked: func(total, todo int) {
