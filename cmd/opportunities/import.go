@@ -316,30 +316,25 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	}
 }
 
-// outcome prints one row's outcome on stdout and counts it (Run makes one
-// call at a time, and none once it has returned).
+// outcome prints one row's outcome on stdout, its error or problems on
+// stderr, and counts it (Run makes one call at a time, and none once it has
+// returned). A row skipped, invalid or not sent (still to do) is no progress.
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
 	_ = safetext.WriteJSON(r.stdout, out)
-	switch out.State {
-	case bulk.Invalid:
-		for _, p := range out.Problems {
-			r.say("line %d: %s", out.Line, p)
-		}
-		return
-	case bulk.Skipped, bulk.NotSent:
-		return // not progress: a row not sent (interrupted) is still to do
-	case bulk.Failed:
+	if out.State == bulk.Failed {
 		r.say("line %d: %s", out.Line, out.Error)
-		fallthrough
-	case bulk.NeedsReview:
-		if prog != nil {
-			prog.AddFailed()
-		}
 	}
-	if prog != nil {
-		prog.AddDone()
+	for _, p := range out.Problems { // only an invalid row has some
+		r.say("line %d: %s", out.Line, p)
 	}
+	if prog == nil || out.State == bulk.Skipped || out.State == bulk.Invalid || out.State == bulk.NotSent {
+		return
+	}
+	if out.State == bulk.Failed || out.State == bulk.NeedsReview {
+		prog.AddFailed()
+	}
+	prog.AddDone()
 }
 
 // report prints how the import ended (the summary on stdout, what it means
