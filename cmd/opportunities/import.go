@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/bulk"
-	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/internal/safetext"
@@ -76,7 +75,7 @@ func importCommand(e *env) *cobra.Command {
 			}
 			return e.importFile(file, o)
 		})
-	cmd.Long = strings.Replace(cmd.Long, "$FIELDS", fieldList(createProperties), 1)
+	cmd.Long = strings.Replace(cmd.Long, "$FIELDS", fieldList(), 1)
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
@@ -95,16 +94,9 @@ func importCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// fieldList lists the properties a CSV header may name, but custom (a
-// column per attribute), indented and wrapped for the help.
-func fieldList(props []generated.Property) string {
-	var names []string
-	for _, p := range props {
-		if p.Name != "custom" {
-			names = append(names, p.Name)
-		}
-	}
-	return "  " + strings.ReplaceAll(cmdutil.WrapWords(strings.Join(names, ", "), 76), "\n", "\n  ")
+// fieldList is bulk.CSVFields, indented and wrapped for the help.
+func fieldList() string {
+	return "  " + strings.ReplaceAll(cmdutil.WrapWords(strings.Join(bulk.CSVFields(), ", "), 76), "\n", "\n  ")
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond
