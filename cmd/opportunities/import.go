@@ -207,14 +207,12 @@ func sourceError(file string, err error) error {
 	return fmt.Errorf("keeping stdin: %w", err)
 }
 
-// fakeTarget is the target a journal records for an import under --fake:
-// the fake is on a port of its own each time, and its rows vanish with it.
+// fakeTarget is the target a journal records under --fake, whose port changes each time.
 const fakeTarget = "the embedded fake (--fake)"
 
-// openJournal opens the journal --resume names, or prepares a new one
-// (created with its first record), for the API c sends to; under --check (c
-// nil), a memory one. A resumed journal written for another address gets a
-// warning: it may be the same API (through a proxy, say), or not.
+// openJournal opens the journal --resume names, or prepares a new one (created with its first
+// record), for the API c sends to; under --check (c nil), a memory one. A resumed journal written
+// for another address gets a warning: it may be the same API (through a proxy, say), or not.
 func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk.Journal, error) {
 	if c == nil {
 		return &bulk.MemoryJournal{}, nil
@@ -223,7 +221,8 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 	if e.g.fake {
 		target = fakeTarget
 	}
-	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Ephemeral: func(t string) bool { return t == fakeTarget }}
+	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Resume: o.resume.set,
+		Ephemeral: func(t string) bool { return t == fakeTarget }}
 	if !o.resume.set {
 		j, err := bulk.CreateJournal(o.journal, jo)
 		if err != nil {
@@ -232,7 +231,6 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 		j.OpenError = func(err error) error { return journalError(o.journal, err) }
 		return j, nil
 	}
-	jo.Resume = true
 	j, err := bulk.OpenJournal(o.journal, jo) // it refuses to mix the fake's journals and the others
 	if err != nil {
 		return nil, journalError(o.journal, err)
@@ -308,9 +306,9 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	}
 }
 
-// outcome prints one row's outcome on stdout, its error or problems on
-// stderr, and counts it (Run makes one call at a time, and none once it has
-// returned). A row skipped, invalid or not sent (still to do) is no progress.
+// outcome prints one row's outcome on stdout, its error or problems on stderr, and counts it (Run
+// makes one call at a time, and none once it has returned). A row skipped, invalid or not sent
+// (still to do) is no progress.
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
 	_ = safetext.WriteJSON(r.stdout, out)
@@ -332,19 +330,15 @@ func (r *importRun) outcome(out bulk.Outcome) {
 // report prints how the import ended (the summary on stdout, what it means
 // and what to do next on stderr) and returns the exit status.
 func (r *importRun) report(file string, sum bulk.Summary, err error) int {
-	var changed *bulk.ChangedError
-	var srcErr *bulk.SourceError
-	switch { // refused before sending: no summary
-	case errors.As(err, &changed):
+	if changed, ok := errors.AsType[*bulk.ChangedError](err); ok { // refused before sending: no summary
 		fmt.Fprintln(r.stderr, strings.Join(changed.Rows, "\n"))
 		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, "+
 			"or start a new import with another --journal", file, r.o.journal), false)
-	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0: // never with ErrInvalidRows
+	}
+	if srcErr, ok := errors.AsType[*bulk.SourceError](err); ok && sum.Created+sum.Failed == 0 { // never with ErrInvalidRows
 		return r.e.fail(cmdutil.Usagef("%s: %v", file, srcErr.Err), false)
 	}
-	_ = safetext.WriteJSON(r.stdout, struct {
-		Summary bulk.Summary `json:"summary"`
-	}{sum})
+	_ = safetext.WriteJSON(r.stdout, map[string]bulk.Summary{"summary": sum})
 	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
 	switch {
 	case errors.Is(err, bulk.ErrInvalidRows):
