@@ -67,10 +67,7 @@ func importCommand(e *env) *cobra.Command {
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
-			if err == nil {
-				err = e.g.check() // under --check too
-			}
-			if err != nil {
+			if err = cmp.Or(err, e.g.check()); err != nil { // the global flags too, under --check
 				return e.fail(err, false)
 			}
 			return e.importFile(file, o)
@@ -79,11 +76,10 @@ func importCommand(e *env) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
-	fs.Var(&o.resume, "resume", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
+	fs.VarPF(&o.resume, "resume", "", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
 		"--resume=JOURNAL), else --journal or FILE.journal. The argument after --resume is the journal when\n"+
 		"it ends in .journal or is a journal file; FILE may then be left out if it is JOURNAL without .journal.\n"+
-		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)")
-	fs.Lookup("resume").NoOptDefVal = "true"
+		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)").NoOptDefVal = "true"
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "report invalid rows and send the others (invalid rows count as failures)")
 	fs.BoolVar(&o.checkOnly, "check", false, "check every row and stop: nothing is sent and no journal is written")
 	fs.IntVar(&o.concurrency, "concurrency", bulk.DefaultConcurrency, fmt.Sprintf("at most `n` requests in flight (1 to %d)", maxImportConcurrency))
@@ -237,7 +233,8 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 	}
 	if j.Target() != "" && j.Target() != target {
 		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
-			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", o.journal, j.Target(), target)
+			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n",
+			o.journal, j.Target(), target)
 	}
 	return j, nil
 }
@@ -289,10 +286,8 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		// A request in flight when the journal was last written has landed or been given up
-		// after --timeout, or the wrapper's default under --timeout 0 (no bound).
-		Settle: cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout),
-		Notef:  r.say,
+		Settle:      cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout), // by then a request in flight has landed or timed out (--timeout 0: no bound)
+		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
@@ -306,9 +301,8 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	}
 }
 
-// outcome prints one row's outcome on stdout, its error or problems on stderr, and counts it (Run
-// makes one call at a time, and none once it has returned). A row skipped, invalid or not sent
-// (still to do) is no progress.
+// outcome prints one row's outcome on stdout, its error or problems on stderr, and counts a row dealt
+// with as progress (Run makes one call at a time, and none once it has returned).
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
 	_ = safetext.WriteJSON(r.stdout, out)
@@ -368,10 +362,10 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 			"they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
+		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them",
+			sum.MayExist)
 	}
-	_, statErr := os.Stat(r.o.journal)
-	switch {
+	switch _, statErr := os.Stat(r.o.journal); {
 	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && statErr != nil: // no journal
 		note("interrupted before anything was sent (no journal was written); run it again to start")
 	case r.stop.Stopped():
