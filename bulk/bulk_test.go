@@ -419,6 +419,25 @@ func TestFileReadsCSVAndJSONL(t *testing.T) {
 	require.ErrorContains(t, err, "unknown format")
 }
 
+// CSVFields: a header naming them all is read (it holds the required
+// ones); custom is not among them, its attributes being custom.KEY columns.
+func TestCSVFieldsMakeAHeader(t *testing.T) {
+	fields := bulk.CSVFields()
+	require.Contains(t, fields, "customer_uuid")
+	require.NotContains(t, fields, "custom")
+	read := func(header string) (n int, err error) {
+		for _, err = range bulk.Reader(strings.NewReader(header+"\n"), bulk.FormatCSV) {
+			n++
+		}
+		return n, err
+	}
+	n, err := read(strings.Join(fields, ","))
+	require.NoError(t, err)
+	require.Zero(t, n)
+	_, err = read(strings.Join(fields, ",") + ",custom")
+	require.ErrorContains(t, err, `unknown column "custom"`)
+}
+
 // Run under the race detector with many rows and workers.
 func TestManyRowsConcurrently(t *testing.T) {
 	srv := chartmogultest.NewServer(t)

@@ -141,6 +141,19 @@ func invalidUTF8(b []byte) int {
 	return -1
 }
 
+// CSVFields are the API fields a CSV header may name, in the schema's
+// order: every create field but custom, whose attributes are columns of
+// their own (custom.KEY).
+func CSVFields() []string {
+	var names []string
+	for _, p := range generated.CreateOpportunityProperties() {
+		if p.Name != "custom" {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
 // csvColumn is what one CSV column holds: an API field, or a custom
 // attribute (asString: take the value as a string, as written).
 type csvColumn struct {
@@ -162,7 +175,7 @@ func readCSV(r io.Reader, yield func(Row, error) bool) {
 		return
 	}
 	header = slices.Clone(header)
-	props := generated.CreateOpportunityProperties()
+	props, fields := generated.CreateOpportunityProperties(), CSVFields()
 	cols := make([]csvColumn, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
@@ -180,7 +193,7 @@ func readCSV(r io.Reader, yield func(Row, error) bool) {
 				return
 			}
 			c.field = "custom." + c.customKey
-		case h != "custom" && slices.ContainsFunc(props, func(p generated.Property) bool { return p.Name == h }):
+		case slices.Contains(fields, h):
 			c.field = h
 		default:
 			yield(Row{}, fmt.Errorf("CSV header: unknown column %q (want API field names such as customer_uuid, or custom.KEY)", h))

@@ -15,15 +15,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/bulk"
-	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/internal/safetext"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// resumeFlag is --resume (use the journal named by --journal or the default),
-// or --resume=JOURNAL, or --resume JOURNAL (see normalizeArgs).
+// resumeFlag is --resume (the journal --journal names, or the default),
+// --resume=JOURNAL or --resume JOURNAL (see normalizeArgs).
 type resumeFlag struct {
 	set  bool
 	path string
@@ -32,8 +31,7 @@ type resumeFlag struct {
 // String is empty: the help shows no default.
 func (r *resumeFlag) String() string { return "" }
 
-// Type is "bool" so that the help shows "--resume [JOURNAL]": its value is
-// optional (NoOptDefVal).
+// Type is "bool" so that the help shows "--resume [JOURNAL]", an optional value.
 func (r *resumeFlag) Type() string { return "bool" }
 
 // Set takes "true" (--resume alone), "false" or a journal's name.
@@ -69,23 +67,19 @@ func importCommand(e *env) *cobra.Command {
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
-			if err == nil {
-				err = e.g.check() // under --check too
-			}
-			if err != nil {
+			if err = cmp.Or(err, e.g.check()); err != nil { // the global flags too, under --check
 				return e.fail(err, false)
 			}
 			return e.importFile(file, o)
 		})
-	cmd.Long = strings.Replace(cmd.Long, "$FIELDS", fieldList(createProperties), 1)
+	cmd.Long = strings.Replace(cmd.Long, "$FIELDS", fieldList(), 1)
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
-	fs.Var(&o.resume, "resume", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
+	fs.VarPF(&o.resume, "resume", "", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
 		"--resume=JOURNAL), else --journal or FILE.journal. The argument after --resume is the journal when\n"+
 		"it ends in .journal or is a journal file; FILE may then be left out if it is JOURNAL without .journal.\n"+
-		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)")
-	fs.Lookup("resume").NoOptDefVal = "true"
+		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)").NoOptDefVal = "true"
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "report invalid rows and send the others (invalid rows count as failures)")
 	fs.BoolVar(&o.checkOnly, "check", false, "check every row and stop: nothing is sent and no journal is written")
 	fs.IntVar(&o.concurrency, "concurrency", bulk.DefaultConcurrency, fmt.Sprintf("at most `n` requests in flight (1 to %d)", maxImportConcurrency))
@@ -96,16 +90,9 @@ func importCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// fieldList lists the properties a CSV header may name, but custom (a
-// column per attribute), indented and wrapped for the help.
-func fieldList(props []generated.Property) string {
-	var names []string
-	for _, p := range props {
-		if p.Name != "custom" {
-			names = append(names, p.Name)
-		}
-	}
-	return "  " + strings.ReplaceAll(cmdutil.WrapWords(strings.Join(names, ", "), 76), "\n", "\n  ")
+// fieldList is bulk.CSVFields, indented and wrapped for the help.
+func fieldList() string {
+	return "  " + strings.ReplaceAll(cmdutil.WrapWords(strings.Join(bulk.CSVFields(), ", "), 76), "\n", "\n  ")
 }
 
 // maxImportConcurrency bounds --concurrency: ChartMogul answers 503 beyond
@@ -121,12 +108,9 @@ func isJournalName(name string) bool {
 // check validates the flags, settles the journal, the format and the rate
 // budget, and returns the FILE to import.
 func (o *importOptions) check(pos []string) (string, error) {
-	if len(pos) == 0 && o.resume.path != "" {
-		// --resume deals.csv.journal: the file is deals.csv.
-		if file, ok := strings.CutSuffix(o.resume.path, ".journal"); ok {
-			if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
-				pos = []string{file}
-			}
+	if file, ok := strings.CutSuffix(o.resume.path, ".journal"); ok && len(pos) == 0 {
+		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
+			pos = []string{file} // --resume deals.csv.journal: the file is deals.csv
 		}
 	}
 	budget, rateErr := wrapper.NewRateBudget(o.rate) // it checks the rate, under --check too
@@ -138,7 +122,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", cmdutil.Usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
 	case rateErr != nil:
-		return "", cmdutil.Usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v", wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
+		return "", cmdutil.Usagef("--rate must be a number above 0, at least one request an hour (%g), and at most %g, got %v",
+			wrapper.MinRateLimit, wrapper.MaxRateLimit, o.rate)
 	case o.interval < 0:
 		return "", cmdutil.Usagef("--progress-interval must not be negative, got %v", o.interval)
 	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
@@ -174,9 +159,9 @@ func (e *env) importFile(file string, o importOptions) int {
 				"waiting for the requests in flight (again to abort them)", s)
 		}
 	})()
-	rows, closeRows, err := e.importSource(r.stop.Context(), file, o.format)
+	rows, closeRows, err := bulk.OpenSource(r.stop.Context(), file, o.format, e.stdin) // stdin is copied: Run reads rows twice
 	if err != nil {
-		return e.fail(err, false)
+		return e.fail(sourceError(file, err), false)
 	}
 	defer closeRows()
 	var client *wrapper.Client // none under --check, which sends nothing
@@ -187,16 +172,13 @@ func (e *env) importFile(file string, o importOptions) int {
 		}
 		defer closeClient()
 	}
-	target := importTarget(e, client)
-	journal, err := openImportJournal(o, bulk.JournalOptions{Source: filepath.Base(file), Target: target,
-		Ephemeral: func(t string) bool { return t == fakeTarget }}) // its rows vanish with the command
+	journal, err := e.openJournal(o, file, client)
 	if err != nil {
 		return e.fail(err, false)
 	}
 	if c, ok := journal.(io.Closer); ok {
 		defer c.Close()
 	}
-	e.warnOtherTarget(journal, o.journal, target)
 	if r.started.Store(true); r.stop.Stopped() {
 		return e.fail(fmt.Errorf("interrupted before the first row was checked; nothing was sent (rerun with --resume)"), false)
 	}
@@ -207,76 +189,54 @@ func (e *env) importFile(file string, o importOptions) int {
 	return r.report(file, sum, err)
 }
 
-// importSource returns FILE's rows (stdin's kept in a temporary file, as
-// the rows are read twice: check, then send), and what releases them.
-func (e *env) importSource(ctx context.Context, file, format string) (bulk.Source, func() error, error) {
-	rows, done, err := bulk.OpenSource(ctx, file, format, e.stdin)
+// sourceError turns OpenSource's errors into messages.
+func sourceError(file string, err error) error {
 	var srcErr *bulk.SourceError
 	switch {
-	case err == nil:
-		return rows, done, nil
 	case errors.Is(err, context.Canceled):
-		return nil, nil, fmt.Errorf("reading stdin (nothing was sent): %w", err)
+		return fmt.Errorf("reading stdin (nothing was sent): %w", err)
 	case errors.As(err, &srcErr) && file == "-":
-		return nil, nil, cmdutil.Usagef("reading stdin: %v", srcErr.Err)
+		return cmdutil.Usagef("reading stdin: %v", srcErr.Err)
 	case errors.As(err, &srcErr):
-		return nil, nil, cmdutil.Usagef("%v", srcErr.Err)
+		return cmdutil.Usagef("%v", srcErr.Err)
 	}
-	return nil, nil, fmt.Errorf("keeping stdin: %w", err)
+	return fmt.Errorf("keeping stdin: %w", err)
 }
 
-// fakeTarget is the target of an import under --fake (see importTarget).
+// fakeTarget is the target a journal records under --fake, whose port changes each time.
 const fakeTarget = "the embedded fake (--fake)"
 
-// importTarget names the API an import sends to, for its journal (see
-// bulk.JournalOptions.Target and warnOtherTarget); "" under --check.
-func importTarget(e *env, c *wrapper.Client) string {
-	switch {
-	case c == nil:
-		return ""
-	case e.g.fake:
-		return fakeTarget // on a port of its own each time
-	}
-	return strings.TrimRight(c.BaseURL(), "/")
-}
-
-// warnOtherTarget warns when a resumed journal was written for another
-// address than the one this run sends to: it may be the same API (through
-// a proxy, say), or not. (bulk.OpenJournal refuses to mix the embedded
-// fake's journals and the others.)
-func (e *env) warnOtherTarget(j bulk.Journal, path, target string) {
-	if fj, ok := j.(*bulk.FileJournal); ok && fj.Target() != "" && target != "" && fj.Target() != target {
-		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
-			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n", path, fj.Target(), target)
-	}
-}
-
-// openImportJournal opens the journal --resume names, or prepares a new
-// one (created with its first record), or a memory one for --check.
-func openImportJournal(o importOptions, jo bulk.JournalOptions) (bulk.Journal, error) {
-	switch {
-	case o.checkOnly:
+// openJournal opens the journal --resume names, or prepares a new one (created with its first
+// record), for the API c sends to; under --check (c nil), a memory one. A resumed journal written
+// for another address gets a warning: it may be the same API (through a proxy, say), or not.
+func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk.Journal, error) {
+	if c == nil {
 		return &bulk.MemoryJournal{}, nil
-	case o.resume.set:
-		jo.Resume = true
-		j, err := bulk.OpenJournal(o.journal, jo)
+	}
+	target := strings.TrimRight(c.BaseURL(), "/")
+	if e.g.fake {
+		target = fakeTarget
+	}
+	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Resume: o.resume.set,
+		Ephemeral: func(t string) bool { return t == fakeTarget }}
+	if !o.resume.set {
+		j, err := bulk.CreateJournal(o.journal, jo)
 		if err != nil {
 			return nil, journalError(o.journal, err)
 		}
+		j.OpenError = func(err error) error { return journalError(o.journal, err) }
 		return j, nil
 	}
-	j, err := bulk.CreateJournal(o.journal, jo)
+	j, err := bulk.OpenJournal(o.journal, jo) // it refuses to mix the fake's journals and the others
 	if err != nil {
 		return nil, journalError(o.journal, err)
 	}
-	j.OpenError = func(err error) error { return journalError(o.journal, err) }
+	if j.Target() != "" && j.Target() != target {
+		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n",
+			o.journal, j.Target(), target)
+	}
 	return j, nil
-}
-
-// fileExists reports whether path names a file.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // journalError turns OpenJournal's errors into messages.
@@ -298,8 +258,7 @@ func journalError(path string, err error) error {
 	return cmdutil.Usagef("journal: %v", err)
 }
 
-// importRun is one import under way: its output, its progress and how it
-// is stopped.
+// importRun is one import under way: its output, its progress and how it is stopped.
 type importRun struct {
 	e              *env
 	o              importOptions
@@ -327,12 +286,8 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
 		Redact:      r.e.redact,
-		// A resume waits --timeout (never negative: see globals.check) after
-		// the journal's last request left before looking rows up (a request
-		// in flight has landed or been given up by then), or the wrapper's
-		// default under --timeout 0 (no bound).
-		Settle: cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout),
-		Notef:  r.say,
+		Settle:      cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout), // by then a request in flight has landed or timed out (--timeout 0: no bound)
+		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
@@ -346,79 +301,56 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 	}
 }
 
-// outcome prints one row's outcome on stdout and counts it (Run makes one
-// call at a time, and none once it has returned).
+// outcome prints one row's outcome on stdout, its error or problems on stderr, and counts a row dealt
+// with as progress (Run makes one call at a time, and none once it has returned).
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
 	_ = safetext.WriteJSON(r.stdout, out)
-	switch out.State {
-	case bulk.Invalid:
-		for _, p := range out.Problems {
-			r.say("line %d: %s", out.Line, p)
-		}
-		return
-	case bulk.Skipped, bulk.NotSent:
-		return // not progress: a row not sent (interrupted) is still to do
-	case bulk.Failed:
+	if out.State == bulk.Failed {
 		r.say("line %d: %s", out.Line, out.Error)
-		fallthrough
-	case bulk.NeedsReview:
-		if prog != nil {
-			prog.AddFailed()
-		}
 	}
-	if prog != nil {
-		prog.AddDone()
+	for _, p := range out.Problems { // only an invalid row has some
+		r.say("line %d: %s", out.Line, p)
 	}
+	if prog == nil || out.State == bulk.Skipped || out.State == bulk.Invalid || out.State == bulk.NotSent {
+		return
+	}
+	if out.State == bulk.Failed || out.State == bulk.NeedsReview {
+		prog.AddFailed()
+	}
+	prog.AddDone()
 }
 
-// writeSummary prints the summary on stdout, after the outcomes.
-func (r *importRun) writeSummary(sum bulk.Summary) {
-	_ = safetext.WriteJSON(r.stdout, struct {
-		Summary bulk.Summary `json:"summary"`
-	}{sum})
-}
-
-// report prints how the import ended and returns the exit status.
+// report prints how the import ended (the summary on stdout, what it means
+// and what to do next on stderr) and returns the exit status.
 func (r *importRun) report(file string, sum bulk.Summary, err error) int {
-	var changed *bulk.ChangedError
-	var srcErr *bulk.SourceError
-	switch {
-	case errors.As(err, &changed):
-		for _, m := range changed.Rows {
-			fmt.Fprintln(r.stderr, m)
-		}
-		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, or start a new import with another --journal", file, r.o.journal), false)
-	case errors.Is(err, bulk.ErrInvalidRows):
-		r.writeSummary(sum)
-		fmt.Fprintf(r.stderr, "opportunities import: %d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)\n", sum.Invalid, sum.Total)
-		if file == "-" && r.o.formatGuessed {
-			fmt.Fprintf(r.stderr, "opportunities import: stdin is read as %s unless --format says otherwise (--format csv for CSV)\n", r.o.format)
-		}
-		return exitUsage
-	case errors.As(err, &srcErr) && sum.Created+sum.Failed == 0:
+	if changed, ok := errors.AsType[*bulk.ChangedError](err); ok { // refused before sending: no summary
+		fmt.Fprintln(r.stderr, strings.Join(changed.Rows, "\n"))
+		return r.e.fail(cmdutil.Usagef("%s changed since the journal %s was written; restore those rows, "+
+			"or start a new import with another --journal", file, r.o.journal), false)
+	}
+	if srcErr, ok := errors.AsType[*bulk.SourceError](err); ok && sum.Created+sum.Failed == 0 { // never with ErrInvalidRows
 		return r.e.fail(cmdutil.Usagef("%s: %v", file, srcErr.Err), false)
 	}
-	r.writeSummary(sum)
-	if r.o.checkOnly && r.stop.Stopped() {
-		fmt.Fprintf(r.stderr, "opportunities import: interrupted after %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+	_ = safetext.WriteJSON(r.stdout, map[string]bulk.Summary{"summary": sum})
+	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
+	switch {
+	case errors.Is(err, bulk.ErrInvalidRows):
+		note("%d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)", sum.Invalid, sum.Total)
+		if file == "-" && r.o.formatGuessed {
+			note("stdin is read as %s unless --format says otherwise (--format csv for CSV)", r.o.format)
+		}
+		return exitUsage
+	case r.o.checkOnly && r.stop.Stopped():
+		note("interrupted after %d rows checked, %d invalid; nothing was sent", sum.Total, sum.Invalid)
 		return exitError // 130, 143 or 129: see run
-	}
-	if r.o.checkOnly && err == nil {
-		fmt.Fprintf(r.stderr, "opportunities import: %d rows checked, %d invalid; nothing was sent\n", sum.Total, sum.Invalid)
+	case r.o.checkOnly && err == nil:
+		note("%d rows checked, %d invalid; nothing was sent", sum.Total, sum.Invalid)
 		if sum.Invalid > 0 {
 			return exitUsage
 		}
 		return exitOK
-	}
-	return r.explain(sum, err)
-}
-
-// explain prints the summary line and what to do next, and returns the exit
-// status.
-func (r *importRun) explain(sum bulk.Summary, err error) int {
-	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
-	if sum.Invalid > 0 {
+	case sum.Invalid > 0: // under --skip-invalid
 		note("skipped %d invalid rows", sum.Invalid)
 	}
 	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
@@ -426,22 +358,22 @@ func (r *importRun) explain(sum bulk.Summary, err error) int {
 		note("%v", r.e.redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
-		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed", sum.NeedsReview)
+		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); "+
+			"they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them", sum.MayExist)
+		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them",
+			sum.MayExist)
 	}
-	switch {
-	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && !fileExists(r.o.journal):
+	switch _, statErr := os.Stat(r.o.journal); {
+	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && statErr != nil: // no journal
 		note("interrupted before anything was sent (no journal was written); run it again to start")
-		return exitError
 	case r.stop.Stopped():
 		note("interrupted; rerun with --resume to continue")
-		return exitError
 	case sum.Failed > 0 || sum.NotSent > 0:
 		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() {
+	if err != nil || !sum.OK() || r.stop.Stopped() {
 		return exitError
 	}
 	return exitOK

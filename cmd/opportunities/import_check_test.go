@@ -103,7 +103,7 @@ func TestResumeFlagSet(t *testing.T) {
 // fieldList: every property but custom, in order, comma-separated, on
 // lines of at most 78 columns indented by two spaces.
 func TestFieldList(t *testing.T) {
-	list := fieldList(createProperties)
+	list := fieldList()
 	var names []string
 	for _, line := range strings.Split(list, "\n") {
 		require.LessOrEqual(t, len(line), 78, line)
