@@ -80,9 +80,8 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	return exitError
 }
 
-// newCheck checks the flags and prepares the check; nothing is sent. A create
-// body the spec refuses is a usage error naming the flags. Under --fake the
-// check runs against the embedded fake (a demonstration); done stops it.
+// newCheck checks the flags and prepares the check, sending nothing; under
+// --fake it runs against the embedded fake, which done stops.
 func (e *env) newCheck(cfg livecheck.Config, output string) (ch *livecheck.Check, done func(), err error) {
 	cc, err := contract.Load()
 	if err != nil {
