@@ -34,14 +34,13 @@ func fakeServerCommand(e *env) *cobra.Command {
 
 // runFakeServer serves until a signal; it returns the exit status.
 func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
-	if e.g.fake || e.g.baseURL != "" {
-		return e.fail(cmdutil.Usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
-	}
 	var se *chartmogultest.StandaloneError
-	if s.Addr == "" { // a free port to Standalone, but --addr wants HOST:PORT
-		se = &chartmogultest.StandaloneError{Field: "Addr", Problem: chartmogultest.CheckAddr("").Error()}
-	}
-	if se != nil || errors.As(s.Check(), &se) {
+	switch {
+	case e.g.fake || e.g.baseURL != "":
+		return e.fail(cmdutil.Usagef("--fake and --base-url are for the client commands; fake-server takes --addr and --base-path"), false)
+	case s.Addr == "": // a free port to Standalone, but --addr wants HOST:PORT
+		return e.fail(cmdutil.Usagef("--addr \"\": %v", chartmogultest.CheckAddr("")), false)
+	case errors.As(s.Check(), &se):
 		flag := map[string]string{"Addr": fmt.Sprintf("--addr %q:", s.Addr), "RateLimit": "--rate-limit", "MaxConcurrent": "--max-concurrent"}
 		return e.fail(cmdutil.Usagef("%s %s", flag[se.Field], se.Problem), false)
 	}
@@ -58,19 +57,17 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	if !quiet {
 		s.Log = slog.New(slog.NewTextHandler(e.errOut(), nil))
 	}
-	// The first signal stops the fake, a second one cuts the requests
-	// being served.
-	first, stopped := context.WithCancel(context.Background())
-	second, cut := context.WithCancel(context.Background())
+	stop, stopped := context.WithCancel(context.Background()) // by the first signal
+	cut, cutOff := context.WithCancel(context.Background())   // by a second: the requests being served are cut off
 	defer cmdutil.OnSignal(func(n int, _ os.Signal) {
 		stopped()
 		if n > 1 {
-			cut()
+			cutOff()
 		}
 	})()
 	started := false
 	s.Grace = fakeShutdownGrace
-	switch err := s.Run(first, second, func(srv *chartmogultest.Server) {
+	switch err := s.Run(stop, cut, func(srv *chartmogultest.Server) {
 		started = true
 		fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
 		fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())

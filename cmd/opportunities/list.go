@@ -10,6 +10,7 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
+// listCommand is list: one page, or every page with --all.
 func listCommand(e *env) *cobra.Command {
 	var p wrapper.ListParams
 	var all bool
@@ -40,9 +41,8 @@ func listCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// checkList holds p to the spec's rules before anything is sent (nil, or a
-// *wrapper.ValidationError). The wrapper takes PerPage 0 as "the API's
-// default"; a --per-page 0 given is held to the spec's rule for per_page here.
+// checkList is p.Validate, but a --per-page 0 given is held to the spec's
+// per_page rule: the wrapper takes PerPage 0 as the API's default.
 func checkList(p wrapper.ListParams, perPageGiven bool) error {
 	err := p.Validate()
 	if !perPageGiven || p.PerPage != 0 {

@@ -15,8 +15,7 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// verifyCommand is verify, package livecheck's command-line face; its flags
-// fill in the test account of a livecheck.Config.
+// verifyCommand is verify, livecheck's command-line face; its flags fill in a livecheck.Config.
 func verifyCommand(e *env) *cobra.Command {
 	var cfg livecheck.Config
 	var output string
@@ -36,27 +35,20 @@ func verifyCommand(e *env) *cobra.Command {
 // runVerify runs the check, printing its progress and then its report; the
 // exit status is the verdict's.
 func (e *env) runVerify(cfg livecheck.Config, output string) int {
-	cc, err := contract.Load()
-	if err != nil {
-		return e.fail(err, false)
-	}
-	// The progress (the run's marker, each UUID as it is created) is written
-	// at once, unbuffered, so that even a kill -9 leaves what is needed to
-	// find and delete what the run created: on stdout for the text report,
-	// on stderr with --output json (stdout holds one JSON document).
-	progress, created := e.stdout, 0
+	// The progress (the marker, each UUID as it is created) is written at
+	// once, so that even a kill -9 leaves what is needed to delete what the
+	// run created: on stderr with --output json, whose stdout is one document.
+	progress, created := e.stdout, false
 	if output == "json" {
 		progress = e.stderr
 	}
 	say := func(line string) { _, _ = io.WriteString(progress, e.redact(line)+"\n") }
 	var ch *livecheck.Check
 	cfg.Progress = func(ev livecheck.Event) {
-		if !ev.Found {
-			created++
-		}
+		created = created || !ev.Found
 		say(ch.EventLine(ev))
 	}
-	ch, done, err := e.newCheck(cc, cfg, output)
+	ch, done, err := e.newCheck(cfg, output)
 	if err != nil {
 		return e.fail(err, false)
 	}
@@ -65,9 +57,7 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	if output != "json" {
 		say("")
 	}
-	// SIGHUP (the terminal closed, the SSH session dropped) is a Ctrl-C too:
-	// what was created is deleted.
-	ctx, stop := e.signalContext()
+	ctx, stop := e.signalContext() // SIGHUP (the terminal closed) too: what was created is deleted
 	defer stop()
 	if ch.Steps(ctx) {
 		stop() // a second Ctrl-C now ends the process at once
@@ -79,7 +69,7 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 			return e.fail(fmt.Errorf("writing the report: %w", err), false)
 		}
 	} else {
-		if created > 0 {
+		if created {
 			say("")
 		}
 		_ = rep.WriteText(e.stdout) // the exit status is the verdict's, as it always was
@@ -90,11 +80,13 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	return exitError
 }
 
-// newCheck checks the flags and prepares the check; nothing is sent. The
-// create body is checked against the spec, so a bad value is named by its
-// flag. Under --fake the check runs against the embedded fake (a
-// demonstration: the fake is built from the spec); done stops it.
-func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output string) (ch *livecheck.Check, done func(), err error) {
+// newCheck checks the flags and prepares the check, sending nothing; under
+// --fake it runs against the embedded fake, which done stops.
+func (e *env) newCheck(cfg livecheck.Config, output string) (ch *livecheck.Check, done func(), err error) {
+	cc, err := contract.Load()
+	if err != nil {
+		return nil, nil, err
+	}
 	var re *livecheck.RequiredError
 	switch {
 	case errors.As(cfg.Check(), &re): // before the key and the server are looked at
@@ -113,9 +105,9 @@ func (e *env) newCheck(cc *contract.Contract, cfg livecheck.Config, output strin
 		done()
 		var ce *contract.Error
 		if errors.As(err, &ce) {
-			var msgs []string
-			for _, v := range ce.Violations {
-				msgs = append(msgs, fieldWithFlag(v.Field, true)+": "+v.Message)
+			msgs := make([]string, len(ce.Violations))
+			for i, v := range ce.Violations {
+				msgs[i] = fieldWithFlag(v.Field, true) + ": " + v.Message
 			}
 			err = cmdutil.Usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 		}
