@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 )
 
 // BenchmarkImportThroughput runs whole imports in-process against the fake
@@ -46,7 +47,7 @@ func BenchmarkImportThroughput(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				srv := chartmogultest.NewServer(b, chartmogultest.WithRateLimit(serverLimit, false))
 				var stderr bytes.Buffer
-				e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
+				e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &stderr}, getenv: func(string) string { return "" }}
 				start := time.Now()
 				code := run(e, []string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "import", input,
 					"--journal", filepath.Join(dir, fmt.Sprintf("j%d", i)), "--rate", fmt.Sprint(rate),
@@ -112,7 +113,7 @@ func BenchmarkImportSharedBudget(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				srv := chartmogultest.NewServer(b, chartmogultest.WithRateLimit(limit, false))
 				var stderr bytes.Buffer
-				e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
+				e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: io.Discard, Err: &stderr}, getenv: func(string) string { return "" }}
 				start := time.Now()
 				code := run(e, []string{"--base-url", srv.URL(), "--api-key", srv.APIKey(), "import", input,
 					"--journal", filepath.Join(dir, fmt.Sprintf("j%d", i)), "--progress-interval", "0"})

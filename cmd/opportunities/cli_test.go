@@ -14,6 +14,7 @@ import (
 
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/generated"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 )
 
 // What a new user found missing (issue 12): a version, completion,
@@ -94,7 +95,7 @@ func TestOutputForPeople(t *testing.T) {
 	t.Parallel()
 	term := func(args ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, stdoutTTY: true}
+		e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: &stdout, Err: &stderr, OutTTY: true}, getenv: func(string) string { return "" }}
 		return run(e, args), stdout.String(), stderr.String()
 	}
 	code, out, errs := term("--fake", "list")

@@ -97,7 +97,7 @@ func createCommand(e *env) *cobra.Command {
 // then sent.
 func sendBody[T interface{ Validate() error }](e *env, ff *fieldFlags, out *output, decode func([]byte) (T, []wrapper.FieldError, error),
 	send func(context.Context, *wrapper.Client, T) (any, error)) int {
-	body, err := ff.body(e.stdin)
+	body, err := ff.body(e.ios.In)
 	if err != nil {
 		return e.fail(err, false)
 	}

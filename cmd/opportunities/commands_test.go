@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mogulkit/opportunities/chartmogultest"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -504,7 +505,7 @@ func exampleLines(text string) []string {
 // commandNames are the commands of the tree (cobra's completion aside).
 func commandNames() []string {
 	var names []string
-	for _, c := range newRoot(&env{getenv: os.Getenv}).Commands() {
+	for _, c := range newRoot(&env{ios: &iostreams.IO{}, getenv: os.Getenv}).Commands() {
 		if c.Name() != "completion" {
 			names = append(names, c.Name())
 		}

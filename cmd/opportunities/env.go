@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -15,26 +14,20 @@ import (
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/internal/apikey"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
-	"github.com/mogulkit/opportunities/internal/safetext"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// env is what a command runs with: its streams, the environment, the global
-// flags, and the API key to redact from every message.
+// env is what a command runs with: its streams (the API key redacted from
+// what they print), the environment and the global flags.
 type env struct {
-	stdin                io.Reader
-	stdout, stderr       io.Writer
-	getenv               func(string) string
-	stdoutTTY, stderrTTY bool
-	width                func() int // stderr's width in columns, for the progress bar
-	g                    globals
-	cmd                  string       // the command being run, for messages
-	interrupted          atomic.Int32 // the exit status a signal calls for, 0 if none came
-	key                  string       // the API key in use, to redact from messages
-	keyRead              bool         // key (or keyErr) is settled: the key file is read once
-	keyErr               error        // reading --api-key-file failed
-	red                  *safetext.Redactor
-	redFor               string // the key red was made for
+	ios         *iostreams.IO
+	getenv      func(string) string
+	g           globals
+	cmd         string       // the command being run, for messages
+	interrupted atomic.Int32 // the exit status a signal calls for, 0 if none came
+	keyRead     bool         // the key (or keyErr) is settled: the key file is read once
+	keyErr      error        // reading --api-key-file failed
 }
 
 // globals are the flags accepted before the command and after it.
@@ -51,33 +44,6 @@ type globals struct {
 // defaultRetries is --retries' default: the wrapper's default policy, whose
 // MaxAttempts counts the first attempt too.
 var defaultRetries = wrapper.DefaultRetryPolicy().MaxAttempts - 1
-
-// redactor redacts the key in use.
-func (e *env) redactor() *safetext.Redactor {
-	if e.red == nil || e.redFor != e.key {
-		e.red, e.redFor = safetext.NewRedactor(e.key), e.key
-	}
-	return e.red
-}
-
-// minDataKey is the shortest key redacted from data on stdout: a shorter one
-// would match ordinary text a server returned ("USD", a cursor) and corrupt
-// it. Messages on stderr are redacted whatever the key's length.
-const minDataKey = 8
-
-// dataRedactor redacts data on stdout: nothing under --fake (the key is never
-// sent, so no server can echo it) or for a key shorter than minDataKey.
-func (e *env) dataRedactor() *safetext.Redactor {
-	if e.g.fake || len(e.key) < minDataKey {
-		return nil
-	}
-	return e.redactor()
-}
-
-// redactData is s as stdout prints data: redacted, control characters escaped.
-func (e *env) redactData(s string) string {
-	return safetext.Escape(e.dataRedactor().String(s), 0)
-}
 
 // client returns a client for the global flags; done stops the embedded fake
 // under --fake.
@@ -98,7 +64,7 @@ func (e *env) client(extra ...wrapper.Option) (*wrapper.Client, func(), error) {
 		wrapper.WithUserAgent("opportunities-cli " + wrapper.DefaultUserAgent),
 	}, extra...)
 	if e.g.verbose {
-		log := slog.New(slog.NewTextHandler(e.errOut(), &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: verboseAttr}))
+		log := slog.New(slog.NewTextHandler(e.ios.Stderr(), &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: verboseAttr}))
 		opts = append(opts, wrapper.WithLogger(log))
 	}
 	c, err := wrapper.NewClient(key, opts...)
@@ -128,7 +94,7 @@ func (e *env) endpoint() (key, base string, done func(), err error) {
 		return key, base, func() {}, err
 	}
 	if e.g.baseURL != "" {
-		fmt.Fprintf(e.errOut(), "opportunities: warning: --fake runs against the embedded fake; --base-url %s is not used\n", e.g.baseURL)
+		fmt.Fprintf(e.ios.Stderr(), "opportunities: warning: --fake runs against the embedded fake; --base-url %s is not used\n", e.g.baseURL)
 	}
 	srv, err := chartmogultest.Start(chartmogultest.WithSeed(chartmogultest.DocumentationSeed()...))
 	if err != nil {
@@ -156,7 +122,7 @@ func (e *env) target() (key, base string, err error) {
 	}
 	if u, err := url.Parse(base); err == nil && strings.Trim(u.Path, "/") == "" {
 		// Every path is then answered 404 by ChartMogul: say why up front.
-		fmt.Fprintf(e.errOut(), "opportunities: warning: the base URL %s has no version path; ChartMogul's API is under /v1 (%s)\n",
+		fmt.Fprintf(e.ios.Stderr(), "opportunities: warning: the base URL %s has no version path; ChartMogul's API is under /v1 (%s)\n",
 			base, wrapper.DefaultBaseURL)
 	}
 	return key, base, nil
@@ -202,28 +168,17 @@ func verboseAttr(groups []string, a slog.Attr) slog.Attr {
 // messages printed before a client exists are redacted as well.
 func (e *env) apiKey() string {
 	if e.keyRead {
-		return e.key
+		return e.ios.Key
 	}
 	e.keyRead = true
-	src := apikey.Sources{Flag: e.g.apiKey, File: e.g.apiKeyFile, Env: e.getenv(envAPIKey), Stdin: e.stdin,
-		Warn: func(msg string) { fmt.Fprintf(e.stderr, "opportunities: warning: %s\n", msg) }}
-	var err error
-	if e.key, err = src.Resolve(); err != nil {
+	src := apikey.Sources{Flag: e.g.apiKey, File: e.g.apiKeyFile, Env: e.getenv(envAPIKey), Stdin: e.ios.In,
+		Warn: func(msg string) { fmt.Fprintf(e.ios.Err, "opportunities: warning: %s\n", msg) }}
+	key, err := src.Resolve()
+	if err != nil {
 		e.keyErr = cmdutil.Usagef("%v", err)
 	}
-	return e.key
-}
-
-// errOut is stderr with the key redacted in every form a server could echo
-// it, and control characters but line breaks and tabs escaped. Each write
-// must hold whole messages.
-func (e *env) errOut() io.Writer {
-	return safetext.NewWriter(e.stderr, e.redactor(), "\n\t\r")
-}
-
-// redact is s as errOut writes it, with every control character escaped.
-func (e *env) redact(s string) string {
-	return safetext.Escape(e.redactor().String(s), 0)
+	e.ios.Key, e.ios.KeyUnseen = key, e.g.fake // under --fake no server sees it
+	return key
 }
 
 // fail reports err on stderr (redacted) and returns the exit status: 2 for a
@@ -231,7 +186,7 @@ func (e *env) redact(s string) string {
 // lists each problem once, one a line, naming the flag that sets the field
 // when byFlag.
 func (e *env) fail(err error, byFlag bool) int {
-	stderr := e.errOut()
+	stderr := e.ios.Stderr()
 	prefix := "opportunities"
 	if e.cmd != "" {
 		prefix += " " + e.cmd

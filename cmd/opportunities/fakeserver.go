@@ -45,7 +45,7 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 		return e.fail(cmdutil.Usagef("%s %s", flag[se.Field], se.Problem), false)
 	}
 	if w := s.Warning(); w != "" {
-		fmt.Fprintf(e.errOut(), "fake-server: warning: --addr %s %s\n", s.Addr, w)
+		fmt.Fprintf(e.ios.Stderr(), "fake-server: warning: --addr %s %s\n", s.Addr, w)
 	}
 	if s.APIKey = e.apiKey(); e.keyErr != nil { // a key file that cannot be read: not the default key instead
 		return e.fail(e.keyErr, false)
@@ -55,7 +55,7 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 		s.APIKey, keySource = chartmogultest.DefaultAPIKey, `the default test key "`+chartmogultest.DefaultAPIKey+`"`
 	}
 	if !quiet {
-		s.Log = slog.New(slog.NewTextHandler(e.errOut(), nil))
+		s.Log = slog.New(slog.NewTextHandler(e.ios.Stderr(), nil))
 	}
 	stop, stopped := context.WithCancel(context.Background()) // by the first signal
 	cut, cutOff := context.WithCancel(context.Background())   // by a second: the requests being served are cut off
@@ -69,18 +69,18 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	s.Grace = fakeShutdownGrace
 	switch err := s.Run(stop, cut, func(srv *chartmogultest.Server) {
 		started = true
-		fmt.Fprintf(e.stdout, "fake-server: listening on %s\n", srv.URL())
-		fmt.Fprintf(e.stdout, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
+		fmt.Fprintf(e.ios.Out, "fake-server: listening on %s\n", srv.URL())
+		fmt.Fprintf(e.ios.Out, "fake-server: API key: %s; admin endpoint: %s; Ctrl-C stops\n", keySource, srv.AdminURL())
 	}); {
 	case !started:
 		return e.fail(fmt.Errorf("starting the fake: %w", err), false)
 	case errors.Is(err, chartmogultest.ErrCutOff):
-		fmt.Fprintf(e.errOut(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
+		fmt.Fprintf(e.ios.Stderr(), "fake-server: requests still being served after %v were cut off\n", fakeShutdownGrace)
 	case err != nil: // the second signal ended the wait
-		fmt.Fprintln(e.errOut(), "fake-server: stopped at once (second signal)")
+		fmt.Fprintln(e.ios.Stderr(), "fake-server: stopped at once (second signal)")
 		return exitError
 	}
-	fmt.Fprintln(e.errOut(), "fake-server: stopped")
+	fmt.Fprintln(e.ios.Stderr(), "fake-server: stopped")
 	return exitOK
 }
 

@@ -146,7 +146,7 @@ func (o *importOptions) check(pos []string) (string, error) {
 // bulk.Stopper) aborts the requests in flight; one before the rows are
 // checked ends the import with nothing sent (stdin's copy removed).
 func (e *env) importFile(file string, o importOptions) int {
-	r := &importRun{e: e, o: o, stderr: e.errOut(), stdout: e.out(), stop: bulk.NewStopper(e.g.timeout)}
+	r := &importRun{e: e, o: o, stderr: e.ios.Stderr(), stdout: e.ios.Stdout(), stop: bulk.NewStopper(e.g.timeout)}
 	defer r.stop.Close()
 	defer cmdutil.OnSignal(func(_ int, s os.Signal) {
 		e.noteSignal(s)
@@ -159,7 +159,7 @@ func (e *env) importFile(file string, o importOptions) int {
 				"waiting for the requests in flight (again to abort them)", s)
 		}
 	})()
-	rows, closeRows, err := bulk.OpenSource(r.stop.Context(), file, o.format, e.stdin) // stdin is copied: Run reads rows twice
+	rows, closeRows, err := bulk.OpenSource(r.stop.Context(), file, o.format, e.ios.In) // stdin is copied: Run reads rows twice
 	if err != nil {
 		return e.fail(sourceError(file, err), false)
 	}
@@ -232,7 +232,7 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 		return nil, journalError(o.journal, err)
 	}
 	if j.Target() != "" && j.Target() != target {
-		fmt.Fprintf(e.errOut(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
+		fmt.Fprintf(e.ios.Stderr(), "opportunities import: warning: journal %s records an import to %s, and this one sends to %s; "+
 			"the rows it records as created are skipped: if that is another account, import them with a new --journal\n",
 			o.journal, j.Target(), target)
 	}
@@ -285,15 +285,15 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 		SkipInvalid: r.o.skipInvalid,
 		CheckOnly:   r.o.checkOnly,
 		InFlight:    r.stop.InFlight(),
-		Redact:      r.e.redact,
+		Redact:      r.e.ios.Redact,
 		Settle:      cmp.Or(r.e.g.timeout, wrapper.DefaultTimeout), // by then a request in flight has landed or timed out (--timeout 0: no bound)
 		Notef:       r.say,
 		OnChecked: func(total, todo int) {
 			if r.o.checkOnly || todo == 0 { // nothing to send: no progress to show
 				return
 			}
-			prog := progress.New(r.stderr, r.e.stderrTTY, r.o.interval, todo)
-			prog.Width = r.e.width
+			prog := progress.New(r.stderr, r.e.ios.ErrTTY, r.o.interval, todo)
+			prog.Width = r.e.ios.Width
 			r.prog.Store(prog)
 			prog.Run()
 		},
@@ -355,7 +355,7 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	}
 	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
 	if err != nil {
-		note("%v", r.e.redact(err.Error()))
+		note("%v", r.e.ios.Redact(err.Error()))
 	}
 	if sum.NeedsReview > 0 {
 		note("%d row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); "+

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 	"github.com/mogulkit/opportunities/internal/progress"
 	"github.com/mogulkit/opportunities/wrapper"
 )
@@ -205,8 +206,8 @@ func TestImportReport(t *testing.T) {
 				head + "1 row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n"},
 	} {
 		var stdout, stderr strings.Builder
-		e := &env{stderr: &stderr, cmd: "import"}
-		r := &importRun{e: e, o: importOptions{journal: "d.journal", checkOnly: tt.check}, stdout: &stdout, stderr: e.errOut(), stop: bulk.NewStopper(0)}
+		e := &env{ios: &iostreams.IO{Err: &stderr}, cmd: "import"}
+		r := &importRun{e: e, o: importOptions{journal: "d.journal", checkOnly: tt.check}, stdout: &stdout, stderr: e.ios.Stderr(), stop: bulk.NewStopper(0)}
 		t.Cleanup(r.stop.Close)
 		if tt.stop {
 			r.stop.Stop()

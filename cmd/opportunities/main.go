@@ -23,15 +23,12 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"syscall"
 
-	"golang.org/x/term"
-
 	"github.com/mogulkit/opportunities/internal/cmdutil"
-	"github.com/mogulkit/opportunities/internal/safetext"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 )
 
 // Exit statuses; a signal's is 128 + the signal, the shell's convention.
@@ -48,14 +45,7 @@ const (
 )
 
 func main() {
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())), stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		width: func() int { // stderr's, 80 when it cannot be known
-			if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
-				return w
-			}
-			return 80
-		}}
+	e := &env{ios: iostreams.System(), getenv: os.Getenv}
 	os.Exit(run(e, os.Args[1:]))
 }
 
@@ -110,14 +100,4 @@ func (e *env) noteSignal(s os.Signal) {
 	if n, ok := s.(syscall.Signal); ok {
 		e.interrupted.CompareAndSwap(0, 128+int32(n))
 	}
-}
-
-// out is stdout with the API key redacted (a server could echo it in any
-// field).
-func (e *env) out() io.Writer {
-	r := e.dataRedactor()
-	if !r.Active() {
-		return e.stdout
-	}
-	return safetext.NewWriter(e.stdout, r, "")
 }

@@ -41,7 +41,7 @@ func (o *output) check() error {
 }
 
 // table reports whether e prints for people.
-func (o *output) table(e *env) bool { return o.format == "table" || (o.format == "" && e.stdoutTTY) }
+func (o *output) table(e *env) bool { return o.format == "table" || (o.format == "" && e.ios.OutTTY) }
 
 // deleted is what delete prints: {} as JSON, as the API answers.
 type deleted struct{ uuid string }
@@ -52,7 +52,7 @@ func (deleted) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
 // key is redacted from the whole text.
 func (e *env) show(o *output, v any) error {
 	if !o.table(e) {
-		return safetext.WriteJSON(e.out(), v)
+		return safetext.WriteJSON(e.ios.Stdout(), v)
 	}
 	var b bytes.Buffer
 	switch v := v.(type) {
@@ -61,12 +61,12 @@ func (e *env) show(o *output, v any) error {
 	case wrapper.Page:
 		e.writeTable(&b, v.Entries)
 		if v.HasMore {
-			fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.redactData(v.Cursor))
+			fmt.Fprintf(&b, "\nMore: --cursor %s\n", e.ios.RedactData(v.Cursor))
 		}
 	case deleted:
-		fmt.Fprintf(&b, "Deleted %s\n", e.redactData(v.uuid))
+		fmt.Fprintf(&b, "Deleted %s\n", e.ios.RedactData(v.uuid))
 	}
-	_, err := e.out().Write(b.Bytes())
+	_, err := e.ios.Stdout().Write(b.Bytes())
 	return err
 }
 
@@ -106,7 +106,7 @@ func (e *env) writeTable(w io.Writer, opps []wrapper.Opportunity) {
 		cells := []string{o.UUID, o.CustomerUUID, o.Pipeline + " / " + o.PipelineStage, amount(o.AmountInCents, o.Currency),
 			o.EstimatedCloseDate, cmp.Or(string(o.ForecastCategory), "-"), win}
 		for i, c := range cells {
-			cells[i] = e.redactData(c)
+			cells[i] = e.ios.RedactData(c)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
@@ -140,13 +140,13 @@ func (e *env) writeBlock(w io.Writer, o wrapper.Opportunity) {
 			continue
 		}
 		if p.Name != "custom" {
-			fmt.Fprintf(tw, "%s:\t%s\n", p.Name, e.redactData(plain(raw)))
+			fmt.Fprintf(tw, "%s:\t%s\n", p.Name, e.ios.RedactData(plain(raw)))
 			continue
 		}
 		var custom map[string]json.RawMessage
 		_ = json.Unmarshal(raw, &custom)
 		for _, k := range slices.Sorted(maps.Keys(custom)) {
-			fmt.Fprintf(tw, "%s:\t%s\n", e.redactData("custom."+k), e.redactData(plain(custom[k])))
+			fmt.Fprintf(tw, "%s:\t%s\n", e.ios.RedactData("custom."+k), e.ios.RedactData(plain(custom[k])))
 		}
 	}
 	_ = tw.Flush()

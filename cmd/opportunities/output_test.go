@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mogulkit/opportunities/internal/iostreams"
 )
 
 // The output of get, list and delete, byte for byte, from a server that
@@ -68,7 +70,7 @@ func outputServer(t *testing.T) string {
 // runOutput runs the command in-process, stdout a terminal or not.
 func runOutput(tty bool, stdout *bytes.Buffer, args ...string) (int, string) {
 	var stderr bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: stdout, stderr: &stderr, getenv: func(string) string { return "" }, stdoutTTY: tty}
+	e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: stdout, Err: &stderr, OutTTY: tty}, getenv: func(string) string { return "" }}
 	return run(e, args), stderr.String()
 }
 
@@ -135,7 +137,7 @@ func TestOutputWriteFailures(t *testing.T) {
 		{[]string{"list", "--all", "--pipeline", "Failing"}, true, "opportunities list: disk full\n"},
 	} {
 		var stderr bytes.Buffer
-		e := &env{stdin: strings.NewReader(""), stdout: failingWriter{}, stderr: &stderr, getenv: func(string) string { return "" }, stdoutTTY: c.tty}
+		e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: failingWriter{}, Err: &stderr, OutTTY: c.tty}, getenv: func(string) string { return "" }}
 		code := run(e, append(base, c.args...))
 		require.Equal(t, 1, code, "%v: %s", c.args, stderr.String())
 		require.Equal(t, c.want, stderr.String(), c.args)
@@ -234,3 +236,11 @@ bb544336-e74e-11ee-800c-effc264f19ed  cus_bb167600-e74e-11ee-93bd-8f1e5b698784  
 	outFailingTable = tableHead + tablePlainRow
 	outFailingErr   = "opportunities list: chartmogul: GET /v1/opportunities: 500 Internal Server Error: the second page failed\n"
 )
+
+// Under --fake no server sees the key, so data on stdout is printed as it
+// is even when the key in the environment happens to be a value of it.
+func TestFakeDataIsNotRedactedForAnUnseenKey(t *testing.T) {
+	r := cliWith(t, runOpts{env: []string{"CHARTMOGUL_API_KEY=Discovery"}}, "--fake", "get", fakeSeedUUID, "-o", "json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, `"pipeline_stage":"Discovery"`)
+}

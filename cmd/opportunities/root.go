@@ -36,9 +36,9 @@ func newRoot(e *env) *cobra.Command {
 			e.apiKey() // noted, so that every message from here on is redacted
 		},
 	}
-	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
+	root.SetIn(e.ios.In)
+	root.SetOut(e.ios.Out)
+	root.SetErr(e.ios.Err)
 	root.SetFlagErrorFunc(cmdutil.FlagError)
 	root.SetVersionTemplate("opportunities {{.Version}}\n")
 	e.g.register(root.PersistentFlags())

@@ -16,6 +16,7 @@ import (
 	"github.com/mogulkit/opportunities/bulk"
 	"github.com/mogulkit/opportunities/generated"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
+	"github.com/mogulkit/opportunities/internal/iostreams"
 )
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
@@ -48,7 +49,7 @@ func TestResumeArgs(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 
-	root := newRoot(&env{getenv: func(string) string { return "" }})
+	root := newRoot(&env{ios: &iostreams.IO{}, getenv: func(string) string { return "" }})
 	for _, c := range []struct{ in, want []string }{
 		{[]string{"--resume", "deals.csv.journal", "deals.csv"}, []string{"--resume=deals.csv.journal", "deals.csv"}},
 		{[]string{"-resume", "x.journal"}, []string{"--resume=x.journal"}},
@@ -79,18 +80,18 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 func TestFailRedactsTheKey(t *testing.T) {
 	var buf bytes.Buffer
-	e := &env{stderr: &buf, cmd: "get", key: "sk_live_s3cr3t_key"}
+	e := &env{ios: &iostreams.IO{Err: &buf, Key: "sk_live_s3cr3t_key"}, cmd: "get"}
 	require.Equal(t, exitError, e.fail(errors.New("dial https://sk_live_s3cr3t_key@host: refused"), false))
 	require.Equal(t, "opportunities get: dial https://[redacted]@host: refused\n", buf.String())
 
 	buf.Reset()
-	e.key = "k" // however short, a key is redacted; a message may be mangled
+	e.ios.Key = "k" // however short, a key is redacted; a message may be mangled
 	require.Equal(t, exitUsage, e.fail(cmdutil.Usagef("bad kind"), false))
 	require.Equal(t, "opportunities get: bad [redacted]ind\nRun 'opportunities get --help' for usage.\n", buf.String())
 
 	buf.Reset()
-	e.key = "sk_live_s3cr3t_key"
-	echo := base64.StdEncoding.EncodeToString([]byte(e.key + ":"))
+	e.ios.Key = "sk_live_s3cr3t_key"
+	echo := base64.StdEncoding.EncodeToString([]byte(e.ios.Key + ":"))
 	require.Equal(t, exitError, e.fail(errors.New("proxy: bad header Basic "+echo+"\x1b]0;pwned\x07"), false))
 	require.Equal(t, "opportunities get: proxy: bad header Basic [redacted]\\x1b]0;pwned\\x07\n", buf.String())
 }
@@ -98,7 +99,7 @@ func TestFailRedactsTheKey(t *testing.T) {
 // A problem with a list parameter names the flag that sets it, and that flag
 // is flagName's: every parameter of the spec's list operation has one.
 func TestListFlagsAreNamedAfterTheParameters(t *testing.T) {
-	root := newRoot(&env{getenv: func(string) string { return "" }})
+	root := newRoot(&env{ios: &iostreams.IO{}, getenv: func(string) string { return "" }})
 	list, _, err := root.Find([]string{"list"})
 	require.NoError(t, err)
 	params := reflect.TypeFor[generated.ListOpportunitiesParams]()

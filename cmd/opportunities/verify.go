@@ -38,11 +38,11 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 	// The progress (the marker, each UUID as it is created) is written at
 	// once, so that even a kill -9 leaves what is needed to delete what the
 	// run created: on stderr with --output json, whose stdout is one document.
-	progress, created := e.stdout, false
+	progress, created := e.ios.Out, false
 	if output == "json" {
-		progress = e.stderr
+		progress = e.ios.Err
 	}
-	say := func(line string) { _, _ = io.WriteString(progress, e.redact(line)+"\n") }
+	say := func(line string) { _, _ = io.WriteString(progress, e.ios.Redact(line)+"\n") }
 	var ch *livecheck.Check
 	cfg.Progress = func(ev livecheck.Event) {
 		created = created || !ev.Found
@@ -63,16 +63,16 @@ func (e *env) runVerify(cfg livecheck.Config, output string) int {
 		stop() // a second Ctrl-C now ends the process at once
 	}
 	rep := ch.Finish()
-	rep.Sanitize(e.redact) // much of it comes from the server
+	rep.Sanitize(e.ios.Redact) // much of it comes from the server
 	if output == "json" {
-		if err := safetext.WriteJSON(e.stdout, rep); err != nil {
+		if err := safetext.WriteJSON(e.ios.Out, rep); err != nil {
 			return e.fail(fmt.Errorf("writing the report: %w", err), false)
 		}
 	} else {
 		if created {
 			say("")
 		}
-		_ = rep.WriteText(e.stdout) // the exit status is the verdict's, as it always was
+		_ = rep.WriteText(e.ios.Out) // the exit status is the verdict's, as it always was
 	}
 	if rep.Conforms {
 		return exitOK
