@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,35 +14,14 @@ import (
 // noArgs refuses positional arguments; oneUUID wants exactly one.
 var noArgs, oneUUID = cmdutil.WantArgs(0, "no argument"), cmdutil.WantArgs(1, "one UUID")
 
-// command is a cobra command whose do reports its own errors and returns the
-// exit status (see run). Its description and examples are those of
-// help/NAME.txt, NAME being use's first word.
-func command(use, short string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
-	long, examples := helpText(strings.Fields(use)[0])
-	return &cobra.Command{
-		Use: use, Short: short, Long: long, Example: examples, Args: args,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if code := do(cmd, args); code != exitOK {
-				return cmdutil.ExitStatus(code)
-			}
-			return nil
-		},
-	}
-}
-
 //go:embed help
 var helpFiles embed.FS
 
-// helpText is a command's description and examples, from help/NAME.txt: the
-// description, then a line "Examples:" and the examples. Prose is kept out of
-// the Go code; TestHelpExamplesRunAsWritten runs every example.
-func helpText(name string) (long, examples string) {
-	data, err := helpFiles.ReadFile("help/" + name + ".txt")
-	if err != nil {
-		panic(err) // a missing file fails every test that builds the commands
-	}
-	long, examples, _ = strings.Cut(strings.TrimRight(string(data), "\n"), "\n\nExamples:\n")
-	return long, examples
+// command is a command whose description and examples are those of
+// help/NAME.txt (TestHelpExamplesRunAsWritten runs every example), and whose
+// do reports its own errors and returns the exit status (see run).
+func command(use, short string, args cobra.PositionalArgs, do func(cmd *cobra.Command, args []string) int) *cobra.Command {
+	return cmdutil.Command(helpFiles, use, short, args, do)
 }
 
 // call runs one API call with a client, on a context Ctrl-C cancels, and

@@ -21,38 +21,12 @@ import (
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
-// resumeFlag is --resume (the journal --journal names, or the default),
-// --resume=JOURNAL or --resume JOURNAL (see normalizeArgs).
-type resumeFlag struct {
-	set  bool
-	path string
-}
-
-// String is empty: the help shows no default.
-func (r *resumeFlag) String() string { return "" }
-
-// Type is "bool" so that the help shows "--resume [JOURNAL]", an optional value.
-func (r *resumeFlag) Type() string { return "bool" }
-
-// Set takes "true" (--resume alone), "false" or a journal's name.
-func (r *resumeFlag) Set(v string) error {
-	switch v {
-	case "":
-		return errors.New("empty journal name")
-	case "true", "false":
-		r.set, r.path = v == "true", ""
-	default:
-		r.set, r.path = true, v
-	}
-	return nil
-}
-
 // importOptions are import's flags.
 type importOptions struct {
 	format        string
 	formatGuessed bool // no --format: from FILE's name
 	journal       string
-	resume        resumeFlag
+	resume        cmdutil.Optional // --resume [JOURNAL] (see normalizeArgs)
 	skipInvalid   bool
 	checkOnly     bool
 	concurrency   int
@@ -63,7 +37,7 @@ type importOptions struct {
 
 // importCommand is "opportunities import".
 func importCommand(e *env) *cobra.Command {
-	var o importOptions
+	o := importOptions{resume: cmdutil.Optional{What: "journal name"}}
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
 		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
 			file, err := o.check(args)
@@ -76,10 +50,10 @@ func importCommand(e *env) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "", "input `format`: csv or jsonl (default: csv for a .csv FILE, else jsonl)")
 	fs.StringVar(&o.journal, "journal", "", "the journal `file` (default FILE.journal)")
-	fs.VarPF(&o.resume, "resume", "", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
+	cmdutil.OptionalVar(fs, &o.resume, "resume", "continue an import from its journal: `[JOURNAL]` if given (--resume JOURNAL, or\n"+
 		"--resume=JOURNAL), else --journal or FILE.journal. The argument after --resume is the journal when\n"+
 		"it ends in .journal or is a journal file; FILE may then be left out if it is JOURNAL without .journal.\n"+
-		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)").NoOptDefVal = "true"
+		"Rows already created are skipped, the others sent (after a check when an earlier attempt may have worked)")
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "report invalid rows and send the others (invalid rows count as failures)")
 	fs.BoolVar(&o.checkOnly, "check", false, "check every row and stop: nothing is sent and no journal is written")
 	fs.IntVar(&o.concurrency, "concurrency", bulk.DefaultConcurrency, fmt.Sprintf("at most `n` requests in flight (1 to %d)", maxImportConcurrency))
@@ -108,7 +82,7 @@ func isJournalName(name string) bool {
 // check validates the flags, settles the journal, the format and the rate
 // budget, and returns the FILE to import.
 func (o *importOptions) check(pos []string) (string, error) {
-	if file, ok := strings.CutSuffix(o.resume.path, ".journal"); ok && len(pos) == 0 {
+	if file, ok := strings.CutSuffix(o.resume.Value, ".journal"); ok && len(pos) == 0 {
 		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
 			pos = []string{file} // --resume deals.csv.journal: the file is deals.csv
 		}
@@ -128,16 +102,16 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", cmdutil.Usagef("--progress-interval must not be negative, got %v", o.interval)
 	case o.format != "" && o.format != bulk.FormatCSV && o.format != bulk.FormatJSONL:
 		return "", cmdutil.Usagef("--format must be csv or jsonl, got %q", o.format)
-	case o.resume.path != "" && o.journal != "" && o.journal != o.resume.path:
-		return "", cmdutil.Usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.path)
-	case pos[0] == "-" && o.resume.path == "" && o.journal == "" && !o.checkOnly: // --check writes no journal
+	case o.resume.Value != "" && o.journal != "" && o.journal != o.resume.Value:
+		return "", cmdutil.Usagef("--journal %s and --resume=%s name different journals", o.journal, o.resume.Value)
+	case pos[0] == "-" && o.resume.Value == "" && o.journal == "" && !o.checkOnly: // --check writes no journal
 		return "", cmdutil.Usagef("reading stdin (-) needs --journal")
 	}
 	file := pos[0]
 	o.budget = budget
 	o.formatGuessed = o.format == ""
 	o.format = cmp.Or(o.format, bulk.FormatOf(file))
-	o.journal = cmp.Or(o.resume.path, o.journal, file+".journal")
+	o.journal = cmp.Or(o.resume.Value, o.journal, file+".journal")
 	return file, nil
 }
 
@@ -217,9 +191,9 @@ func (e *env) openJournal(o importOptions, file string, c *wrapper.Client) (bulk
 	if e.g.fake {
 		target = fakeTarget
 	}
-	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Resume: o.resume.set,
+	jo := bulk.JournalOptions{Source: filepath.Base(file), Target: target, Resume: o.resume.On,
 		Ephemeral: func(t string) bool { return t == fakeTarget }}
-	if !o.resume.set {
+	if !o.resume.On {
 		j, err := bulk.CreateJournal(o.journal, jo)
 		if err != nil {
 			return nil, journalError(o.journal, err)

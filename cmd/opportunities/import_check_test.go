@@ -42,15 +42,17 @@ func TestImportOptionsCheck(t *testing.T) {
 		{name: "jsonl by default", pos: []string{"a.txt"}, file: "a.txt", format: "jsonl", journal: "a.txt.journal"},
 		{name: "format given", set: func(o *importOptions) { o.format = "jsonl" }, pos: []string{"a.csv"}, file: "a.csv", format: "jsonl", journal: "a.csv.journal"},
 		{name: "journal given", set: func(o *importOptions) { o.journal = "j" }, pos: []string{"a.csv"}, file: "a.csv", format: "csv", journal: "j"},
-		{name: "resume names it", set: func(o *importOptions) { o.resume = resumeFlag{true, "r.journal"} }, pos: []string{"a.csv"}, file: "a.csv", format: "csv", journal: "r.journal"},
-		{name: "resume and journal agree", set: func(o *importOptions) { o.resume, o.journal = resumeFlag{true, "r"}, "r" }, pos: []string{"a"}, file: "a", format: "jsonl", journal: "r"},
-		{name: "resume alone", set: func(o *importOptions) { o.resume, o.journal = resumeFlag{true, ""}, "j" }, pos: []string{"a"}, file: "a", format: "jsonl", journal: "j"},
-		{name: "FILE from the journal's name", set: func(o *importOptions) { o.resume = resumeFlag{true, deals + ".journal"} }, file: deals, format: "csv", journal: deals + ".journal"},
-		{name: "no FILE from a missing one", set: func(o *importOptions) { o.resume = resumeFlag{true, filepath.Join(dir, "gone.csv.journal")} }, want: "missing the FILE to import"},
-		{name: "no FILE from a directory", set: func(o *importOptions) { o.resume = resumeFlag{true, dir + ".journal"} }, want: "missing the FILE to import"},
+		{name: "resume names it", set: func(o *importOptions) { o.resume = cmdutil.Optional{On: true, Value: "r.journal"} }, pos: []string{"a.csv"}, file: "a.csv", format: "csv", journal: "r.journal"},
+		{name: "resume and journal agree", set: func(o *importOptions) { o.resume, o.journal = cmdutil.Optional{On: true, Value: "r"}, "r" }, pos: []string{"a"}, file: "a", format: "jsonl", journal: "r"},
+		{name: "resume alone", set: func(o *importOptions) { o.resume, o.journal = cmdutil.Optional{On: true, Value: ""}, "j" }, pos: []string{"a"}, file: "a", format: "jsonl", journal: "j"},
+		{name: "FILE from the journal's name", set: func(o *importOptions) { o.resume = cmdutil.Optional{On: true, Value: deals + ".journal"} }, file: deals, format: "csv", journal: deals + ".journal"},
+		{name: "no FILE from a missing one", set: func(o *importOptions) {
+			o.resume = cmdutil.Optional{On: true, Value: filepath.Join(dir, "gone.csv.journal")}
+		}, want: "missing the FILE to import"},
+		{name: "no FILE from a directory", set: func(o *importOptions) { o.resume = cmdutil.Optional{On: true, Value: dir + ".journal"} }, want: "missing the FILE to import"},
 		{name: "stdin under --check", set: func(o *importOptions) { o.checkOnly = true }, pos: []string{"-"}, file: "-", format: "jsonl", journal: "-.journal"},
 		{name: "stdin with a journal", set: func(o *importOptions) { o.journal = "j" }, pos: []string{"-"}, file: "-", format: "jsonl", journal: "j"},
-		{name: "stdin resumed", set: func(o *importOptions) { o.resume = resumeFlag{true, "j"} }, pos: []string{"-"}, file: "-", format: "jsonl", journal: "j"},
+		{name: "stdin resumed", set: func(o *importOptions) { o.resume = cmdutil.Optional{On: true, Value: "j"} }, pos: []string{"-"}, file: "-", format: "jsonl", journal: "j"},
 		{name: "stdin alone", pos: []string{"-"}, want: "reading stdin (-) needs --journal"},
 
 		{name: "no FILE first", set: func(o *importOptions) { o.concurrency = 0 }, want: "missing the FILE to import"},
@@ -61,8 +63,10 @@ func TestImportOptionsCheck(t *testing.T) {
 		{name: "rate too high", set: func(o *importOptions) { o.rate = 1e6 + 1 }, pos: []string{"a"}, want: "--rate must be"},
 		{name: "rate before interval", set: func(o *importOptions) { o.rate, o.interval = -1, -1 }, pos: []string{"a"}, want: "--rate must be"},
 		{name: "interval before format", set: func(o *importOptions) { o.interval, o.format = -time.Second, "xml" }, pos: []string{"a"}, want: "--progress-interval must not be negative, got -1s"},
-		{name: "format before journals", set: func(o *importOptions) { o.format, o.journal, o.resume = "CSV", "a", resumeFlag{true, "b"} }, pos: []string{"a"}, want: `--format must be csv or jsonl, got "CSV"`},
-		{name: "two journals before stdin", set: func(o *importOptions) { o.journal, o.resume = "a", resumeFlag{true, "b"} }, pos: []string{"-"}, want: "--journal a and --resume=b name different journals"},
+		{name: "format before journals", set: func(o *importOptions) {
+			o.format, o.journal, o.resume = "CSV", "a", cmdutil.Optional{On: true, Value: "b"}
+		}, pos: []string{"a"}, want: `--format must be csv or jsonl, got "CSV"`},
+		{name: "two journals before stdin", set: func(o *importOptions) { o.journal, o.resume = "a", cmdutil.Optional{On: true, Value: "b"} }, pos: []string{"-"}, want: "--journal a and --resume=b name different journals"},
 	} {
 		o := validImportOptions()
 		if tt.set != nil {
@@ -86,19 +90,6 @@ func TestImportOptionsCheck(t *testing.T) {
 	o.rate = wrapper.MaxRateLimit
 	_, err = o.check([]string{"a"})
 	require.NoError(t, err)
-}
-
-func TestResumeFlagSet(t *testing.T) {
-	var r resumeFlag
-	require.NoError(t, r.Set("x.journal"))
-	require.Equal(t, resumeFlag{true, "x.journal"}, r)
-	require.NoError(t, r.Set("true"))
-	require.Equal(t, resumeFlag{true, ""}, r)
-	require.NoError(t, r.Set("x.journal"))
-	require.NoError(t, r.Set("false"))
-	require.Equal(t, resumeFlag{false, ""}, r)
-	require.EqualError(t, r.Set(""), "empty journal name")
-	require.Equal(t, resumeFlag{false, ""}, r, "unchanged by a refused value")
 }
 
 // fieldList: every property but custom, in order, comma-separated, on

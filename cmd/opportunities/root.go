@@ -17,7 +17,7 @@ var version = ""
 
 // newRoot builds the command tree for e.
 func newRoot(e *env) *cobra.Command {
-	long, examples := helpText("opportunities")
+	long, examples := cmdutil.HelpText(helpFiles, "opportunities")
 	root := &cobra.Command{
 		Use:           "opportunities",
 		Short:         "a client for ChartMogul's Opportunities API",

@@ -5,7 +5,9 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"regexp"
@@ -109,6 +111,70 @@ func PlainFlagError(msg string) string {
 // parser's error as a *UsageError, in plain words (see PlainFlagError).
 func FlagError(_ *cobra.Command, err error) error {
 	return &UsageError{Msg: PlainFlagError(err.Error())}
+}
+
+// Optional is a flag whose value may be left out: "--NAME" alone turns it
+// on, "--NAME=V" turns it on with the value V, "--NAME=false" turns it off.
+// Define it with OptionalVar.
+type Optional struct {
+	On    bool
+	Value string
+	What  string // what the value is, for the error an empty one gets: "empty journal name"
+}
+
+// String is empty: the help shows no default.
+func (o *Optional) String() string { return "" }
+
+// Type is "bool", so that the help shows the usage's back-quoted word as
+// the value ("--resume [JOURNAL]") and no type.
+func (o *Optional) Type() string { return "bool" }
+
+// Set takes "true" (the flag alone), "false" or a value.
+func (o *Optional) Set(v string) error {
+	switch v {
+	case "":
+		return errors.New("empty " + o.What)
+	case "true", "false":
+		o.On, o.Value = v == "true", ""
+	default:
+		o.On, o.Value = true, v
+	}
+	return nil
+}
+
+// OptionalVar defines o on fs as --name, whose value may be left out.
+func OptionalVar(fs *pflag.FlagSet, o *Optional, name, usage string) {
+	fs.VarPF(o, name, "", usage).NoOptDefVal = "true"
+}
+
+// Command is a cobra command whose description and examples (Long and
+// Example) are those of help/NAME.txt in files, NAME being use's first word
+// (see HelpText), and whose run reports its own errors and returns the exit
+// status: not 0, it is returned as an ExitStatus.
+func Command(files fs.FS, use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) int) *cobra.Command {
+	long, examples := HelpText(files, strings.Fields(use)[0])
+	return &cobra.Command{
+		Use: use, Short: short, Long: long, Example: examples, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := run(cmd, args); code != 0 {
+				return ExitStatus(code)
+			}
+			return nil
+		},
+	}
+}
+
+// HelpText is a command's description and examples from help/NAME.txt in
+// files: the description, then a line "Examples:" after a blank line, and the
+// examples. It panics if the file is missing, as a program that cannot
+// build its commands cannot run.
+func HelpText(files fs.FS, name string) (long, examples string) {
+	data, err := fs.ReadFile(files, "help/"+name+".txt")
+	if err != nil {
+		panic(err)
+	}
+	long, examples, _ = strings.Cut(strings.TrimRight(string(data), "\n"), "\n\nExamples:\n")
+	return long, examples
 }
 
 // Secret is a string flag value that never shows what it holds, in the help

@@ -3,9 +3,12 @@ package cmdutil
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 )
 
@@ -147,4 +150,38 @@ func TestHelpCompletionVersion(t *testing.T) {
 	out, err = execute(newTree(), "version")
 	require.NoError(t, err)
 	require.Equal(t, "app v9\n", out)
+}
+
+func TestOptional(t *testing.T) {
+	r := Optional{What: "journal name"}
+	require.NoError(t, r.Set("x.journal"))
+	require.Equal(t, Optional{On: true, Value: "x.journal", What: "journal name"}, r)
+	require.NoError(t, r.Set("true"))
+	require.Equal(t, Optional{On: true, What: "journal name"}, r)
+	require.NoError(t, r.Set("x.journal"))
+	require.NoError(t, r.Set("false"))
+	require.Equal(t, Optional{What: "journal name"}, r)
+	require.EqualError(t, r.Set(""), "empty journal name")
+	require.Equal(t, Optional{What: "journal name"}, r, "unchanged by a refused value")
+
+	// On a command line: alone, with =, and the help's form.
+	for args, want := range map[string]Optional{"--resume": {On: true}, "--resume=j": {On: true, Value: "j"}, "": {}} {
+		var o Optional
+		fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+		OptionalVar(fs, &o, "resume", "continue: `[JOURNAL]`")
+		require.NoError(t, fs.Parse(strings.Fields(args)))
+		require.Equal(t, want, o, args)
+		require.Contains(t, fs.FlagUsages(), "--resume [JOURNAL]   continue: [JOURNAL]")
+	}
+}
+
+func TestCommandReadsItsHelpAndReturnsTheStatus(t *testing.T) {
+	files := fstest.MapFS{"help/sync.txt": {Data: []byte("Syncs.\n\nMore.\n\nExamples:\n  app sync\n")}}
+	cmd := Command(files, "sync [flags]", "sync it", cobra.NoArgs, func(*cobra.Command, []string) int { return 3 })
+	require.Equal(t, "Syncs.\n\nMore.", cmd.Long)
+	require.Equal(t, "  app sync", cmd.Example)
+	require.Equal(t, ExitStatus(3), cmd.RunE(cmd, nil))
+	ok := Command(files, "sync", "", nil, func(*cobra.Command, []string) int { return 0 })
+	require.NoError(t, ok.RunE(ok, nil))
+	require.Panics(t, func() { HelpText(files, "missing") })
 }
