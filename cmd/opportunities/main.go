@@ -1,23 +1,11 @@
 // Command opportunities is a command-line client for ChartMogul's
-// Opportunities API, built on package wrapper: create, get, update, delete and
-// list opportunities, and import many at once from a JSON Lines or CSV file
-// with a crash-safe journal that makes a rerun create every row exactly once.
+// Opportunities API, built on packages wrapper and bulk: create, get, update,
+// delete and list opportunities, and import many at once from a JSON Lines or
+// CSV file with a crash-safe journal that makes a rerun create every row
+// exactly once.
 //
-// Usage:
-//
-//	opportunities [global flags] COMMAND [flags] [args]
-//
-// Run "opportunities --help" for the commands and global flags, and
-// "opportunities COMMAND --help" for one command's flags and examples. The
-// command tree, help, shell completion ("opportunities completion bash") and
-// "did you mean" suggestions come from spf13/cobra.
-//
-// Output is JSON on stdout in the API's own shape when stdout is not a
-// terminal; on a terminal, a table or a readable block (--output chooses).
-// Errors go to stderr. The exit status is 0 on success, 1 on an API or
-// network error (or a partly failed import), 2 on a usage or validation
-// error, in which case nothing was sent, and 130 after Ctrl-C (143 after
-// SIGTERM, 129 after SIGHUP).
+// Usage, output and exit statuses are in "opportunities --help" (whose text
+// is help/opportunities.txt) and "opportunities COMMAND --help".
 package main
 
 import (
