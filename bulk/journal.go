@@ -329,15 +329,27 @@ type LazyJournal struct {
 // CreateJournal prepares a new journal at path, which its first Append
 // creates as OpenJournal does (o.Resume is ignored). So that an import is
 // told before it sends anything, it refuses at once a path that is a
-// directory (ErrJournalIsDir) or a file that is not empty
-// (ErrJournalExists); the file is neither created nor locked until the
-// first Append, which refuses a journal that another import began since.
+// directory (ErrJournalIsDir), a file that is not empty (ErrJournalExists),
+// or one in a directory where no file can be created (missing, not
+// writable: the system's error); the file is neither created nor locked
+// until the first Append, which refuses a journal that another import began
+// since.
 func CreateJournal(path string, o JournalOptions) (*LazyJournal, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s: %w", path, ErrJournalIsDir)
 	} else if err == nil && fi.Size() > 0 {
 		return nil, fmt.Errorf("%s: %w", path, ErrJournalExists)
 	}
+	dir := filepath.Dir(path)
+	probe, err := os.CreateTemp(dir, "."+filepath.Base(path)+".probe-*")
+	if err != nil {
+		if pe, ok := errors.AsType[*os.PathError](err); ok {
+			err = pe.Err // the probe's name means nothing to the caller
+		}
+		return nil, fmt.Errorf("%s: no journal can be created in %s: %w", path, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	o.Resume = false
 	return &LazyJournal{path: path, o: o}, nil
 }

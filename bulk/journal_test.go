@@ -279,6 +279,22 @@ func TestCreateJournalRefusesAtOnce(t *testing.T) {
 	require.NoError(t, j.Close())
 }
 
+// A journal that could never be created is refused before anything is sent,
+// and the check leaves no file behind.
+func TestCreateJournalRefusesAPlaceWhereNoFileCanBeCreated(t *testing.T) {
+	dir := t.TempDir()
+	_, err := bulk.CreateJournal(filepath.Join(dir, "missing", "deals.journal"), bulk.JournalOptions{})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.ErrorContains(t, err, "deals.journal: no journal can be created in "+filepath.Join(dir, "missing")+": ")
+
+	j, err := bulk.CreateJournal(filepath.Join(dir, "deals.journal"), bulk.JournalOptions{})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries, "the probe is removed")
+}
+
 func TestCreateJournalRefusesAJournalBegunSince(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j")
 	j, err := bulk.CreateJournal(path, bulk.JournalOptions{})

@@ -325,7 +325,7 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		}
 		return exitOK
 	case sum.Invalid > 0: // under --skip-invalid
-		note("skipped %d invalid rows", sum.Invalid)
+		note("left out %s", count(sum.Invalid, "invalid row"))
 	}
 	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
 	if err != nil {
@@ -336,8 +336,8 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 			"they were neither sent nor claimed", sum.NeedsReview)
 	}
 	if sum.MayExist > 0 {
-		note("%d failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them",
-			sum.MayExist)
+		note("%s that failed may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them",
+			count(sum.MayExist, "row"))
 	}
 	switch _, statErr := os.Stat(r.o.journal); {
 	case r.stop.Stopped() && sum.Created+sum.Failed+sum.Reconciled == 0 && statErr != nil: // no journal
@@ -351,4 +351,12 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// count is "1 row" or "3 rows".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -183,14 +183,14 @@ func TestImportReport(t *testing.T) {
 				head + "interrupted; rerun with --resume to continue\n"},
 		{name: "interrupted", stop: true, sum: bulk.Summary{Total: 3, Created: 1, Failed: 1, NotSent: 1, MayExist: 1, Interrupted: true}, code: exitError, stdout: true,
 			stderr: "summary: total 3, created 1, skipped 0, reconciled 0, failed 1, invalid 0, not sent 1, elapsed 0s, rate 0.0 rows/s\n" +
-				head + "1 failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
+				head + "1 row that failed may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
 				head + "interrupted; rerun with --resume to continue\n"},
 		{name: "everything", sum: bulk.Summary{Total: 9, Created: 2, Invalid: 3, Failed: 3, NeedsReview: 1, MayExist: 2}, err: errors.New("journal: disk full"), code: exitError, stdout: true,
-			stderr: head + "skipped 3 invalid rows\n" +
+			stderr: head + "left out 3 invalid rows\n" +
 				"summary: total 9, created 2, skipped 0, reconciled 0, failed 3, invalid 3, not sent 0, elapsed 0s, rate 0.0 rows/s, needs review 1\n" +
 				head + "journal: disk full\n" +
 				head + "1 row(s) need review: which matching opportunity is whose cannot be told (see the error and candidates on stdout); they were neither sent nor claimed\n" +
-				head + "2 failed rows may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
+				head + "2 rows that failed may have been created anyway (5xx, dropped connection or timeout); --resume checks before resending them\n" +
 				head + "rerun with --resume to retry the rows not created\n"},
 		{name: "needs review only", sum: bulk.Summary{Total: 1, NeedsReview: 1}, code: exitError, stdout: true,
 			stderr: "summary: total 1, created 0, skipped 0, reconciled 0, failed 0, invalid 0, not sent 0, elapsed 0s, rate 0.0 rows/s, needs review 1\n" +
