@@ -199,11 +199,11 @@ func TestFakeServerHelpExamples(t *testing.T) {
 		if cmd, _, _ := strings.Cut(ex, "#"); strings.HasPrefix(ex, "opportunities fake-server") {
 			servers = append(servers, strings.TrimSpace(strings.TrimPrefix(cmd, "opportunities ")))
 		} else if strings.HasPrefix(ex, "curl ") {
-			curls = append(curls, ex)
+			curls = append(curls, strings.TrimSpace(cmd)) // without the comment, which would swallow --fail
 		}
 	}
 	require.Len(t, servers, 2)
-	require.Len(t, curls, 3)
+	require.Len(t, curls, 4)
 	for i, line := range servers {
 		args := strings.Fields(line)[1:]
 		if !strings.Contains(line, "--addr") {
