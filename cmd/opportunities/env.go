@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/mogulkit/opportunities/chartmogultest"
 	"github.com/mogulkit/opportunities/internal/apikey"
 	"github.com/mogulkit/opportunities/internal/cmdutil"
@@ -24,10 +26,11 @@ type env struct {
 	ios         *iostreams.IO
 	getenv      func(string) string
 	g           globals
-	cmd         string       // the command being run, for messages
-	interrupted atomic.Int32 // the exit status a signal calls for, 0 if none came
-	keyRead     bool         // the key (or keyErr) is settled: the key file is read once
-	keyErr      error        // reading --api-key-file failed
+	cmd         string         // the command being run, for messages
+	flags       *pflag.FlagSet // its flags
+	interrupted atomic.Int32   // the exit status a signal calls for, 0 if none came
+	keyRead     bool           // the key (or keyErr) is settled: the key file is read once
+	keyErr      error          // reading --api-key-file failed
 }
 
 // globals are the flags accepted before the command and after it.
@@ -193,12 +196,16 @@ func (e *env) fail(err error, byFlag bool) int {
 	}
 	var ve *wrapper.ValidationError
 	var ue *cmdutil.UsageError
+	var flags *pflag.FlagSet // the flags problems are named by
+	if byFlag {
+		flags = e.flags
+	}
 	switch {
 	case errors.As(err, &ve):
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s: invalid input, nothing was sent:\n", prefix)
 		for _, p := range ve.Problems {
-			fmt.Fprintf(&b, "  %s: %s\n", fieldWithFlag(p.Field, byFlag), p.Problem)
+			fmt.Fprintf(&b, "  %s: %s\n", fieldWithFlag(flags, p.Field), p.Problem)
 		}
 		fmt.Fprint(stderr, b.String())
 		return exitUsage
@@ -213,13 +220,15 @@ func (e *env) fail(err error, byFlag bool) int {
 	return exitError
 }
 
-// fieldWithFlag is "pipeline_stage (--stage)", or the field alone.
-func fieldWithFlag(field string, byFlag bool) string {
-	switch {
-	case !byFlag || field == "":
-		return field
-	case field == "custom" || strings.HasPrefix(field, "custom.") || strings.HasPrefix(field, "custom["):
-		return field + " (--custom)"
+// fieldWithFlag is "pipeline_stage (--stage)" when one of flags sets the
+// field, else the field alone (flags nil: none).
+func fieldWithFlag(flags *pflag.FlagSet, field string) string {
+	name := flagName(field)
+	if field == "custom" || strings.HasPrefix(field, "custom.") || strings.HasPrefix(field, "custom[") {
+		name = "custom"
 	}
-	return field + " (--" + flagName(field) + ")"
+	if field == "" || flags == nil || flags.Lookup(name) == nil {
+		return field
+	}
+	return field + " (--" + name + ")"
 }

@@ -55,6 +55,9 @@ func run(e *env, args []string) int {
 		if k := cmdutil.LastValue(args, "api-key"); k != "" && !e.keyRead {
 			e.g.apiKey = k // the parse may have stopped before it, or at an earlier one
 		}
+		if f := cmdutil.LastValue(args, "api-key-file"); f != "" && f != "-" && !e.keyRead && e.g.apiKeyFile == "" {
+			e.g.apiKeyFile = f // likewise (stdin is not read for a message)
+		}
 		e.apiKey() // noted, so that the message is redacted
 		if !errors.As(err, &ue) {
 			err = &cmdutil.UsageError{Msg: err.Error()} // an unknown command or flag, a bad flag value

@@ -32,7 +32,7 @@ func newRoot(e *env) *cobra.Command {
 			return cmdutil.Usagef("no command given")
 		},
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
-			e.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			e.cmd, e.flags = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), cmd.Flags()
 			e.apiKey() // noted, so that every message from here on is redacted
 		},
 	}

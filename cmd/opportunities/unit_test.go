@@ -107,10 +107,14 @@ func TestListFlagsAreNamedAfterTheParameters(t *testing.T) {
 		name, _, _ := strings.Cut(params.Field(i).Tag.Get("form"), ",")
 		require.NotNil(t, list.Flags().Lookup(flagName(name)), "list parameter %s: no flag --%s", name, flagName(name))
 	}
-	require.Equal(t, "estimated_close_date_on_or_after (--close-date-on-or-after)", fieldWithFlag("estimated_close_date_on_or_after", true))
-	require.Equal(t, "customer_uuid (--customer-uuid)", fieldWithFlag("customer_uuid", true))
-	require.Equal(t, "custom.seats (--custom)", fieldWithFlag("custom.seats", true))
-	require.Equal(t, "pipeline_stage", fieldWithFlag("pipeline_stage", false))
+	require.Equal(t, "estimated_close_date_on_or_after (--close-date-on-or-after)", fieldWithFlag(list.Flags(), "estimated_close_date_on_or_after"))
+	require.Equal(t, "customer_uuid (--customer-uuid)", fieldWithFlag(list.Flags(), "customer_uuid"))
+	require.Equal(t, "pipeline_stage", fieldWithFlag(nil, "pipeline_stage"))
+	update, _, err := root.Find([]string{"update"})
+	require.NoError(t, err)
+	require.Equal(t, "custom.seats (--custom)", fieldWithFlag(update.Flags(), "custom.seats"))
+	require.Equal(t, "uuid", fieldWithFlag(update.Flags(), "uuid"), "no flag sets it: the argument does")
+	require.Equal(t, "update", fieldWithFlag(update.Flags(), "update"))
 }
 
 // The global flags a client uses are checked by the commands that make one
@@ -137,7 +141,10 @@ func TestGlobalFlagsAreCheckedWhereTheyAreUsed(t *testing.T) {
 // the key redacted all the same.
 func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
 	const key = "sk_live_SECRET123"
+	keyFile := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(keyFile, []byte(key+"\n"), 0o600))
 	for _, args := range [][]string{{"--timeout", key, "--api-key", key, "list"}, {"--retries", key, "--api-key=" + key, "list"},
+		{"--timeout", key, "--api-key-file", keyFile, "list"}, {"--timeout", key, "--api-key-file=" + keyFile, "list"},
 		{"--api-key", "sk_other_1", "--timeout", key, "--api-key", key, "list"}, {"---api-key=" + key, "list"},
 		{"\u2014api-key=" + key, "list"}, {"list", "\u2013api-key", key}} {
 		r := cli(t, args...)

@@ -107,7 +107,7 @@ func (e *env) newCheck(cfg livecheck.Config, output string) (ch *livecheck.Check
 		if errors.As(err, &ce) {
 			msgs := make([]string, len(ce.Violations))
 			for i, v := range ce.Violations {
-				msgs[i] = fieldWithFlag(v.Field, true) + ": " + v.Message
+				msgs[i] = fieldWithFlag(e.flags, v.Field) + ": " + v.Message
 			}
 			err = cmdutil.Usagef("invalid input, nothing was sent: %s", strings.Join(msgs, "; "))
 		}
