@@ -167,6 +167,12 @@ func TestUsageErrorsExit2AndSendNothing(t *testing.T) {
 	}
 	require.Equal(t, 0, totalRequests(srv))
 
+	for _, args := range [][]string{{"create", "--file="}, {"update", missingUUID, "--file", ""}} {
+		r := cli(t, srvArgs(srv, args...)...)
+		require.Equal(t, 2, r.code, "%q: %s", args, r.stderr)
+		require.Contains(t, r.stderr, "--file needs a path (- for stdin)", "not taken for no --file")
+	}
+
 	r := cli(t, "get", missingUUID) // no key anywhere
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.stderr, "no API key")

@@ -143,6 +143,9 @@ func flagUsage(p generated.Property, create bool) string {
 // body is the request body: --file's, or the field flags' typed by the
 // schema (the two do not mix).
 func (ff *fieldFlags) body(stdin io.Reader) (body []byte, err error) {
+	if ff.file == "" && ff.fs.Changed("file") {
+		return nil, cmdutil.Usagef("--file needs a path (- for stdin)")
+	}
 	if ff.file == "" {
 		return wrapper.BodyFromText(ff.props, ff.text, ff.custom.m), nil
 	}
