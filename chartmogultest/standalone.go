@@ -75,8 +75,9 @@ func (e *StandaloneError) Error() string {
 
 // Check reports the first problem with s that Start would refuse, in field
 // order, as a *StandaloneError: an address CheckAddr refuses (its Problem is
-// CheckAddr's error, without the address), a negative RateLimit or
-// MaxConcurrent. Start checks the rest (BasePath among it).
+// CheckAddr's error, without the address), a BasePath that is not
+// /segment[/segment...] or is under the admin endpoint, a negative RateLimit
+// or MaxConcurrent.
 func (s Standalone) Check() error {
 	if s.Addr != "" {
 		if err := CheckAddr(s.Addr); err != nil {
@@ -84,6 +85,10 @@ func (s Standalone) Check() error {
 		}
 	}
 	switch {
+	case !basePathPattern.MatchString(s.BasePath):
+		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("must be empty or /segment[/segment...], got %q", s.BasePath)}
+	case s.BasePath == DefaultAdminPath || strings.HasPrefix(s.BasePath, DefaultAdminPath+"/"):
+		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("%q is under the admin endpoint %s; choose another", s.BasePath, DefaultAdminPath)}
 	case s.RateLimit < 0:
 		return &StandaloneError{Field: "RateLimit", Problem: fmt.Sprintf("must not be negative, got %d", s.RateLimit)}
 	case s.MaxConcurrent < 0:

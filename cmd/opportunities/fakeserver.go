@@ -41,7 +41,8 @@ func (e *env) runFakeServer(s chartmogultest.Standalone, quiet bool) int {
 	case s.Addr == "": // a free port to Standalone, but --addr wants HOST:PORT
 		return e.fail(cmdutil.Usagef("--addr \"\": %v", chartmogultest.CheckAddr("")), false)
 	case errors.As(s.Check(), &se):
-		flag := map[string]string{"Addr": fmt.Sprintf("--addr %q:", s.Addr), "RateLimit": "--rate-limit", "MaxConcurrent": "--max-concurrent"}
+		flag := map[string]string{"Addr": fmt.Sprintf("--addr %q:", s.Addr), "BasePath": "--base-path", "RateLimit": "--rate-limit",
+			"MaxConcurrent": "--max-concurrent"}
 		return e.fail(cmdutil.Usagef("%s %s", flag[se.Field], se.Problem), false)
 	}
 	if w := s.Warning(); w != "" {
