@@ -240,6 +240,7 @@ type importRun struct {
 	prog           atomic.Pointer[progress.Bar] // set once every row was checked
 	stop           *bulk.Stopper
 	started        atomic.Bool // the rows are being checked
+	writeErr       error       // the first failure to write on stdout
 }
 
 // say prints a message on stderr, above the progress bar once there is one.
@@ -279,7 +280,7 @@ func (r *importRun) options(journal bulk.Journal) bulk.Options {
 // with as progress (Run makes one call at a time, and none once it has returned).
 func (r *importRun) outcome(out bulk.Outcome) {
 	prog := r.prog.Load()
-	_ = safetext.WriteJSON(r.stdout, out)
+	r.write(out)
 	if out.State == bulk.Failed {
 		r.say("line %d: %s", out.Line, out.Error)
 	}
@@ -306,8 +307,11 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	if srcErr, ok := errors.AsType[*bulk.SourceError](err); ok && sum.Created+sum.Failed == 0 { // never with ErrInvalidRows
 		return r.e.fail(cmdutil.Usagef("%s: %v", file, srcErr.Err), false)
 	}
-	_ = safetext.WriteJSON(r.stdout, map[string]bulk.Summary{"summary": sum})
+	r.write(map[string]bulk.Summary{"summary": sum})
 	note := func(format string, args ...any) { fmt.Fprintf(r.stderr, "opportunities import: "+format+"\n", args...) }
+	if r.writeErr != nil {
+		note("writing the outcomes on stdout: %v", r.writeErr)
+	}
 	switch {
 	case errors.Is(err, bulk.ErrInvalidRows):
 		note("%d of %d rows are invalid; nothing was sent (fix them, or pass --skip-invalid)", sum.Invalid, sum.Total)
@@ -322,6 +326,9 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		note("%d rows checked, %d invalid; nothing was sent", sum.Total, sum.Invalid)
 		if sum.Invalid > 0 {
 			return exitUsage
+		}
+		if r.writeErr != nil {
+			return exitError
 		}
 		return exitOK
 	case sum.Invalid > 0: // under --skip-invalid
@@ -347,10 +354,17 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	case sum.Failed > 0 || sum.NotSent > 0:
 		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() || r.stop.Stopped() {
+	if err != nil || !sum.OK() || r.stop.Stopped() || r.writeErr != nil {
 		return exitError
 	}
 	return exitOK
+}
+
+// write prints v on stdout as a JSON line, and keeps the first failure.
+func (r *importRun) write(v any) {
+	if err := safetext.WriteJSON(r.stdout, v); err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
 }
 
 // count is "1 row" or "3 rows".

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,6 +142,19 @@ func TestOutputWriteFailures(t *testing.T) {
 		code := run(e, append(base, c.args...))
 		require.Equal(t, 1, code, "%v: %s", c.args, stderr.String())
 		require.Equal(t, c.want, stderr.String(), c.args)
+	}
+}
+
+// An import whose outcomes cannot be written on stdout says so and fails,
+// --check too; the rows are created all the same (the journal has them).
+func TestImportFailsWhenStdoutCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--journal", filepath.Join(t.TempDir(), "j")}, {"--check"}} {
+		var stderr bytes.Buffer
+		e := &env{ios: &iostreams.IO{In: strings.NewReader(""), Out: failingWriter{}, Err: &stderr}, getenv: func(string) string { return "" }}
+		code := run(e, append(append([]string{"--fake", "import"}, args...), "../../examples/deals.csv"))
+		require.Equal(t, exitError, code, "%v: %s", args, stderr.String())
+		require.Contains(t, stderr.String(), "opportunities import: writing the outcomes on stdout: disk full\n", args)
 	}
 }
 
