@@ -93,6 +93,8 @@ func (o *importOptions) check(pos []string) (string, error) {
 		return "", cmdutil.Usagef("missing the FILE to import")
 	case len(pos) > 1:
 		return "", cmdutil.Usagef("unexpected argument %q (one FILE expected)", pos[1])
+	case pos[0] == "":
+		return "", cmdutil.Usagef("the FILE to import is empty: name a file, or - for stdin")
 	case o.concurrency < 1 || o.concurrency > maxImportConcurrency:
 		return "", cmdutil.Usagef("--concurrency must be between 1 and %d, got %d", maxImportConcurrency, o.concurrency)
 	case rateErr != nil:

@@ -63,6 +63,7 @@ func TestImportOptionsCheck(t *testing.T) {
 		{name: "rate too high", set: func(o *importOptions) { o.rate = 1e6 + 1 }, pos: []string{"a"}, want: "--rate must be"},
 		{name: "rate before interval", set: func(o *importOptions) { o.rate, o.interval = -1, -1 }, pos: []string{"a"}, want: "--rate must be"},
 		{name: "interval before format", set: func(o *importOptions) { o.interval, o.format = -time.Second, "xml" }, pos: []string{"a"}, want: "--progress-interval must not be negative, got -1s"},
+		{name: "empty FILE", pos: []string{""}, want: "the FILE to import is empty: name a file, or - for stdin"},
 		{name: "format before journals", set: func(o *importOptions) {
 			o.format, o.journal, o.resume = "CSV", "a", cmdutil.Optional{On: true, Value: "b"}
 		}, pos: []string{"a"}, want: `--format must be csv or jsonl, got "CSV"`},

@@ -127,7 +127,10 @@ func TestHelpCompletionVersion(t *testing.T) {
 		return root
 	}
 	var ue *UsageError
-	_, err := execute(newTree(), "help", "imprt")
+	_, err := execute(newTree(), "help", "import", "extra")
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, `unexpected argument "extra" (one COMMAND expected)`, ue.Msg)
+	_, err = execute(newTree(), "help", "imprt")
 	require.ErrorAs(t, err, &ue)
 	require.Equal(t, `unknown command "imprt"`, ue.Msg)
 	out, err := execute(newTree(), "help", "import")
