@@ -53,7 +53,9 @@ func (s Sources) readFile() (string, error) {
 			return "", fmt.Errorf("--api-key-file: %w", err)
 		}
 		defer f.Close()
-		if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 && s.Warn != nil {
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return "", fmt.Errorf("--api-key-file %s: is a directory", name)
+		} else if err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 && s.Warn != nil {
 			s.Warn(fmt.Sprintf("the key file %s can be read by other users (mode %04o); chmod 600 %s", name, fi.Mode().Perm(), name))
 		}
 		r = f

@@ -71,14 +71,19 @@ func TestFileProblems(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
 	empty := keyFile(t, " \nsk_live_key\n", 0o600)
 	long := keyFile(t, strings.Repeat("k", MaxLine+1)+"\n", 0o600)
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
 	for _, c := range []struct{ file, want string }{
+		{dir, "--api-key-file " + dir + ": is a directory"},
 		{missing, "--api-key-file: open " + missing + ": no such file or directory"},
 		{empty, "--api-key-file " + empty + ": the first line is empty"},
 		{long, "--api-key-file " + long + ": the first line is longer than 4096 bytes: not a key"},
 		{"-", "--api-key-file -: the first line is empty"},
 	} {
-		key, err := Sources{File: c.file, Stdin: strings.NewReader("")}.Resolve()
+		var warned []string
+		key, err := Sources{File: c.file, Stdin: strings.NewReader(""), Warn: func(m string) { warned = append(warned, m) }}.Resolve()
 		require.EqualError(t, err, c.want)
+		require.Empty(t, warned, "no warning about a file that is refused")
 		require.Empty(t, key)
 	}
 	exact := keyFile(t, strings.Repeat("k", MaxLine), 0o600)
