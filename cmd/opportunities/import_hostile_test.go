@@ -395,3 +395,36 @@ func waitSpooling(t *testing.T, s *started, tmp string) {
 		return false
 	})
 }
+
+// --resume naming a file that is no journal (the input itself, another
+// input, the key file) is refused with exit 2 before anything is sent, and
+// the file is left byte for byte as it was.
+func TestImportResumeRefusesAFileThatIsNotAJournal(t *testing.T) {
+	t.Parallel()
+	srv := chartmogultest.NewServer(t)
+	jsonl := jsonlFile(t, 2)
+	csvText := "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents\n" +
+		seedCustomer + ",test1@example.org,New Business,Discovery,2024-04-21,USD,100001\n"
+	csvFile := writeFile(t, "deals.csv", csvText)
+	key := writeFile(t, "key", srv.APIKey()+"\n")
+	for _, tt := range []struct {
+		journal, input string
+	}{
+		{csvFile, jsonl},   // another input
+		{csvFile, csvFile}, // the input itself
+		{key, jsonl},       // the key file
+	} {
+		before, err := os.ReadFile(tt.journal)
+		require.NoError(t, err)
+		r := cli(t, srvArgs(srv, "import", "--resume="+tt.journal, tt.input)...)
+		require.Equal(t, 2, r.code, "%v: %s", tt, r.stderr)
+		require.Contains(t, r.stderr, tt.journal+": not a journal", tt)
+		require.Contains(t, r.stderr, "nothing was changed", tt)
+		after, err := os.ReadFile(tt.journal)
+		require.NoError(t, err)
+		require.Equal(t, string(before), string(after), "%v: left as it was", tt)
+		_, err = os.Stat(tt.journal + ".v1")
+		require.ErrorIs(t, err, os.ErrNotExist)
+	}
+	require.Zero(t, totalRequests(srv), "nothing sent")
+}
