@@ -25,7 +25,7 @@ var ErrSourceIsDir = errors.New("is a directory")
 // *SourceError when reading it fails, the temporary file's own error when
 // the copy cannot be kept. If ctx is done by the time the copy is kept (the
 // user pressed Ctrl-C while a pipe was being read, or just as it ended),
-// the error is ctx's and no copy is left.
+// the error is ctx's and no copy is left. A nil stdin is an error for "-".
 func OpenSource(ctx context.Context, path, format string, stdin io.Reader) (rows Source, done func() error, err error) {
 	if format == "" {
 		format = FormatOf(path)
@@ -53,6 +53,10 @@ func OpenSource(ctx context.Context, path, format string, stdin io.Reader) (rows
 	return spooled.Rows(), spooled.Close, nil
 }
 
+// errNilReader is Spool's error for a nil reader (OpenSource's for "-"
+// with a nil stdin).
+var errNilReader = errors.New("bulk: no input to read (the reader is nil)")
+
 // Spooled is the content of a reader kept in a temporary file, so that its
 // rows can be read more than once: Run reads a [Source] twice (to check
 // every row, then to send them), which a pipe or stdin cannot give. Get one
@@ -74,8 +78,11 @@ type Spooled struct {
 // ends first (the user pressed Ctrl-C while a pipe was still being read),
 // Spool returns ctx's error at once; a Read of r already under way is left
 // to return on its own, and its data is dropped. In every failure no file
-// is left.
+// is left. A nil r is an error.
 func Spool(ctx context.Context, r io.Reader, format string) (*Spooled, error) {
+	if r == nil {
+		return nil, errNilReader
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
