@@ -4,7 +4,8 @@
 // A [Source] yields [Row]s: a create input with a stable identity (Line).
 // [File] reads JSON Lines or CSV files ([Spool] first copies a pipe or
 // stdin to a temporary file, as Run reads the rows twice; [OpenSource]
-// does either for a path, "-" meaning stdin, as a command takes it); any
+// does either for a path, "-" meaning stdin, as a command takes it, and
+// copies any path that is no regular file, a FIFO say); any
 // iter.Seq2[Row, error] will do, such as rows a service reads from its own
 // database. [Run] sends them with a [wrapper.Client]:
 //
