@@ -4,7 +4,8 @@
 // A [Source] yields [Row]s: a create input with a stable identity (Line).
 // [File] reads JSON Lines or CSV files ([Spool] first copies a pipe or
 // stdin to a temporary file, as Run reads the rows twice; [OpenSource]
-// does either for a path, "-" meaning stdin, as a command takes it); any
+// does either for a path, "-" meaning stdin, as a command takes it, and
+// copies any path that is no regular file, a FIFO say); any
 // iter.Seq2[Row, error] will do, such as rows a service reads from its own
 // database. [Run] sends them with a [wrapper.Client]:
 //
@@ -33,10 +34,12 @@
 // cut or edited lines (the last too) and an emptied file are detected. A
 // damaged journal never leads to a silent resend: every row without a
 // vouched created record is then checked against the API before it is
-// sent, and a record nothing vouches for is never trusted. The header also
-// names the API the rows were sent to (JournalOptions.Target): a journal
-// begun for an ephemeral one (a fake that forgets its rows) is never resumed
-// against another, nor the other way round ([TargetError]).
+// sent, and a record nothing vouches for is never trusted. A file that is
+// no journal at all (no line of it is a header or a record: the input named
+// by mistake) is refused as it is ([ErrNotAJournal]), never rewritten. The
+// header also names the API the rows were sent to (JournalOptions.Target): a
+// journal begun for an ephemeral one (a fake that forgets its rows) is never
+// resumed against another, nor the other way round ([TargetError]).
 //
 // A [Stopper] stops a run in two stages: no new row, then (on a second
 // request or after a grace period) the requests in flight are aborted.

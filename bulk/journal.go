@@ -175,6 +175,13 @@ var ErrJournalLocked = errors.New("another import is using this journal")
 // journal to resume.
 var ErrNoJournal = errors.New("no journal to resume")
 
+// ErrNotAJournal is returned by OpenJournal, wrapped with the path, when the
+// file to resume is clearly not a journal: not a regular file, or one of
+// which no line is a journal's header or record (an input file, say, or a
+// key). The file is left as it was. A journal that is merely damaged (lines
+// deleted, cut or edited, its header gone, emptied) is still resumed.
+var ErrNotAJournal = errors.New("not a journal")
+
 // JournalOptions say how OpenJournal opens a journal.
 type JournalOptions struct {
 	// Source names the input the journal belongs to (for a file, its base
@@ -227,8 +234,12 @@ type FileJournal struct {
 // which Replay then reads. A version 1 journal (written before the header
 // existed) is converted: the old file is kept as path+".v1", and the import
 // treats it as damaged, since version 1 could not tell whether lines were
-// lost.
+// lost. A file that is clearly not a journal (ErrNotAJournal) is refused
+// and left as it was.
 func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
+	if err := notRegular(path); err != nil {
+		return nil, err
+	}
 	flags := os.O_RDWR
 	if !o.Resume {
 		flags |= os.O_CREATE
@@ -270,6 +281,17 @@ func OpenJournal(path string, o JournalOptions) (*FileJournal, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// notRegular refuses a path that exists and is neither a regular file nor a
+// directory (whose error is left to the caller): reading a FIFO or a device
+// could block, or never end, and writing one is no journal.
+func notRegular(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: it is not a regular file (nothing was changed)", path, ErrNotAJournal)
 }
 
 // TargetError is returned by OpenJournal when a journal is resumed against
@@ -330,14 +352,16 @@ type LazyJournal struct {
 // creates as OpenJournal does (o.Resume is ignored). So that an import is
 // told before it sends anything, it refuses at once a path that is a
 // directory (ErrJournalIsDir), a file that is not empty (ErrJournalExists),
-// or one in a directory where no file can be created (missing, not
+// a FIFO or a device (ErrNotAJournal), or one in a directory where no file can be created (missing, not
 // writable: the system's error); the file is neither created nor locked
 // until the first Append, which refuses a journal that another import began
 // since.
 func CreateJournal(path string, o JournalOptions) (*LazyJournal, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s: %w", path, ErrJournalIsDir)
-	} else if err == nil && fi.Size() > 0 {
+	} else if err := notRegular(path); err != nil {
+		return nil, err
+	} else if fi != nil && fi.Size() > 0 {
 		return nil, fmt.Errorf("%s: %w", path, ErrJournalExists)
 	}
 	dir := filepath.Dir(path)
@@ -470,9 +494,13 @@ func (j *FileJournal) load(data []byte, source string) error {
 	first, _, _ := bytes.Cut(data, []byte("\n"))
 	var h journalHeader
 	if json.Unmarshal(first, &h) != nil || h.Journal != journalKind {
-		var c chained
-		if json.Unmarshal(first, &c) == nil && c.Seq == 0 && c.Line > 0 && c.State != "" {
+		if LooksLikeJournal(first) {
 			return j.convert(data, source) // version 1: records without seq
+		}
+		if !holdsJournalLine(data) {
+			// Rewriting it would destroy whatever it is (the input
+			// itself, say, named by mistake).
+			return fmt.Errorf("%s: %w: no line of it is a journal's header or record (nothing was changed)", j.path, ErrNotAJournal)
 		}
 		j.integ.Damage = "the journal's first line is not its header (lines deleted or the file replaced)"
 		return j.restartKeeping(data, source)
@@ -531,6 +559,49 @@ func (j *FileJournal) load(data []byte, source string) error {
 		j.end++
 	}
 	return nil
+}
+
+// holdsJournalLine reports whether any line of data is a journal's: a
+// header or a record of any version. A file without one is no journal, however
+// damaged.
+func holdsJournalLine(data []byte) bool {
+	found := false
+	forEachLine(data, func(line []byte) {
+		found = found || isJournalLine(line)
+	})
+	return found
+}
+
+// headerStart is how every header line begins.
+var headerStart = []byte(`{"journal":"` + journalKind + `"`)
+
+// isJournalLine reports whether line (trimmed, not blank) is a journal
+// header (or begins as one), or a record: only a record's fields, a known
+// state, and a seq (versions 2 and 3) or a line (version 1).
+func isJournalLine(line []byte) bool {
+	if bytes.HasPrefix(line, headerStart) {
+		return true // cut short by a crash as it was written
+	}
+	var h journalHeader
+	if json.Unmarshal(line, &h) == nil && h.Journal == journalKind {
+		return true
+	}
+	var c struct {
+		Seq  int64  `json:"seq"`
+		Prev string `json:"prev"`
+		Pin  string `json:"pin"`
+		v1Entry
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields() // a create body is no journal record
+	if dec.Decode(&c) != nil || c.Seq < 1 && c.Line < 1 {
+		return false
+	}
+	switch c.State {
+	case StateSending, StateCreated, StateFailed, StateChecked:
+		return true
+	}
+	return false
 }
 
 // eachLine calls fn with each line of data (without its newline) and its

@@ -411,3 +411,60 @@ func TestJournalEphemeralTarget(t *testing.T) {
 		require.NoError(t, j.Close())
 	}
 }
+
+// --resume naming the wrong file (the input, a key) must not destroy it: a
+// file of which no line is a journal's is refused, byte for byte as it was,
+// and no copy of it is made.
+func TestResumeRefusesAFileThatIsNotAJournal(t *testing.T) {
+	for name, content := range map[string]string{
+		"deals.csv":   "customer_uuid,owner,pipeline,pipeline_stage,estimated_close_date,currency,amount_in_cents\ncus_x,a@example.org,New Business,Discovery,2024-04-21,USD,100\n",
+		"deals.jsonl": `{"customer_uuid":"cus_x","owner":"a@example.org","pipeline":"New Business"}` + "\n" + `{"customer_uuid":"cus_y"}` + "\n",
+		"lookalike":   `{"customer_uuid":"cus_x","line":3,"state":"sending"}` + "\n" + `{"seq":1,"line":3,"state":"created","uuid":"u","owner":"x"}` + "\n",
+		"key":         "0123456789abcdef0123456789abcdef\n",
+		"config.json": "{\n  \"journal\": \"x\",\n  \"line\": 1\n}\n",
+		"binary":      "\x00\x01\xff\xfe\n\x89PNG\r\n",
+		"no newline":  "just text",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+			j, err := bulk.OpenJournal(path, bulk.JournalOptions{Source: "deals.csv", Resume: true})
+			if j != nil {
+				j.Close()
+			}
+			require.ErrorIs(t, err, bulk.ErrNotAJournal)
+			require.ErrorContains(t, err, path+": not a journal")
+			require.ErrorContains(t, err, "nothing was changed")
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, content, string(data), "left as it was")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "no copy, no .v1")
+		})
+	}
+}
+
+// What is refused is only what is clearly no journal: a journal that lost
+// its header, whose header was cut short, or whose first line is garbage is
+// still resumed, as damaged.
+func TestResumeKeepsJournalsThatLostTheirHeader(t *testing.T) {
+	for name, damage := range map[string]func(l []string) string{
+		"header deleted":    func(l []string) string { return strings.Join(l[1:], "") },
+		"header garbled":    func(l []string) string { return "garbage\n" + strings.Join(l[1:], "") },
+		"header cut, alone": func(l []string) string { return l[0][:60] },
+		"only one record":   func(l []string) string { return "x,y\n" + l[3] },
+		"a version 1 record": func([]string) string {
+			return "x,y\n" + `{"line":2,"state":"failed","at":"2024-03-21T06:46:23Z"}` + "\n"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := writeJournal(t, 2)
+			require.NoError(t, os.WriteFile(path, []byte(damage(lines(t, path))), 0o644))
+			_, integ := replay(t, path)
+			require.Contains(t, integ.Damage, "first line is not its header")
+			require.True(t, bulk.IsJournalFile(path), "whole again")
+		})
+	}
+}

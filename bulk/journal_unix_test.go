@@ -27,3 +27,31 @@ func TestIsJournalFileDoesNotOpenAFIFO(t *testing.T) {
 		t.Fatal("IsJournalFile blocked on a FIFO")
 	}
 }
+
+// A FIFO or a device is no journal: it is neither resumed nor begun (reading
+// one could block or never end), and is refused at once.
+func TestJournalRefusesAFIFOOrADevice(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "x.fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, path := range []string{fifo, "/dev/zero"} {
+		for _, resume := range []bool{true, false} {
+			done := make(chan error, 1)
+			go func() {
+				j, err := bulk.OpenJournal(path, bulk.JournalOptions{Resume: resume})
+				if j != nil {
+					j.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				require.ErrorIs(t, err, bulk.ErrNotAJournal, "%s, resume %v", path, resume)
+				require.ErrorContains(t, err, "not a regular file")
+			case <-time.After(5 * time.Second):
+				t.Fatalf("OpenJournal blocked on %s (resume %v)", path, resume)
+			}
+		}
+		_, err := bulk.CreateJournal(path, bulk.JournalOptions{})
+		require.ErrorIs(t, err, bulk.ErrNotAJournal, path)
+	}
+}

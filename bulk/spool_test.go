@@ -212,3 +212,19 @@ func (c *lateContext) Err() error {
 	}
 	return nil
 }
+
+// A nil reader is the caller's mistake: an error, not a panic in the
+// goroutine that copies it.
+func TestSpoolANilReaderIsAnError(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	s, err := bulk.Spool(context.Background(), nil, bulk.FormatJSONL)
+	require.Error(t, err)
+	require.Nil(t, s)
+	rows, done, err := bulk.OpenSource(context.Background(), "-", "", nil)
+	require.ErrorContains(t, err, "reader is nil")
+	require.Nil(t, rows)
+	require.Nil(t, done)
+	left, err := os.ReadDir(os.TempDir())
+	require.NoError(t, err)
+	require.Empty(t, left, "no copy is left")
+}
