@@ -167,16 +167,20 @@ func (e *env) importFile(file string, o importOptions) int {
 
 // sourceError turns OpenSource's errors into messages.
 func sourceError(file string, err error) error {
+	name := file
+	if file == "-" {
+		name = "stdin"
+	}
 	var srcErr *bulk.SourceError
 	switch {
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("reading stdin (nothing was sent): %w", err)
+		return fmt.Errorf("reading %s (nothing was sent): %w", name, err)
 	case errors.As(err, &srcErr) && file == "-":
 		return cmdutil.Usagef("reading stdin: %v", srcErr.Err)
 	case errors.As(err, &srcErr):
 		return cmdutil.Usagef("%v", srcErr.Err)
 	}
-	return fmt.Errorf("keeping stdin: %w", err)
+	return fmt.Errorf("keeping a copy of %s: %w", name, err)
 }
 
 // fakeTarget is the target a journal records under --fake, whose port changes each time.

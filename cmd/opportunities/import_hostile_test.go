@@ -7,9 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -429,83 +427,4 @@ func TestImportResumeRefusesAFileThatIsNotAJournal(t *testing.T) {
 		require.ErrorIs(t, err, os.ErrNotExist)
 	}
 	require.Zero(t, totalRequests(srv), "nothing sent")
-}
-
-// mkfifo makes a FIFO with the system's mkfifo (this file builds on every
-// system), or skips the test where there is none.
-func mkfifo(t *testing.T, name string) string {
-	t.Helper()
-	tool, err := exec.LookPath("mkfifo")
-	if runtime.GOOS == "windows" || err != nil {
-		t.Skip("no FIFOs here")
-	}
-	path := filepath.Join(t.TempDir(), name)
-	require.NoError(t, exec.Command(tool, path).Run())
-	return path
-}
-
-// A FIFO is read once, into a copy (as stdin is): reading it again for the
-// send pass waited forever for another writer.
-func TestImportFromAFIFO(t *testing.T) {
-	t.Parallel()
-	srv := chartmogultest.NewServer(t)
-	fifo := mkfifo(t, "rows.jsonl")
-	data, err := os.ReadFile(jsonlFile(t, 3))
-	require.NoError(t, err)
-	s := prepareCLI(nil, srvArgs(srv, "import", "--journal", filepath.Join(t.TempDir(), "j.journal"), fifo)...)
-	s.start(t)
-	wrote := make(chan error, 1)
-	go func() { wrote <- os.WriteFile(fifo, data, 0) }() // waits for the command to open it
-	r := s.wait(t, 30*time.Second)
-	require.Equal(t, 0, r.code, r.stderr)
-	require.Equal(t, 3, summary(t, r.stderr)["created"])
-	require.NoError(t, <-wrote)
-	requireEachRowOnce(t, srv, 3)
-}
-
-// What the shell's <(...) gives: a pipe named /dev/fd/N.
-func TestImportFromAPipeNamedByItsDescriptor(t *testing.T) {
-	t.Parallel()
-	if _, err := os.Stat("/dev/fd/0"); runtime.GOOS == "windows" || err != nil {
-		t.Skip("no /dev/fd here")
-	}
-	srv := chartmogultest.NewServer(t)
-	data, err := os.ReadFile(jsonlFile(t, 3))
-	require.NoError(t, err)
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	s := prepareCLI(nil, srvArgs(srv, "import", "--journal", filepath.Join(t.TempDir(), "j.journal"), "/dev/fd/3")...)
-	s.cmd.ExtraFiles = []*os.File{pr} // fd 3 in the command
-	s.start(t)
-	pr.Close()
-	_, err = pw.Write(data)
-	require.NoError(t, err)
-	require.NoError(t, pw.Close())
-	r := s.wait(t, 30*time.Second)
-	require.Equal(t, 0, r.code, r.stderr)
-	require.Equal(t, 3, summary(t, r.stderr)["created"])
-	requireEachRowOnce(t, srv, 3)
-}
-
-// Ctrl-C while a FIFO still waits for its writer ends the command (130),
-// with nothing sent, no copy and no journal: it used to wait in the FIFO's
-// open, deaf to every signal.
-func TestImportInterruptedWhileAFIFOWaitsForItsWriter(t *testing.T) {
-	t.Parallel()
-	srv := chartmogultest.NewServer(t)
-	fifo := mkfifo(t, "rows.jsonl")
-	tmp, journal := t.TempDir(), filepath.Join(t.TempDir(), "j.journal")
-	s := prepareCLI([]string{"TMPDIR=" + tmp}, srvArgs(srv, "import", "--journal", journal, fifo)...)
-	s.start(t)
-	waitSpooling(t, s, tmp) // the copy is made before the FIFO is opened
-	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
-	r := s.wait(t, 20*time.Second)
-	require.Equal(t, 130, r.code, r.stderr)
-	require.Contains(t, r.stderr, "nothing was sent")
-	entries, err := os.ReadDir(tmp)
-	require.NoError(t, err)
-	require.Empty(t, entries, "no copy of the input is left")
-	_, err = os.Stat(journal)
-	require.ErrorIs(t, err, os.ErrNotExist, "no journal")
-	require.Zero(t, totalRequests(srv))
 }
