@@ -333,13 +333,25 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 		if sum.Invalid > 0 {
 			return exitUsage
 		}
-		if r.writeErr != nil {
-			return exitError
-		}
-		return exitOK
+		return r.status(nil, true)
 	case sum.Invalid > 0: // under --skip-invalid
 		note("left out %s", count(sum.Invalid, "invalid row"))
 	}
+	r.advise(sum, err, note)
+	return r.status(err, sum.OK() && !r.stop.Stopped())
+}
+
+// status is 0 for an import that went well (ok, no error) and whose
+// outcomes were all written, else 1.
+func (r *importRun) status(err error, ok bool) int {
+	if err != nil || !ok || r.writeErr != nil {
+		return exitError
+	}
+	return exitOK
+}
+
+// advise prints the summary line of rows that were sent, and what to do next.
+func (r *importRun) advise(sum bulk.Summary, err error, note func(string, ...any)) {
 	fmt.Fprintf(r.stderr, "summary: %v\n", sum)
 	if err != nil {
 		note("%v", r.e.ios.Redact(err.Error()))
@@ -360,10 +372,6 @@ func (r *importRun) report(file string, sum bulk.Summary, err error) int {
 	case sum.Failed > 0 || sum.NotSent > 0:
 		note("rerun with --resume to retry the rows not created")
 	}
-	if err != nil || !sum.OK() || r.stop.Stopped() || r.writeErr != nil {
-		return exitError
-	}
-	return exitOK
 }
 
 // write prints v on stdout as a JSON line, and keeps the first failure.
