@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mogulkit/opportunities/internal/cmdutil"
+	"github.com/mogulkit/opportunities/internal/specflags"
 	"github.com/mogulkit/opportunities/wrapper"
 )
 
@@ -51,7 +52,7 @@ func (e *env) call(out *output, byFlag bool, do func(ctx context.Context, c *wra
 }
 
 func createCommand(e *env) *cobra.Command {
-	var ff fieldFlags
+	var ff specflags.Fields
 	out := &output{}
 	cmd := command("create {--customer-uuid ID --owner EMAIL --pipeline P --stage S --close-date D --currency C --amount-cents N [flags] | --file FILE}",
 		"create an opportunity", noArgs,
@@ -65,7 +66,7 @@ func createCommand(e *env) *cobra.Command {
 				return o, err
 			})
 		})
-	ff.register(cmd, true, "JSON exactly as the API's create\n"+`request takes it, custom as [{"key": ..., "value": ...}]`)
+	ff.Register(cmd, createProperties, flagName, true, "JSON exactly as the API's create\n"+`request takes it, custom as [{"key": ..., "value": ...}]`)
 	out.register(cmd)
 	return cmd
 }
@@ -73,20 +74,20 @@ func createCommand(e *env) *cobra.Command {
 // sendBody is create's and update's run: the body of the field flags or
 // --file, read and held to the spec (every problem reported, nothing sent),
 // then sent.
-func sendBody[T interface{ Validate() error }](e *env, ff *fieldFlags, out *output, decode func([]byte) (T, []wrapper.FieldError, error),
+func sendBody[T interface{ Validate() error }](e *env, ff *specflags.Fields, out *output, decode func([]byte) (T, []wrapper.FieldError, error),
 	send func(context.Context, *wrapper.Client, T) (any, error)) int {
-	body, err := ff.body(e.ios.In)
+	body, err := ff.Body(e.ios.In)
 	if err != nil {
 		return e.fail(err, false)
 	}
 	v, read, err := decode(body)
 	if err != nil {
-		return e.fail(cmdutil.Usagef("%s: %v", ff.file, err), false)
+		return e.fail(cmdutil.Usagef("%s: %v", ff.File, err), false)
 	}
 	if err := wrapper.MergeProblems(read, v.Validate()); err != nil {
-		return e.fail(err, ff.file == "")
+		return e.fail(err, ff.File == "")
 	}
-	return e.call(out, ff.file == "", func(ctx context.Context, c *wrapper.Client) (any, error) { return send(ctx, c, v) })
+	return e.call(out, ff.File == "", func(ctx context.Context, c *wrapper.Client) (any, error) { return send(ctx, c, v) })
 }
 
 func getCommand(e *env) *cobra.Command {
@@ -100,7 +101,7 @@ func getCommand(e *env) *cobra.Command {
 }
 
 func updateCommand(e *env) *cobra.Command {
-	var ff fieldFlags
+	var ff specflags.Fields
 	out := &output{}
 	cmd := command("update UUID {[field flags] | --file FILE}", "change some fields of an opportunity", oneUUID,
 		func(_ *cobra.Command, args []string) int {
@@ -108,7 +109,7 @@ func updateCommand(e *env) *cobra.Command {
 				return c.Update(ctx, args[0], u)
 			})
 		})
-	ff.register(cmd, false, "JSON exactly as the API's update\nrequest takes it; only the fields present are changed")
+	ff.Register(cmd, updateProperties, flagName, false, "JSON exactly as the API's update\nrequest takes it; only the fields present are changed")
 	out.register(cmd)
 	return cmd
 }

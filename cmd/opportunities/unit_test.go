@@ -21,21 +21,6 @@ import (
 
 // In-process tests of the pieces the end-to-end tests cannot reach easily.
 
-// The typing of custom values itself is wrapper.TypedCustomValue's, tested
-// in package wrapper.
-func TestCustomFlag(t *testing.T) {
-	var c customFlag
-	require.NoError(t, c.Set("seats=3"))
-	require.NoError(t, c.Set("zip:=02134"))
-	require.NoError(t, c.Set("flag:=true"))
-	require.NoError(t, c.Set("eq=a=b"))
-	require.Equal(t, map[string]any{"seats": int64(3), "zip": "02134", "flag": "true", "eq": "a=b"}, c.m)
-	require.ErrorContains(t, c.Set("seats=4"), "given twice")
-	require.Error(t, c.Set("=1"))
-	require.Error(t, c.Set("novalue"))
-	require.ErrorContains(t, c.Set("big=99999999999999999999"), "big:=99999999999999999999")
-}
-
 func TestResumeArgs(t *testing.T) {
 	dir := t.TempDir()
 	journal := filepath.Join(dir, "run.log")
@@ -150,14 +135,5 @@ func TestAParseErrorBeforeTheKeyIsRedacted(t *testing.T) {
 		r := cli(t, args...)
 		require.Equal(t, exitUsage, r.code, r.stderr)
 		require.NotContains(t, r.stdout+r.stderr, "SECRET123", "%q", args)
-	}
-}
-
-// A field flag's help, wrapped, has no line over 90 bytes.
-func TestFlagUsageIsWrapped(t *testing.T) {
-	for _, p := range createProperties {
-		for _, line := range strings.Split(flagUsage(p, true), "\n") {
-			require.LessOrEqual(t, len(line), 90, "%s: %q", p.Name, line)
-		}
 	}
 }
