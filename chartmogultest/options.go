@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,10 +41,16 @@ func defaultConfig() config {
 
 var basePathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
 
+// validBasePath reports whether p is empty or /segment[/segment...] with no
+// segment "." or ".." (Go's mux refuses such a pattern: it can never match).
+func validBasePath(p string) bool {
+	return basePathPattern.MatchString(p) && !slices.ContainsFunc(strings.Split(p, "/"), func(seg string) bool { return seg == "." || seg == ".." })
+}
+
 func (c *config) check() error {
 	switch {
-	case !basePathPattern.MatchString(c.basePath):
-		return fmt.Errorf("chartmogultest: base path %q must be empty or /segment[/segment...]", c.basePath)
+	case !validBasePath(c.basePath):
+		return fmt.Errorf("chartmogultest: base path %q must be empty or /segment[/segment...], no . or .. segment", c.basePath)
 	case c.apiKey == "":
 		return fmt.Errorf("chartmogultest: the API key must not be empty")
 	case c.clock == nil:

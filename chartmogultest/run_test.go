@@ -23,7 +23,8 @@ func TestStandaloneCheck(t *testing.T) {
 	}{
 		{chartmogultest.Standalone{Addr: "localhost", RateLimit: -1}, "Addr", chartmogultest.CheckAddr("localhost").Error()},
 		{chartmogultest.Standalone{Addr: "127.0.0.1:99999"}, "Addr", "the port must be a number from 0 to 65535 (0 picks a free one)"},
-		{chartmogultest.Standalone{BasePath: "v1", RateLimit: -1}, "BasePath", `must be empty or /segment[/segment...], got "v1"`},
+		{chartmogultest.Standalone{BasePath: "v1", RateLimit: -1}, "BasePath", `must be empty or /segment[/segment...], no . or .. segment, got "v1"`},
+		{chartmogultest.Standalone{BasePath: "/v1/../_fake"}, "BasePath", `must be empty or /segment[/segment...], no . or .. segment, got "/v1/../_fake"`},
 		{chartmogultest.Standalone{BasePath: chartmogultest.DefaultAdminPath + "/v1"}, "BasePath",
 			`"` + chartmogultest.DefaultAdminPath + `/v1" is under the admin endpoint ` + chartmogultest.DefaultAdminPath + "; choose another"},
 		{chartmogultest.Standalone{RateLimit: -1, MaxConcurrent: -2}, "RateLimit", "must not be negative, got -1"},

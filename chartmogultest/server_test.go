@@ -282,6 +282,8 @@ func TestStartOutsideTestsAndOptionErrors(t *testing.T) {
 	for name, opt := range map[string]chartmogultest.Option{
 		"bad base path":   chartmogultest.WithBasePath("v1"),
 		"pattern in path": chartmogultest.WithBasePath("/{x}"),
+		"dot segment":     chartmogultest.WithBasePath("/v1/."),
+		"dot-dot segment": chartmogultest.WithBasePath("/v1/../x"),
 		"empty key":       chartmogultest.WithAPIKey(""),
 		"nil clock":       chartmogultest.WithClock(nil),
 		"negative rate":   chartmogultest.WithRateLimit(-1, false),

@@ -85,8 +85,8 @@ func (s Standalone) Check() error {
 		}
 	}
 	switch {
-	case !basePathPattern.MatchString(s.BasePath):
-		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("must be empty or /segment[/segment...], got %q", s.BasePath)}
+	case !validBasePath(s.BasePath):
+		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("must be empty or /segment[/segment...], no . or .. segment, got %q", s.BasePath)}
 	case s.BasePath == DefaultAdminPath || strings.HasPrefix(s.BasePath, DefaultAdminPath+"/"):
 		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("%q is under the admin endpoint %s; choose another", s.BasePath, DefaultAdminPath)}
 	case s.RateLimit < 0:

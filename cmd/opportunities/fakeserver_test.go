@@ -178,7 +178,8 @@ func TestFakeServerUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"fake-server", "--addr", "localhost"}, "--addr"},
-		{[]string{"fake-server", "--base-path", "v1"}, `--base-path must be empty or /segment[/segment...], got "v1"`},
+		{[]string{"fake-server", "--base-path", "v1"}, `--base-path must be empty or /segment[/segment...], no . or .. segment, got "v1"`},
+		{[]string{"fake-server", "--base-path", "/v1/.."}, `--base-path must be empty or /segment[/segment...], no . or .. segment, got "/v1/.."`},
 		{[]string{"fake-server", "--rate-limit", "-1"}, "--rate-limit"},
 		{[]string{"fake-server", "--max-concurrent", "-2"}, "--max-concurrent"},
 		{[]string{"fake-server", "extra"}, `unexpected argument "extra"`},
