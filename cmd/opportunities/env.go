@@ -174,6 +174,10 @@ func (e *env) apiKey() string {
 		return e.ios.Key
 	}
 	e.keyRead = true
+	if e.g.apiKeyFile == "" && e.flags != nil && e.flags.Changed("api-key-file") {
+		e.keyErr = cmdutil.Usagef("--api-key-file needs a path (- for stdin)")
+		return ""
+	}
 	src := apikey.Sources{Flag: e.g.apiKey, File: e.g.apiKeyFile, Env: e.getenv(envAPIKey), Stdin: e.ios.In,
 		Warn: func(msg string) { fmt.Fprintf(e.ios.Err, "opportunities: warning: %s\n", msg) }}
 	key, err := src.Resolve()

@@ -68,8 +68,9 @@ func TestTheKeyFromAFileOrStdin(t *testing.T) {
 		{[]string{"--api-key-file", keyFile(t, "\n"+echoedKey, 0o600)}, "the first line is empty"},
 		{[]string{"--api-key-file", filepath.Join(t.TempDir(), "missing")}, "--api-key-file"},
 		{[]string{"--api-key-file", keyFile(t, echoedKey, 0o600), "--api-key", echoedKey}, "cannot be combined"},
+		{[]string{"--api-key-file="}, "--api-key-file needs a path (- for stdin)"}, // not $CHARTMOGUL_API_KEY instead
 	} {
-		r = cli(t, append(append(base, tt.args...), "list")...)
+		r = cliWith(t, runOpts{env: []string{"CHARTMOGUL_API_KEY=" + echoedKey}}, append(append(base, tt.args...), "list")...)
 		require.Equal(t, 2, r.code, r.stderr)
 		require.Contains(t, r.stderr, tt.want)
 		require.NotContains(t, r.stderr, echoedKey)

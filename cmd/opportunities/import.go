@@ -39,7 +39,10 @@ type importOptions struct {
 func importCommand(e *env) *cobra.Command {
 	o := importOptions{resume: cmdutil.Optional{What: "journal name"}}
 	cmd := command("import [flags] FILE", "create many opportunities from a JSON Lines or CSV file, resumably",
-		cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) int {
+		cobra.ArbitraryArgs, func(cmd *cobra.Command, args []string) int {
+			if o.journal == "" && cmd.Flags().Changed("journal") {
+				return e.fail(cmdutil.Usagef("--journal needs a path"), false)
+			}
 			file, err := o.check(args)
 			if err = cmp.Or(err, e.g.check()); err != nil { // the global flags too, under --check
 				return e.fail(err, false)

@@ -42,6 +42,8 @@ func TestImportFlagsAreChecked(t *testing.T) {
 		{[]string{"--check", "--retries", "-1"}, "--retries must be between 0 and 99"},
 		{[]string{"--journal", t.TempDir()}, "is a directory"},
 		{[]string{"--journal", filepath.Join(t.TempDir(), "missing", "j")}, "no journal can be created in "},
+		{[]string{"--journal="}, "--journal needs a path"},
+		{[]string{"--journal", ""}, "--journal needs a path"},
 		{[]string{"--concurrency", "0"}, "--concurrency must be between 1 and 1000, got 0"},
 		{[]string{"--concurrency", "100000"}, "--concurrency must be between 1 and 1000"},
 		{[]string{"--retries", "9223372036854775807"}, "--retries must be between 0 and 99"},
