@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mogulkit/opportunities/generated"
 )
@@ -111,6 +112,15 @@ const customProperty = "custom"
 
 // jsonObject decodes exactly one JSON object, numbers kept as written.
 func jsonObject(data []byte) (map[string]json.RawMessage, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // the BOM some editors write first
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			// encoding/json would send U+FFFD in its place, silently.
+			return nil, fmt.Errorf("the body is not valid UTF-8 (byte %d)", i+1)
+		}
+		i += n
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var obj map[string]json.RawMessage

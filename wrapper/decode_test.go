@@ -92,3 +92,17 @@ func TestDecodeRefusesRepeatedNames(t *testing.T) {
 	require.Contains(t, read, wrapper.FieldError{Field: "win_likelihood", Problem: "is given more than once (a JSON object must not repeat a name)"})
 	require.Contains(t, read, wrapper.FieldError{Field: "custom.b", Problem: `repeats "key" in the entry (a JSON object must not repeat a name)`})
 }
+
+// A body that is not UTF-8 is refused (encoding/json would send U+FFFD in
+// place of the bad bytes, silently); the BOM some editors write is dropped.
+func TestDecodeRefusesInvalidUTF8AndDropsTheBOM(t *testing.T) {
+	_, _, err := wrapper.DecodeOpportunityInput([]byte(`{"pipeline_stage": "Disc` + "\xff" + `overy"}`))
+	require.EqualError(t, err, "the body is not valid UTF-8 (byte 25)")
+	_, _, err = wrapper.DecodeOpportunityUpdate([]byte("{\"owner\": \"\xc3\"}"))
+	require.EqualError(t, err, "the body is not valid UTF-8 (byte 12)")
+
+	in, read, err := wrapper.DecodeOpportunityInput([]byte("\ufeff" + decodeSeedBody))
+	require.NoError(t, err)
+	require.Empty(t, read)
+	require.Equal(t, "Discovery", in.PipelineStage)
+}

@@ -133,6 +133,7 @@ func TestUsageErrorsExit2AndSendNothing(t *testing.T) {
 	srv := chartmogultest.NewServer(t)
 	seed := writeFile(t, "seed.json", seedBody)
 	bad := writeFile(t, "bad.json", `{"owner": `)
+	notUTF8 := writeFile(t, "latin1.json", strings.Replace(string(seedBody), "Discovery", "Disc\xe9", 1))
 	for name, args := range map[string][]string{
 		"no command":         {},
 		"unknown command":    {"frobnicate"},
@@ -144,6 +145,8 @@ func TestUsageErrorsExit2AndSendNothing(t *testing.T) {
 		"file and flags":     {"create", "--file", seed, "--owner", "test1@example.org"},
 		"missing file":       {"create", "--file", "/does/not/exist.json"},
 		"malformed json":     {"create", "--file", bad},
+		"not UTF-8 file":     {"create", "--file", notUTF8},
+		"not UTF-8 flag":     {"update", missingUUID, "--stage", "Disc\xe9"},
 		"bad custom":         {"update", missingUUID, "--custom", "seats"},
 		"bad int":            {"create", "--amount-cents", "12.5"},
 		"negative retries":   {"--retries", "-1", "get", missingUUID},

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -32,6 +33,9 @@ func (c *Custom) Type() string { return "KEY=VALUE" }
 
 // Set adds one attribute; a key given twice is an error.
 func (c *Custom) Set(s string) error {
+	if !utf8.ValidString(s) {
+		return errNotUTF8
+	}
 	k, v, ok := strings.Cut(s, "=")
 	if !ok {
 		return errors.New("want KEY=VALUE, or KEY:=VALUE for a string")
@@ -57,6 +61,10 @@ func (c *Custom) Set(s string) error {
 	return nil
 }
 
+// errNotUTF8 refuses a value that is not UTF-8: JSON would carry U+FFFD in
+// place of the bad bytes, silently.
+var errNotUTF8 = errors.New("not valid UTF-8")
+
 // Fields are the flags of a request schema: one per property but custom,
 // --custom and --file.
 type Fields struct {
@@ -76,6 +84,9 @@ type fieldValue struct {
 func (v fieldValue) String() string { return "" }
 func (v fieldValue) Type() string   { return v.prop.Type }
 func (v fieldValue) Set(s string) error {
+	if !utf8.ValidString(s) {
+		return errNotUTF8
+	}
 	if v.f.text == nil {
 		v.f.text = map[string]string{}
 	}

@@ -24,6 +24,8 @@ func TestCustom(t *testing.T) {
 	require.Error(t, c.Set("=1"))
 	require.Error(t, c.Set("novalue"))
 	require.ErrorContains(t, c.Set("big=99999999999999999999"), "big:=99999999999999999999")
+	require.EqualError(t, c.Set("k\xff=v"), "not valid UTF-8")
+	require.EqualError(t, c.Set("k=v\xff"), "not valid UTF-8")
 }
 
 // A field flag's help, wrapped, has no line over 90 bytes, and says what the
@@ -55,6 +57,11 @@ func TestBodyFromFlagsOrFile(t *testing.T) {
 	require.JSONEq(t, `{"owner":"a@example.org","amount_in_cents":100,"custom":[{"key":"seats","value":3}]}`, string(body))
 	require.NotNil(t, cmd.Flags().Lookup("forecast-category"), "a flag for every property")
 	require.Nil(t, cmd.Flags().Lookup("custom-"), "custom is --custom only")
+
+	var f2 Fields
+	cmd2 := &cobra.Command{Use: "create"}
+	f2.Register(cmd2, generated.CreateOpportunityProperties(), func(s string) string { return s }, true, "JSON")
+	require.ErrorContains(t, cmd2.ParseFlags([]string{"--pipeline_stage", "S\xff"}), "not valid UTF-8")
 
 	f, _ = fields(t, "--file", "-")
 	body, err = f.Body(strings.NewReader(`{"owner":"b@example.org"}`))
