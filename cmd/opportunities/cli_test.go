@@ -40,6 +40,11 @@ func TestVersionAndCompletion(t *testing.T) {
 	require.Contains(t, r.stdout, "best_case\n")
 	r = cli(t, "__complete", "list", "--output", "")
 	require.Contains(t, r.stdout, "table\n")
+	// The other field flags offer no file names (directive 4, NoFileComp).
+	for _, flag := range []string{"--currency", "--win-likelihood", "--custom"} {
+		r = cli(t, "__complete", "update", fakeSeedUUID, flag, "")
+		require.Equal(t, ":4\n", strings.SplitAfter(r.stdout, "\n")[0], flag)
+	}
 }
 
 func TestMistakesAreNamedAsTheHelpNamesThem(t *testing.T) {

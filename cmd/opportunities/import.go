@@ -235,6 +235,8 @@ func journalError(path string, err error) error {
 		return cmdutil.Usagef("journal %s: %v", path, bulk.ErrJournalLocked)
 	case errors.Is(err, bulk.ErrJournalIsDir):
 		return cmdutil.Usagef("journal %s is a directory: pass --journal FILE", path)
+	case errors.Is(err, bulk.ErrJournalExists) && !bulk.IsJournalFile(path):
+		return cmdutil.Usagef("%s exists and is not a journal: name a new one with --journal", path)
 	case errors.Is(err, bulk.ErrJournalExists):
 		return cmdutil.Usagef("journal %s already exists: pass --resume to continue that import, or --journal to start a new one", path)
 	}

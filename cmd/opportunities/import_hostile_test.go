@@ -42,6 +42,7 @@ func TestImportFlagsAreChecked(t *testing.T) {
 		{[]string{"--check", "--retries", "-1"}, "--retries must be between 0 and 99"},
 		{[]string{"--journal", t.TempDir()}, "is a directory"},
 		{[]string{"--journal", filepath.Join(t.TempDir(), "missing", "j")}, "no journal can be created in "},
+		{[]string{"--journal", writeFile(t, "deals.csv", "customer_uuid\nx\n")}, "exists and is not a journal: name a new one with --journal"},
 		{[]string{"--journal="}, "--journal needs a path"},
 		{[]string{"--journal", ""}, "--journal needs a path"},
 		{[]string{"--concurrency", "0"}, "--concurrency must be between 1 and 1000, got 0"},

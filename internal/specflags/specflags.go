@@ -95,8 +95,9 @@ func (v fieldValue) Set(s string) error {
 }
 
 // Register defines the flags of props on cmd: each named by name, its help
-// from the spec (required ones marked when required is true), and --file,
-// described by fileUsage.
+// from the spec (required ones marked when required is true), an enum's
+// values completed (no file names for the others), and --file, described by
+// fileUsage.
 func (f *Fields) Register(cmd *cobra.Command, props []generated.Property, name func(field string) string, required bool, fileUsage string) {
 	f.props, f.fs = props, cmd.Flags()
 	f.fs.StringVar(&f.File, "file", "", "read the request body from `FILE` (- for stdin): "+fileUsage+"; not combined with field flags")
@@ -105,13 +106,12 @@ func (f *Fields) Register(cmd *cobra.Command, props []generated.Property, name f
 			continue
 		}
 		f.fs.Var(fieldValue{f: f, prop: p}, name(p.Name), Usage(p, required))
-		if len(p.Enum) > 0 {
-			_ = cmd.RegisterFlagCompletionFunc(name(p.Name), cobra.FixedCompletions(p.Enum, cobra.ShellCompDirectiveNoFileComp))
-		}
+		_ = cmd.RegisterFlagCompletionFunc(name(p.Name), cobra.FixedCompletions(p.Enum, cobra.ShellCompDirectiveNoFileComp)) // no file names
 	}
 	f.fs.Var(&f.custom, "custom", "custom attribute, repeatable. The value is typed as JSON reads it:\n"+
 		"true/false a boolean, 3 an integer, 12.5 a decimal, anything else a string;\n"+
 		"KEY:=VALUE always sends a string (e.g. zip:=02134)")
+	_ = cmd.RegisterFlagCompletionFunc("custom", cobra.NoFileCompletions)
 }
 
 // Usage is a field flag's help, from the spec, wrapped at 90 bytes.
