@@ -11,6 +11,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -59,7 +61,11 @@ func run(e *env, args []string) int {
 			e.g.apiKeyFile = f // likewise (stdin is not read for a message)
 		}
 		e.apiKey() // noted, so that the message is redacted
-		if !errors.As(err, &ue) {
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe): // cobra failed to print the version or a completion script
+			err = fmt.Errorf("writing the output: %w", err)
+		case !errors.As(err, &ue):
 			err = &cmdutil.UsageError{Msg: err.Error()} // an unknown command or flag, a bad flag value
 		}
 		code = cmdutil.ExitStatus(e.fail(err, false))

@@ -340,8 +340,9 @@ func VersionCommand(name, version string) *cobra.Command {
 		Short:   "print the version (as --version does)",
 		Args:    cobra.NoArgs,
 		Example: "  " + name + " version",
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", name, version)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", name, version)
+			return err
 		},
 	}
 }
