@@ -352,8 +352,9 @@ type LazyJournal struct {
 // creates as OpenJournal does (o.Resume is ignored). So that an import is
 // told before it sends anything, it refuses at once a path that is a
 // directory (ErrJournalIsDir), a file that is not empty (ErrJournalExists),
-// a FIFO or a device (ErrNotAJournal), or one in a directory where no file can be created (missing, not
-// writable: the system's error); the file is neither created nor locked
+// a FIFO or a device (ErrNotAJournal), or one in a directory where no file
+// can be created (missing, not writable: the system's error, found with a
+// probe file removed at once). The journal is neither created nor locked
 // until the first Append, which refuses a journal that another import began
 // since.
 func CreateJournal(path string, o JournalOptions) (*LazyJournal, error) {

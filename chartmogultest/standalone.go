@@ -60,7 +60,7 @@ func (s Standalone) Options() []Option {
 const DefaultGrace = 5 * time.Second
 
 // StandaloneError is Check's error: the field of a Standalone at fault
-// ("Addr", "RateLimit" or "MaxConcurrent") and what is wrong with it,
+// ("Addr", "BasePath", "RateLimit" or "MaxConcurrent") and what is wrong with it,
 // worded without the field's name so that a caller can name it its own way
 // (a command-line flag, say).
 type StandaloneError struct {
@@ -86,9 +86,11 @@ func (s Standalone) Check() error {
 	}
 	switch {
 	case !validBasePath(s.BasePath):
-		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("must be empty or /segment[/segment...], no . or .. segment, got %q", s.BasePath)}
+		return &StandaloneError{Field: "BasePath",
+			Problem: fmt.Sprintf("must be empty or /segment[/segment...], no . or .. segment, got %q", s.BasePath)}
 	case s.BasePath == DefaultAdminPath || strings.HasPrefix(s.BasePath, DefaultAdminPath+"/"):
-		return &StandaloneError{Field: "BasePath", Problem: fmt.Sprintf("%q is under the admin endpoint %s; choose another", s.BasePath, DefaultAdminPath)}
+		return &StandaloneError{Field: "BasePath", // Start's rule too: the admin endpoint would answer every request
+			Problem: fmt.Sprintf("%q is under the admin endpoint %s; choose another", s.BasePath, DefaultAdminPath)}
 	case s.RateLimit < 0:
 		return &StandaloneError{Field: "RateLimit", Problem: fmt.Sprintf("must not be negative, got %d", s.RateLimit)}
 	case s.MaxConcurrent < 0:
